@@ -1,0 +1,79 @@
+"""The gateway's HTTP entrypoint: JSON in and out, problem+json errors, and a rule per route.
+
+Every route states who may call it (`roles=`) or that it is `public=True`; a route with
+neither refuses to load, so that a new route cannot ship open. The caller's principal is
+checked before a worker starts and handed to the handler as `request.principal`.
+"""
+from __future__ import annotations
+
+import json
+
+from nameko.web.handlers import HttpRequestHandler
+from werkzeug.wrappers import Response
+
+from services.gateway import problems
+from services.gateway.tokens import TokenCodec
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class ApiRoute(HttpRequestHandler):
+    def __init__(self, method, url, roles=(), public=False, **kwargs):
+        if not public and not roles:
+            raise ValueError(f"{method} {url}: declare roles=... or public=True")
+        self.roles = frozenset(roles)
+        self.public = public
+        super().__init__(method, url, **kwargs)
+
+    def setup(self):
+        super().setup()
+        self.tokens = TokenCodec.from_config(self.container.config)
+
+    def handle_request(self, request):
+        try:
+            request.principal = None if self.public else self.authorise(request)
+        except Exception as exc:
+            return self.response_from_exception(exc)
+        return super().handle_request(request)
+
+    def authorise(self, request):
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise problems.AuthError("a bearer token is required")
+        principal = self.tokens.decode(token.strip())
+        if principal["role"] not in self.roles:
+            raise problems.Forbidden(f"role {principal['role']} may not {self.method} {self.url}")
+        return principal
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        if isinstance(result, tuple):
+            status, payload = result
+            return problems.json_response(payload, status)
+        return problems.json_response(result)
+
+    def response_from_exception(self, exc):
+        return problems.response_for(exc)
+
+
+api = ApiRoute.decorator
+
+
+def json_body(request) -> object:
+    """The request's JSON body; 413 when too large, 400 when not JSON."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise problems.TooLarge(f"the body may be at most {MAX_BODY_BYTES} bytes")
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_BODY_BYTES:
+        raise problems.TooLarge(f"the body may be at most {MAX_BODY_BYTES} bytes")
+    try:
+        return json.loads(raw.decode("utf-8") or "null")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise problems.BadBody(f"the body is not JSON in UTF-8: {exc}") from None
+
+
+def query_params(request) -> dict:
+    """Query parameters as plain strings (never objects, so none can become a MongoDB operator)."""
+    return {key: request.args.get(key) for key in request.args.keys()}

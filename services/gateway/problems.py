@@ -1,0 +1,75 @@
+"""Errors as RFC 9457 problem+json: one table from exception to HTTP status."""
+from __future__ import annotations
+
+import json
+import logging
+
+import eventlet
+from nameko.exceptions import RemoteError, UnknownService
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from shared.errors import KuaibanError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 5
+
+# Failures of a service's database reach the gateway as RemoteError with these names.
+DATABASE_DOWN = {
+    "ServerSelectionTimeoutError", "AutoReconnect", "NetworkTimeout", "ConnectionFailure",
+    "NotPrimaryError", "ExecutionTimeout", "WaitQueueTimeoutError",
+}
+
+
+class AuthError(KuaibanError):
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(KuaibanError):
+    status = 403
+    title = "Forbidden"
+
+
+class BadBody(KuaibanError):
+    status = 400
+    title = "Bad request"
+
+
+class TooLarge(KuaibanError):
+    status = 413
+    title = "Content too large"
+
+
+def json_response(payload, status: int = 200, headers: dict | None = None,
+                  content_type: str = "application/json") -> Response:
+    body = json.dumps(payload, ensure_ascii=False, default=str)
+    return Response(body, status=status, headers=headers,
+                    content_type=f"{content_type}; charset=utf-8")
+
+
+def problem(status: int, title: str, detail: str, headers: dict | None = None, **extra) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return json_response(body, status, headers, PROBLEM_JSON)
+
+
+def unavailable(detail: str) -> Response:
+    return problem(503, "Service unavailable", detail, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def response_for(exc: BaseException) -> Response:
+    if isinstance(exc, KuaibanError):
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else None
+        if exc.status == 401:
+            headers = {"WWW-Authenticate": "Bearer"}
+        return problem(exc.status, exc.title, exc.detail, headers, **exc.extra)
+    if isinstance(exc, RemoteError) and exc.exc_type in DATABASE_DOWN:
+        return unavailable("a database is unreachable; try again shortly")
+    if isinstance(exc, (UnknownService, eventlet.Timeout)):
+        return unavailable("a service did not answer in time; try again shortly")
+    if isinstance(exc, HTTPException):
+        return problem(exc.code or 500, exc.name, exc.description or "")
+    log.error("unexpected error", exc_info=exc)
+    return problem(500, "Internal error", "an unexpected error occurred; it has been logged")

@@ -1,0 +1,26 @@
+"""Bodies the gateway itself reads (the other services validate their own)."""
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional
+
+from pydantic import Field
+
+from shared.schemas import Strict
+
+ROLES = ("admin", "leader", "team_member", "branch_member", "department", "inspector")
+Role = Literal[ROLES]  # type: ignore[valid-type]
+
+
+class TokenRequest(Strict):
+    username: Annotated[str, Field(min_length=1, max_length=100)]
+    password: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class UserCreate(Strict):
+    username: Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+    password: Annotated[str, Field(min_length=10, max_length=200)]
+    display_name: Annotated[str, Field(min_length=1, max_length=100)]
+    role: Role
+    team_id: Optional[Annotated[str, Field(max_length=50)]] = None
+    branch_id: Optional[Annotated[str, Field(max_length=50)]] = None
+    department: Optional[Annotated[str, Field(max_length=100)]] = None

@@ -1,0 +1,1 @@
+"""Leads and projects: intake, de-duplication, the stage pipeline and the team assignment."""

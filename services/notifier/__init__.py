@@ -1,0 +1,1 @@
+"""Delivers alerts: the in-app inbox, webhooks and e-mail."""

@@ -1,0 +1,18 @@
+"""The notifier database (`kuaiban_notifier`): each user's inbox."""
+from __future__ import annotations
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from shared.storage import MongoRepository
+
+
+class NotifierRepository(MongoRepository):
+    def indexes(self):
+        return {"notifications": [
+            IndexModel([("recipient", ASCENDING), ("created_at", DESCENDING)]),
+        ]}
+
+    def inbox(self, recipient: str, page: int, page_size: int):
+        return self.page(
+            "notifications", {"recipient": recipient}, [("created_at", DESCENDING)], page, page_size
+        )

@@ -1,0 +1,1 @@
+"""One clock per promise: the 48-hour reply, the 3/7/30-day problem deadlines; warnings and breaches."""

@@ -1,0 +1,1 @@
+"""The closed problem loop and the supervision rhythm: weekly, monthly, quarterly, bimonthly."""

@@ -1,0 +1,1 @@
+"""Code the Kuaiban services share: configuration, clock, storage with outbox, events, errors, HTTP."""

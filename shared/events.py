@@ -1,0 +1,105 @@
+"""Every event that crosses the broker: one pydantic model each, wrapped in one envelope.
+
+Events are past tense and published on the topic exchange `<source>.events` with the
+event type as routing key. `EVENTS` is the single table of (source, type) -> data model;
+the README's event table mirrors it.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Optional
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from shared.errors import InvalidInput, invalid_from_pydantic
+
+
+class EventData(BaseModel):
+    # Unknown fields are refused: a producer and a consumer that disagree should fail loudly.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: uuid.UUID
+    type: str
+    occurred_at: AwareDatetime
+    source: str
+    schema_version: int = 1
+    data: dict
+
+
+# --- leads -------------------------------------------------------------------------------
+
+class LeadCreated(EventData):
+    lead_id: str
+    title: str
+    company_name: str
+    credit_code: Optional[str] = None
+    industry: str
+    investment_cny: int
+    land_mu: Optional[float] = None
+    source_branch_id: Optional[str] = None
+    major: bool
+
+
+# --- teams -------------------------------------------------------------------------------
+
+class LeadAssigned(EventData):
+    lead_id: str
+    team_id: str
+    team_name: str
+    county_leader: str
+    matched_keyword: str
+    major: bool
+
+
+class LeadUnrouted(EventData):
+    """No routing rule covers the lead's industry: it waits in triage for an admin."""
+
+    lead_id: str
+    industry: str
+
+
+EVENTS: dict[tuple[str, str], type[EventData]] = {
+    ("leads", "lead_created"): LeadCreated,
+    ("teams", "lead_assigned"): LeadAssigned,
+    ("teams", "lead_unrouted"): LeadUnrouted,
+}
+
+
+def event_model(source: str, event_type: str) -> type[EventData]:
+    try:
+        return EVENTS[(source, event_type)]
+    except KeyError:
+        raise LookupError(f"unknown event {source}.{event_type}: add it to shared.events.EVENTS")
+
+
+def make_event(source: str, data: EventData, occurred_at: datetime) -> Envelope:
+    """Wrap `data` in a new envelope; the type is looked up from the table, never typed twice."""
+    for (src, event_type), model in EVENTS.items():
+        if src == source and type(data) is model:
+            return Envelope(
+                event_id=uuid.uuid4(),
+                type=event_type,
+                occurred_at=occurred_at,
+                source=source,
+                data=data.model_dump(mode="json"),
+            )
+    raise LookupError(f"{type(data).__name__} is not an event of {source}")
+
+
+def parse_event(source: str, event_type: str, payload: dict) -> tuple[Envelope, EventData]:
+    """Validate an incoming payload: the envelope, its source and type, and its data."""
+    try:
+        envelope = Envelope.model_validate(payload)
+        if (envelope.source, envelope.type) != (source, event_type):
+            raise InvalidInput(
+                f"expected {source}.{event_type}, got {envelope.source}.{envelope.type}"
+            )
+        data = event_model(source, event_type).model_validate(envelope.data)
+    except ValidationError as exc:
+        raise invalid_from_pydantic(exc) from None
+    return envelope, data

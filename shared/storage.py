@@ -1,0 +1,236 @@
+"""MongoDB for a service: a repository with named methods, an outbox, idempotent handling.
+
+A service declares `storage = Storage(MyRepository)` and gets a `MyRepository` instance in
+each worker, never the raw client. The repository writes a state change and the events it
+causes in one transaction (`commit`), then the relay publishes them at once; a background
+relay re-publishes whatever a crash or a broker outage left unsent. Handlers apply an event
+at most once (`apply_once`): the applied event ids sit under the unique `_id` index.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Iterable
+
+import eventlet
+from nameko.amqp.publish import Publisher
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.extensions import DependencyProvider
+from nameko.standalone.events import get_event_exchange
+from pymongo import ASCENDING, IndexModel, MongoClient, ReturnDocument
+
+from shared.clock import utcnow
+from shared.events import Envelope
+
+log = logging.getLogger(__name__)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+CLAIM_FOR = timedelta(seconds=30)
+
+
+def database_name(config: dict, service_name: str) -> str:
+    return f"{config.get('MONGO_DB_PREFIX') or 'kuaiban_'}{service_name}"
+
+
+def mongo_client(uri: str) -> MongoClient:
+    # Short timeouts: a database outage must surface as a fast error, never a hang.
+    return MongoClient(
+        uri,
+        tz_aware=True,
+        serverSelectionTimeoutMS=3000,
+        connectTimeoutMS=3000,
+        socketTimeoutMS=10000,
+        appname="kuaiban",
+    )
+
+
+class MongoRepository:
+    """Base of each service's repository. Subclasses add `indexes()` and named methods."""
+
+    def __init__(self, client: MongoClient, db, relay: "OutboxRelay | None" = None):
+        self.client = client
+        self.db = db
+        self.relay = relay
+
+    # -- set-up ------------------------------------------------------------------------
+    def indexes(self) -> dict[str, list[IndexModel]]:
+        """Collection name -> indexes; created at service start."""
+        return {}
+
+    def ensure_indexes(self) -> None:
+        wanted = {
+            "outbox": [IndexModel([("sent_at", ASCENDING), ("claimed_until", ASCENDING)])],
+            **self.indexes(),
+        }
+        for collection, models in wanted.items():
+            if models:
+                self.db[collection].create_indexes(models)
+
+    def ping(self) -> bool:
+        self.db.command("ping")
+        return True
+
+    # -- writes with their events ----------------------------------------------------------
+    def commit(self, change: Callable, events: Iterable[Envelope] = ()):
+        """Run `change(session)` and store `events` in the outbox, all or nothing; then publish."""
+        events = list(events)
+
+        def work(session):
+            result = change(session)
+            if events:
+                self.db.outbox.insert_many(
+                    [outbox_document(e) for e in events], session=session
+                )
+            return result
+
+        with self.client.start_session() as session:
+            result = session.with_transaction(work)
+        if events and self.relay is not None:
+            self.relay.publish_pending()
+        return result
+
+    def apply_once(self, envelope: Envelope, change: Callable, events: Iterable[Envelope] = ()):
+        """Apply an incoming event's effect once; a redelivered event returns False and does nothing."""
+        event_id = str(envelope.event_id)
+        applied = {"done": False}
+
+        def change_once(session):
+            applied["done"] = False
+            if self.db.applied_events.find_one({"_id": event_id}, session=session):
+                return None
+            self.db.applied_events.insert_one(
+                {"_id": event_id, "type": envelope.type, "source": envelope.source,
+                 "applied_at": utcnow()},
+                session=session,
+            )
+            applied["done"] = True
+            return change(session)
+
+        produced = list(events)
+
+        def work(session):
+            result = change_once(session)
+            if applied["done"] and produced:
+                self.db.outbox.insert_many([outbox_document(e) for e in produced], session=session)
+            return result
+
+        with self.client.start_session() as session:
+            session.with_transaction(work)
+        if applied["done"] and produced and self.relay is not None:
+            self.relay.publish_pending()
+        return applied["done"]
+
+    def page(self, collection: str, query: dict, sort: list, page: int, page_size: int):
+        """One page of `collection` matching `query`, and the total count."""
+        cursor = (
+            self.db[collection].find(query).sort(sort).skip((page - 1) * page_size).limit(page_size)
+        )
+        return list(cursor), self.db[collection].count_documents(query)
+
+    def unsent_events(self) -> int:
+        return self.db.outbox.count_documents({"sent_at": None})
+
+
+def outbox_document(envelope: Envelope) -> dict:
+    return {
+        "_id": str(envelope.event_id),
+        "source": envelope.source,
+        "type": envelope.type,
+        "payload": envelope.model_dump(mode="json"),
+        "created_at": utcnow(),
+        "sent_at": None,
+        "claimed_until": EPOCH,
+    }
+
+
+class OutboxRelay:
+    """Publishes outbox entries to `<source>.events` and marks them sent.
+
+    An entry is claimed for a while before publishing so that two workers or two replicas
+    do not both send it; if the publisher dies with the claim, the claim runs out and the
+    entry is sent again. Consumers are idempotent, so a rare repeat is harmless.
+    """
+
+    def __init__(self, db, config: dict, interval: float = 2.0):
+        self.db = db
+        self.config = config
+        self.interval = interval
+        self.publisher = Publisher(config[AMQP_URI_CONFIG_KEY])
+        self._exchanges: dict = {}
+        self._running = False
+
+    def _exchange(self, source: str):
+        if source not in self._exchanges:
+            self._exchanges[source] = get_event_exchange(source, self.config)
+        return self._exchanges[source]
+
+    def _claim_next(self):
+        now = utcnow()
+        return self.db.outbox.find_one_and_update(
+            {"sent_at": None, "claimed_until": {"$lt": now}},
+            {"$set": {"claimed_until": now + CLAIM_FOR}},
+            sort=[("created_at", ASCENDING)],
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def publish_pending(self) -> int:
+        """Publish every unsent entry; returns how many were sent. Never raises."""
+        sent = 0
+        try:
+            while (entry := self._claim_next()) is not None:
+                exchange = self._exchange(entry["source"])
+                self.publisher.publish(
+                    entry["payload"],
+                    exchange=exchange,
+                    routing_key=entry["type"],
+                    declare=[exchange],
+                )
+                self.db.outbox.update_one({"_id": entry["_id"]}, {"$set": {"sent_at": utcnow()}})
+                sent += 1
+        except Exception:  # broker or database down: the background loop tries again
+            log.warning("outbox relay could not publish; will retry", exc_info=True)
+        return sent
+
+    def run_forever(self):
+        self._running = True
+        while self._running:
+            self.publish_pending()
+            eventlet.sleep(self.interval)
+
+    def stop(self):
+        self._running = False
+
+
+class Storage(DependencyProvider):
+    """Gives each worker the service's repository over its own database `kuaiban_<service>`."""
+
+    def __init__(self, repository_cls: type[MongoRepository], on_start: Callable | None = None,
+                 **kwargs):
+        """`on_start(repository, config)` runs once the indexes exist, e.g. to load reference data."""
+        self.repository_cls = repository_cls
+        self.on_start = on_start
+        super().__init__(**kwargs)
+
+    def setup(self):
+        config = self.container.config
+        self.client = mongo_client(config["MONGO_URI"])
+        db = self.client[database_name(config, self.container.service_name)]
+        interval = float(config.get("OUTBOX_RELAY_INTERVAL", 2.0))
+        self.relay = OutboxRelay(db, config, interval=interval)
+        self.repository = self.repository_cls(self.client, db, self.relay)
+
+    def start(self):
+        self.repository.ensure_indexes()
+        if self.on_start is not None:
+            self.on_start(self.repository, self.container.config)
+        self.container.spawn_managed_thread(self.relay.run_forever)
+
+    def stop(self):
+        self.relay.stop()
+        self.client.close()
+
+    def kill(self):
+        self.relay.stop()
+
+    def get_dependency(self, worker_ctx):
+        return self.repository
