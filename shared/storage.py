@@ -223,10 +223,11 @@ class Storage(DependencyProvider):
         self.repository.ensure_indexes()
         if self.on_start is not None:
             self.on_start(self.repository, self.container.config)
-        self.container.spawn_managed_thread(self.relay.run_forever)
+        self._relay_thread = self.container.spawn_managed_thread(self.relay.run_forever)
 
     def stop(self):
         self.relay.stop()
+        self._relay_thread.kill()
         self.client.close()
 
     def kill(self):

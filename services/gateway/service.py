@@ -9,6 +9,7 @@ import secrets
 
 import eventlet
 from kombu import Connection
+from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 
 from services.gateway import problems
@@ -71,6 +72,7 @@ class GatewayService:
     name = "gateway"
 
     accounts = Storage(AccountsRepository, on_start=bootstrap_admin)
+    config = Config()
     leads = RpcProxy("leads")
     teams = RpcProxy("teams")
     branches = RpcProxy("branches")
@@ -94,7 +96,7 @@ class GatewayService:
         checks = {"broker": "ok", "database": "ok"}
         try:
             with eventlet.Timeout(3):
-                with Connection(self.container.config["AMQP_URI"], connect_timeout=2) as conn:
+                with Connection(self.config["AMQP_URI"], connect_timeout=2) as conn:
                     conn.ensure_connection(max_retries=1)
         except BaseException as exc:  # eventlet.Timeout is not an Exception
             checks["broker"] = f"unreachable: {type(exc).__name__}"
@@ -117,7 +119,7 @@ class GatewayService:
             user["password_hash"], creds.password
         ):
             raise problems.AuthError("wrong username or password")
-        codec = TokenCodec.from_config(self.container.config)
+        codec = TokenCodec.from_config(self.config)
         return {"access_token": codec.encode(user), "token_type": "bearer",
                 "expires_in": codec.ttl_seconds}
 

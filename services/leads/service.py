@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
 from services.leads import domain
@@ -29,6 +30,7 @@ class LeadsService:
 
     storage = Storage(LeadsRepository)
     clock = Clock()
+    config = Config()
 
     @rpc
     def health(self):
@@ -43,7 +45,7 @@ class LeadsService:
                 "a lead with this credit code and title exists", {"existing_id": duplicate["_id"]}
             )
         now = self.clock.now()
-        threshold = int(self.container.config.get("MAJOR_PROJECT_CNY", 1_000_000_000))
+        threshold = int(self.config.get("MAJOR_PROJECT_CNY") or 1_000_000_000)
         lead = domain.new_lead(
             uuid.uuid4().hex, lead_in.model_dump(exclude_none=True), actor, now, threshold
         )

@@ -1,0 +1,58 @@
+"""Fixtures for every tier: a real MongoDB-wire server and the real broker.
+
+The database is MONGO_URI when set, else a SecantusDB started for the session. Each test
+gets its own database prefix (so its own `kuaiban_<service>` databases) and, through
+nameko's `rabbit_config`, its own throwaway RabbitMQ vhost.
+"""
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402  before anything imports socket or threading
+
+import os  # noqa: E402
+import secrets  # noqa: E402
+import uuid  # noqa: E402
+
+import pytest  # noqa: E402
+from pymongo import MongoClient  # noqa: E402
+
+from shared.embedded_db import EmbeddedMongo  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory):
+    if os.environ.get("MONGO_URI"):
+        yield os.environ["MONGO_URI"]
+        return
+    server = EmbeddedMongo(tmp_path_factory.mktemp("secantus") / "data")
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture
+def db_prefix(mongo_uri):
+    prefix = f"t{uuid.uuid4().hex[:10]}_"
+    yield prefix
+    with MongoClient(mongo_uri) as client:
+        for name in client.list_database_names():
+            if name.startswith(prefix):
+                client.drop_database(name)
+
+
+@pytest.fixture
+def mongo(mongo_uri):
+    with MongoClient(mongo_uri, tz_aware=True) as client:
+        yield client
+
+
+@pytest.fixture
+def config(rabbit_config, mongo_uri, db_prefix):
+    """A service configuration on this test's vhost and databases."""
+    return {
+        **rabbit_config,
+        "MONGO_URI": mongo_uri,
+        "MONGO_DB_PREFIX": db_prefix,
+        "OUTBOX_RELAY_INTERVAL": 0.2,
+        "JWT_SECRET": secrets.token_urlsafe(16),
+        "ADMIN_PASSWORD": "admin-password-for-tests",
+        "MAJOR_PROJECT_CNY": 1_000_000_000,
+    }
