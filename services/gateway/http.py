@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 
 from nameko.web.handlers import HttpRequestHandler
-from werkzeug.wrappers import Response
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
 
 from services.gateway import problems
 from services.gateway.tokens import TokenCodec
@@ -17,7 +19,31 @@ from services.gateway.tokens import TokenCodec
 MAX_BODY_BYTES = 1024 * 1024
 
 
+class ProblemWsgiApp(WsgiApp):
+    """nameko's WSGI app, with unknown paths and wrong methods answered as problem+json."""
+
+    def __call__(self, environ, start_response):
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+        except HTTPException as exc:
+            headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(
+                exc, "valid_methods", None) else None
+            response = problems.problem(exc.code, exc.name, exc.description or "", headers)
+            return response(environ, start_response)
+        request = Request(environ, shallow=True)
+        request.path_values = values
+        return provider.handle_request(request)(environ, start_response)
+
+
+class ProblemWebServer(WebServer):
+    def get_wsgi_app(self):
+        return ProblemWsgiApp(self)
+
+
 class ApiRoute(HttpRequestHandler):
+    server = ProblemWebServer()
+
     def __init__(self, method, url, roles=(), public=False, **kwargs):
         if not public and not roles:
             raise ValueError(f"{method} {url}: declare roles=... or public=True")

@@ -132,3 +132,11 @@ def test_health_and_readiness_need_no_token(gateway, web_session):
     ready = web_session.get("/readyz")
     assert ready.status_code == 200, ready.text
     assert ready.json()["checks"] == {"broker": "ok", "database": "ok"}
+
+
+def test_an_unknown_path_and_a_wrong_method_are_problems(admin):
+    missing = admin.get("/api/v1/nothing-here")
+    assert missing.status_code == 404
+    assert missing.headers["Content-Type"].startswith("application/problem+json")
+    wrong = admin.delete("/api/v1/teams")
+    assert wrong.status_code == 405 and "GET" in wrong.headers["Allow"]

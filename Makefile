@@ -1,0 +1,39 @@
+# Kuaiban: `make run` starts the whole platform, `make test` runs the whole suite.
+# Both create .venv and install the pinned dependencies (requirements.lock) on first use.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: run test test-unit test-interface test-e2e lint bench up down clean
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip<27"
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+run: $(VENV)/.installed  ## the whole platform on http://localhost:8000 (Ctrl-C stops it)
+	$(PY) -m shared.launcher
+
+test: $(VENV)/.installed  ## the whole suite against the real broker and database
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: $(VENV)/.installed
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-interface: $(VENV)/.installed
+	$(PY) -m pytest tests/interface $(PYTEST_ARGS)
+
+test-e2e: $(VENV)/.installed
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+up:  ## the platform in containers (needs a Docker engine)
+	docker compose up -d --build
+
+down:
+	docker compose down
+
+clean:
+	rm -rf $(VENV) .pytest_cache

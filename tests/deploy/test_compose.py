@@ -1,0 +1,151 @@
+"""docker-compose.yml and deploy/k8s run every Kuaiban service, each healthy-checked.
+
+No Docker or Kubernetes here: the files are parsed and checked against the code.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "deploy" / "k8s"
+SERVICES = {
+    "gateway": "GatewayService", "leads": "LeadsService", "teams": "TeamsService",
+    "branches": "BranchesService", "policy": "PolicyService", "sla": "SlaService",
+    "supervision": "SupervisionService", "notifier": "NotifierService",
+}
+TARGET = re.compile(r"^services\.(\w+)\.service:(\w+)$")
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+
+
+def kuaiban_services() -> dict:
+    return {k: v for k, v in compose()["services"].items() if k not in ("rabbitmq", "mongo")}
+
+
+def target_of(command) -> str:
+    """The `services.<name>.service:<Class>` argument of a `nameko run` command."""
+    assert isinstance(command, list) and command[:2] == ["nameko", "run"], command
+    targets = [a for a in command if TARGET.match(a)]
+    assert len(targets) == 1, command
+    return targets[0]
+
+
+def service_class(target: str):
+    module, cls = target.split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def classes_in_code() -> set[str]:
+    """Every nameko service class under services/*/service.py, as `module:Class`."""
+    found = set()
+    for path in sorted((ROOT / "services").glob("*/service.py")):
+        module = importlib.import_module(f"services.{path.parent.name}.service")
+        for cls_name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__ and isinstance(getattr(cls, "name", None), str):
+                found.add(f"{module.__name__}:{cls_name}")
+    return found
+
+
+# -- docker-compose.yml ---------------------------------------------------------------
+
+def test_compose_runs_exactly_the_kuaiban_services():
+    assert set(kuaiban_services()) == set(SERVICES)
+
+
+def test_each_compose_service_runs_its_own_service_class():
+    for name, svc in kuaiban_services().items():
+        assert "image" in svc or "build" in svc, name
+        target = target_of(svc.get("command"))
+        assert target == f"services.{name}.service:{SERVICES[name]}", name
+        assert service_class(target).name == name
+
+
+def test_each_compose_service_has_broker_database_healthcheck_and_waits_for_them():
+    for name, svc in kuaiban_services().items():
+        env = svc.get("environment") or {}
+        assert {"AMQP_URI", "MONGO_URI"} <= set(env), name
+        assert svc.get("healthcheck", {}).get("test"), name
+        depends = svc.get("depends_on") or {}
+        for dep in ("rabbitmq", "mongo"):
+            assert depends.get(dep, {}).get("condition") == "service_healthy", (name, dep)
+
+
+def test_workers_are_checked_by_their_health_rpc_and_gateway_over_http():
+    for name, svc in kuaiban_services().items():
+        test = svc["healthcheck"]["test"]
+        if name == "gateway":
+            assert "/healthz" in " ".join(test)
+        else:
+            assert test == ["CMD", "python", "-m", "shared.healthcheck", name]
+
+
+def test_broker_and_database_have_healthchecks_and_mongo_is_a_replica_set():
+    services = compose()["services"]
+    for name in ("rabbitmq", "mongo"):
+        assert services[name].get("healthcheck", {}).get("test"), name
+    assert "--replSet" in services["mongo"]["command"]
+    assert "replicaSet=" in kuaiban_services()["leads"]["environment"]["MONGO_URI"]
+
+
+def test_gateway_publishes_port_8000_and_requires_its_secrets():
+    gateway = kuaiban_services()["gateway"]
+    assert any(str(p).split(":")[-1] == "8000" for p in gateway.get("ports", []))
+    for key in ("KUAIBAN_ADMIN_PASSWORD", "KUAIBAN_JWT_SECRET"):
+        assert gateway["environment"][key].startswith(f"${{{key}:?"), key
+
+
+def test_compose_commands_cover_every_service_class_in_the_code():
+    commands = {target_of(svc["command"]) for svc in kuaiban_services().values()}
+    assert commands == classes_in_code()
+
+
+# -- deploy/k8s -----------------------------------------------------------------------
+
+def k8s_documents() -> list[dict]:
+    docs = []
+    for path in sorted(K8S.glob("*.yaml")):
+        docs += [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
+    return docs
+
+
+def test_k8s_manifests_parse_and_name_kind_and_api_version():
+    docs = k8s_documents()
+    assert docs
+    for doc in docs:
+        assert doc.get("apiVersion") and doc.get("kind"), doc
+
+
+def test_k8s_has_a_deployment_per_service_running_its_class():
+    deployments = {d["metadata"]["name"]: d for d in k8s_documents() if d["kind"] == "Deployment"}
+    assert set(deployments) == set(SERVICES)
+    for name, dep in deployments.items():
+        container, = dep["spec"]["template"]["spec"]["containers"]
+        assert target_of(container["command"]) == f"services.{name}.service:{SERVICES[name]}"
+        assert dep["spec"]["replicas"] >= 2, name
+        assert container["resources"]["requests"] and container["resources"]["limits"], name
+        assert container.get("livenessProbe"), name
+        names = {e["name"] for e in container.get("env", [])}
+        assert {"AMQP_URI", "MONGO_URI"} <= names, name
+
+
+def test_k8s_runs_rabbitmq_and_mongodb_through_their_operators():
+    kinds = {d["kind"]: d for d in k8s_documents()}
+    rabbit = kinds["RabbitmqCluster"]
+    assert rabbit["apiVersion"] == "rabbitmq.com/v1beta1" and rabbit["spec"]["replicas"] == 3
+    assert "default_queue_type = quorum" in rabbit["spec"]["rabbitmq"]["additionalConfig"]
+    mongo = kinds["MongoDBCommunity"]
+    assert mongo["apiVersion"] == "mongodbcommunity.mongodb.com/v1"
+    assert mongo["spec"]["members"] == 3 and str(mongo["spec"]["version"]).startswith("7.0.")
+
+
+def test_kustomization_lists_every_manifest():
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text(encoding="utf-8"))
+    files = {p.name for p in K8S.iterdir() if p.is_file() and p.name != "kustomization.yaml"}
+    assert set(kustomization["resources"]) == files
