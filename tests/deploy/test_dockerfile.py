@@ -56,7 +56,7 @@ def test_runs_as_a_non_root_user():
 
 def test_exposes_8000_and_runs_the_gateway_by_default():
     assert any("8000" in e.split() for e in args_of("EXPOSE"))
-    assert any(e.startswith("PYTHONUNBUFFERED") or " PYTHONUNBUFFERED" in e for e in args_of("ENV"))
+    assert any("PYTHONUNBUFFERED=1" in e.split() for e in args_of("ENV"))
     cmd = args_of("CMD")[-1]
     assert "services.gateway.service:GatewayService" in cmd
 
