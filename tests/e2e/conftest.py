@@ -1,0 +1,113 @@
+"""End-to-end: `make run`'s launcher as a real process tree, driven over HTTP.
+
+The launcher runs exactly as `make run` does, on a throwaway vhost and its own data folder,
+with MONGO_URI unset so that it starts the embedded SecantusDB itself.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from shared.config import ROOT
+from shared.embedded_db import free_port
+
+
+class Launched:
+    def __init__(self, data_dir: Path, amqp_uri: str, port: int):
+        self.data_dir, self.amqp_uri, self.port = data_dir, amqp_uri, port
+        self.process: subprocess.Popen | None = None
+        self.token: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 90) -> float:
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("MONGO_URI", "KUAIBAN_ADMIN_PASSWORD", "KUAIBAN_JWT_SECRET")}
+        env.update(AMQP_URI=self.amqp_uri, KUAIBAN_PORT=str(self.port),
+                   KUAIBAN_DATA_DIR=str(self.data_dir))
+        started = time.monotonic()
+        self.output = open(self.data_dir.parent / f"launcher-{time.time_ns()}.log", "wb")
+        self.process = subprocess.Popen([sys.executable, "-m", "shared.launcher"], cwd=ROOT,
+                                        env=env, stdout=self.output, stderr=subprocess.STDOUT)
+        while time.monotonic() - started < timeout:
+            assert self.process.poll() is None, self.log()
+            if b"Kuaiban is up" in Path(self.output.name).read_bytes():
+                break
+            time.sleep(0.3)
+        else:
+            raise AssertionError(f"launcher not up within {timeout}s:\n{self.log()}")
+        self.token = self.login()
+        return time.monotonic() - started
+
+    def log(self) -> str:
+        return Path(self.output.name).read_text(errors="replace")[-4000:]
+
+    def pids(self) -> list[int]:
+        return [int(p) for p in (self.data_dir / "pids").read_text().split()]
+
+    def interrupt(self, timeout: float = 30) -> int:
+        """Ctrl-C: SIGINT to the launcher; returns its exit code."""
+        self.process.send_signal(signal.SIGINT)
+        code = self.process.wait(timeout)
+        self.output.close()
+        return code
+
+    def request(self, method: str, path: str, body=None, token: str | None = "default"):
+        token = self.token if token == "default" else token
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+    def login(self) -> str:
+        password = (self.data_dir / "admin_password").read_text().strip()
+        status, body = self.request("POST", "/api/v1/auth/token",
+                                    {"username": "admin", "password": password}, token=None)
+        assert status == 200, body
+        return body["access_token"]
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purposes (its parent has not reaped it yet).
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def e2e_vhost_uri(request, vhost_pipeline):
+    base = urlparse(request.config.getoption("RABBIT_AMQP_URI"))
+    with vhost_pipeline.get() as vhost:
+        yield f"{base.scheme}://{base.netloc}/{vhost}"
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory, e2e_vhost_uri):
+    launched = Launched(tmp_path_factory.mktemp("run") / "data", e2e_vhost_uri, free_port())
+    launched.startup_seconds = launched.start()
+    yield launched
+    if launched.process.poll() is None:
+        launched.interrupt()

@@ -1,0 +1,90 @@
+"""The whole platform, as `make run` starts it, over HTTP."""
+import time
+
+from tests.e2e.conftest import Launched, pid_alive
+
+DEMO_TEAMS = {
+    "巨石集团零碳智能制造基地": "new-materials",
+    "捷泰新能源高效电池片项目": "new-energy",
+    "今世缘南厂区技改扩能项目": "food-liquor",
+}
+
+
+def wait_for_team(platform, lead_id, within: float):
+    deadline = time.monotonic() + within
+    while True:
+        status, lead = platform.request("GET", f"/api/v1/leads/{lead_id}")
+        assert status == 200, lead
+        if lead["team_id"] or time.monotonic() > deadline:
+            return lead
+        time.sleep(0.05)
+
+
+def test_ready_within_a_minute_with_six_teams_and_six_branches(platform):
+    print(f"\nplatform up and ready in {platform.startup_seconds:.1f}s")
+    assert platform.startup_seconds < 60
+    assert platform.request("GET", "/readyz", token=None)[0] == 200
+    status, teams = platform.request("GET", "/api/v1/teams")
+    assert status == 200 and len(teams) == 6
+    status, branches = platform.request("GET", "/api/v1/branches")
+    assert status == 200 and len(branches) == 6
+
+
+def test_the_demo_projects_of_the_report_are_loaded_and_assigned(platform):
+    status, page = platform.request("GET", "/api/v1/leads?major=true")
+    assert status == 200
+    by_title = {lead["title"]: lead for lead in page["items"]}
+    for title, team in DEMO_TEAMS.items():
+        lead = wait_for_team(platform, by_title[title]["id"], within=5)
+        assert lead["team_id"] == team, title
+
+
+def test_a_lead_posted_by_the_admin_is_assigned_within_a_second(platform):
+    status, lead = platform.request("POST", "/api/v1/leads", {
+        "title": "电子元器件产业园", "company": {"name": "某某电子科技有限公司"},
+        "industry": "电子元器件", "investment_cny": 2_000_000_000,
+    })
+    assert status == 201, lead
+    posted = time.monotonic()
+    assigned = wait_for_team(platform, lead["id"], within=1.0)
+    print(f"\nassigned in {time.monotonic() - posted:.3f}s after the 201")
+    assert assigned["team_id"] == "electronic-info"
+
+
+def test_every_service_answers_its_first_rpc_through_the_gateway(platform):
+    for path in ("/api/v1/policy-requests", "/api/v1/sla/clocks", "/api/v1/problems",
+                 "/api/v1/notifications", "/api/v1/me"):
+        status, body = platform.request("GET", path)
+        assert status == 200, (path, body)
+
+
+def test_bad_input_and_bad_credentials(platform):
+    status, problem = platform.request("POST", "/api/v1/leads", {"title": "缺字段"})
+    assert status == 422
+    assert ["body", "company"] in [e["loc"] for e in problem["errors"]]
+    assert platform.request("POST", "/api/v1/auth/token",
+                            {"username": "admin", "password": "wrong"}, token=None)[0] == 401
+    assert platform.request("GET", "/api/v1/leads/unknown")[0] == 404
+
+
+def test_ctrl_c_stops_everything_and_a_restart_keeps_the_leads(platform):
+    status, lead = platform.request("POST", "/api/v1/leads", {
+        "title": "物流园", "company": {"name": "涟水物流有限公司"}, "industry": "物流",
+        "investment_cny": 300_000_000,
+    })
+    assert status == 201
+    pids = platform.pids()
+    assert len(pids) == 9  # eight services and the embedded database
+
+    assert platform.interrupt() == 0
+    assert [p for p in pids if pid_alive(p)] == []
+
+    again = Launched(platform.data_dir, platform.amqp_uri, platform.port)
+    again.start()
+    try:
+        status, kept = again.request("GET", f"/api/v1/leads/{lead['id']}")
+        assert status == 200 and kept["title"] == "物流园"
+        assert "3 already there" in again.log()
+    finally:
+        assert again.interrupt() == 0
+    assert [p for p in again.pids() if pid_alive(p)] == []
