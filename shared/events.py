@@ -1,8 +1,9 @@
 """Every event that crosses the broker: one pydantic model each, wrapped in one envelope.
 
 Events are past tense and published on the topic exchange `<source>.events` with the
-event type as routing key. `EVENTS` is the single table of (source, type) -> data model;
-the README's event table mirrors it.
+event type as routing key. `@event(source, type)` puts a model in `EVENTS`, the single
+table of (source, type) -> data model; the README's event table mirrors it. Each service's
+events have a section of their own below.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Optional
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from shared.errors import InvalidInput, invalid_from_pydantic
 
@@ -31,8 +32,22 @@ class Envelope(BaseModel):
     data: dict
 
 
+EVENTS: dict[tuple[str, str], type[EventData]] = {}
+
+
+def event(source: str, event_type: str):
+    """Register the decorated model as the data of `source`'s `event_type` events."""
+    def register(model: type[EventData]) -> type[EventData]:
+        if (source, event_type) in EVENTS:
+            raise ValueError(f"{source}.{event_type} is declared twice")
+        EVENTS[(source, event_type)] = model
+        return model
+    return register
+
+
 # --- leads -------------------------------------------------------------------------------
 
+@event("leads", "lead_created")
 class LeadCreated(EventData):
     lead_id: str
     title: str
@@ -47,6 +62,7 @@ class LeadCreated(EventData):
 
 # --- teams -------------------------------------------------------------------------------
 
+@event("teams", "lead_assigned")
 class LeadAssigned(EventData):
     lead_id: str
     team_id: str
@@ -56,6 +72,7 @@ class LeadAssigned(EventData):
     major: bool
 
 
+@event("teams", "lead_unrouted")
 class LeadUnrouted(EventData):
     """No routing rule covers the lead's industry: it waits in triage for an admin."""
 
@@ -63,12 +80,18 @@ class LeadUnrouted(EventData):
     industry: str
 
 
-EVENTS: dict[tuple[str, str], type[EventData]] = {
-    ("leads", "lead_created"): LeadCreated,
-    ("teams", "lead_assigned"): LeadAssigned,
-    ("teams", "lead_unrouted"): LeadUnrouted,
-}
+# --- branches ----------------------------------------------------------------------------
 
+# --- policy ------------------------------------------------------------------------------
+
+# --- sla ---------------------------------------------------------------------------------
+
+# --- supervision -------------------------------------------------------------------------
+
+# --- notifier ----------------------------------------------------------------------------
+
+
+# --- reading and writing -----------------------------------------------------------------
 
 def event_model(source: str, event_type: str) -> type[EventData]:
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import eventlet
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
@@ -42,13 +43,18 @@ class ProblemWebServer(WebServer):
 
 
 class ApiRoute(HttpRequestHandler):
+    """One route. `body`, `query` and `response` name pydantic models for the OpenAPI document."""
+
     server = ProblemWebServer()
 
-    def __init__(self, method, url, roles=(), public=False, **kwargs):
+    def __init__(self, method, url, roles=(), public=False, body=None, query=None,
+                 response=None, summary="", **kwargs):
         if not public and not roles:
             raise ValueError(f"{method} {url}: declare roles=... or public=True")
         self.roles = frozenset(roles)
         self.public = public
+        self.body_model, self.query_model, self.response_model = body, query, response
+        self.summary = summary
         super().__init__(method, url, **kwargs)
 
     def setup(self):
@@ -103,3 +109,12 @@ def json_body(request) -> object:
 def query_params(request) -> dict:
     """Query parameters as plain strings (never objects, so none can become a MongoDB operator)."""
     return {key: request.args.get(key) for key in request.args.keys()}
+
+
+RPC_TIMEOUT_SECONDS = 5
+
+
+def call(proxy, method: str, *args):
+    """An RPC that gives up after RPC_TIMEOUT_SECONDS (answered as 503), never hangs."""
+    with eventlet.Timeout(RPC_TIMEOUT_SECONDS):
+        return getattr(proxy, method)(*args)
