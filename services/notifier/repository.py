@@ -9,10 +9,9 @@ from shared.storage import MongoRepository
 class NotifierRepository(MongoRepository):
     def indexes(self):
         return {"notifications": [
-            IndexModel([("recipient", ASCENDING), ("created_at", DESCENDING)]),
+            IndexModel([("recipients", ASCENDING), ("created_at", DESCENDING)]),
         ]}
 
-    def inbox(self, recipient: str, page: int, page_size: int):
-        return self.page(
-            "notifications", {"recipient": recipient}, [("created_at", DESCENDING)], page, page_size
-        )
+    def inbox(self, addresses: list[str], page: int, page_size: int):
+        return self.page("notifications", {"recipients": {"$in": addresses}},
+                         [("created_at", DESCENDING)], page, page_size)

@@ -13,7 +13,9 @@ from shared.storage import Storage
 
 
 class InboxQuery(PageQuery):
-    recipient: Annotated[str, Field(min_length=1, max_length=100)]
+    """The caller's addresses (see domain.addresses_of), set by the gateway, never by the caller."""
+
+    addresses: Annotated[list[Annotated[str, Field(max_length=200)]], Field(min_length=1, max_length=10)]
 
 
 class NotifierService:
@@ -28,5 +30,5 @@ class NotifierService:
     @rpc
     def inbox(self, query: dict) -> dict:
         q = validated(InboxQuery, query, ("query",))
-        docs, total = self.storage.inbox(q.recipient, q.page, q.page_size)
+        docs, total = self.storage.inbox(q.addresses, q.page, q.page_size)
         return page_of([jsonable({"id": d.pop("_id"), **d}) for d in docs], total, q)

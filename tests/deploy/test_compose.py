@@ -11,6 +11,17 @@ from pathlib import Path
 
 import yaml
 
+
+class LiteralLoader(yaml.SafeLoader):
+    """SafeLoader without the `${ENV}` resolver that nameko's config parser adds to SafeLoader:
+    these files are read as written, as Docker and kubectl read them."""
+
+
+LiteralLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "!env_var"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 SERVICES = {
@@ -22,7 +33,7 @@ TARGET = re.compile(r"^services\.(\w+)\.service:(\w+)$")
 
 
 def compose() -> dict:
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    return yaml.load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"), Loader=LiteralLoader)
 
 
 def kuaiban_services() -> dict:
@@ -111,7 +122,7 @@ def test_compose_commands_cover_every_service_class_in_the_code():
 def k8s_documents() -> list[dict]:
     docs = []
     for path in sorted(K8S.glob("*.yaml")):
-        docs += [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
+        docs += [d for d in yaml.load_all(path.read_text(encoding="utf-8"), Loader=LiteralLoader) if d]
     return docs
 
 
@@ -146,6 +157,6 @@ def test_k8s_runs_rabbitmq_and_mongodb_through_their_operators():
 
 
 def test_kustomization_lists_every_manifest():
-    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text(encoding="utf-8"))
+    kustomization = yaml.load((K8S / "kustomization.yaml").read_text(encoding="utf-8"), Loader=LiteralLoader)
     files = {p.name for p in K8S.iterdir() if p.is_file() and p.name != "kustomization.yaml"}
     assert set(kustomization["resources"]) == files

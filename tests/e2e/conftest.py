@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from shared.clock import OffsetFileClock
 from shared.config import ROOT
 from shared.embedded_db import free_port
 
@@ -27,6 +28,8 @@ class Launched:
         self.data_dir, self.amqp_uri, self.port = data_dir, amqp_uri, port
         self.process: subprocess.Popen | None = None
         self.token: str | None = None
+        # Every service's clock reads real time plus this file's offset: tests move it.
+        self.clock = OffsetFileClock(str(data_dir.parent / "clock_offset"))
 
     @property
     def url(self) -> str:
@@ -36,7 +39,8 @@ class Launched:
         env = {k: v for k, v in os.environ.items()
                if k not in ("MONGO_URI", "KUAIBAN_ADMIN_PASSWORD", "KUAIBAN_JWT_SECRET")}
         env.update(AMQP_URI=self.amqp_uri, KUAIBAN_PORT=str(self.port),
-                   KUAIBAN_DATA_DIR=str(self.data_dir))
+                   KUAIBAN_DATA_DIR=str(self.data_dir),
+                   KUAIBAN_CLOCK_OFFSET_FILE=str(self.clock.path))
         started = time.monotonic()
         self.output = open(self.data_dir.parent / f"launcher-{time.time_ns()}.log", "wb")
         self.process = subprocess.Popen([sys.executable, "-m", "shared.launcher"], cwd=ROOT,

@@ -4,6 +4,7 @@ from nameko.rpc import RpcProxy
 
 from services.gateway.http import api, call, query_params
 from services.gateway.routes import EVERYONE
+from services.notifier.domain import addresses_of
 from shared.schemas import PageQuery
 
 
@@ -13,5 +14,5 @@ class NotificationRoutes:
     @api("GET", "/api/v1/notifications", roles=EVERYONE, query=PageQuery,
          summary="The caller's inbox")
     def list_notifications(self, request):
-        query = {**query_params(request), "recipient": request.principal["username"]}
+        query = {**query_params(request), "addresses": addresses_of(request.principal)}
         return call(self.notifier, "inbox", query)
