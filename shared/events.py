@@ -8,7 +8,7 @@ events have a section of their own below.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Optional
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
@@ -60,11 +60,28 @@ class LeadCreated(EventData):
     major: bool
 
 
+@event("leads", "lead_stage_changed")
+class LeadStageChanged(EventData):
+    """A lead moved along lead -> negotiating -> signed -> land -> construction -> production."""
+
+    lead_id: str
+    title: str
+    from_stage: str
+    to_stage: str
+    at: AwareDatetime
+    by: str
+    team_id: Optional[str] = None
+    source_branch_id: Optional[str] = None
+    investment_cny: int
+    major: bool
+
+
 # --- teams -------------------------------------------------------------------------------
 
 @event("teams", "lead_assigned")
 class LeadAssigned(EventData):
     lead_id: str
+    title: str
     team_id: str
     team_name: str
     county_leader: str
@@ -77,10 +94,42 @@ class LeadUnrouted(EventData):
     """No routing rule covers the lead's industry: it waits in triage for an admin."""
 
     lead_id: str
+    title: str
     industry: str
 
 
 # --- branches ----------------------------------------------------------------------------
+
+@event("branches", "lead_sourced")
+class LeadSourced(EventData):
+    """A visit turned into a lead: leads creates it under `lead_id`, with the branch as source."""
+
+    lead_id: str
+    branch_id: str
+    trip_id: str
+    visit_id: str
+    sourced_by: str
+    title: str
+    company_name: str
+    credit_code: Optional[str] = None
+    industry: str
+    investment_cny: int
+    land_mu: Optional[float] = None
+    region: Optional[str] = None
+    contact: Optional[dict] = None
+    first_contact_at: Optional[AwareDatetime] = None
+    notes: Optional[str] = None
+
+
+@event("branches", "trip_day_unreported")
+class TripDayUnreported(EventData):
+    """A trip day passed its summary deadline with no visits and no summary."""
+
+    branch_id: str
+    trip_id: str
+    day: date
+    destination: str
+    secretary: str  # the branch secretary's username: the alert goes to user:<secretary>
 
 # --- policy ------------------------------------------------------------------------------
 

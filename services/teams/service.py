@@ -75,7 +75,7 @@ class TeamsService:
         }
         if route is None:
             record["team_id"] = TRIAGE
-            event = LeadUnrouted(lead_id=lead.lead_id, industry=lead.industry)
+            event = LeadUnrouted(lead_id=lead.lead_id, title=lead.title, industry=lead.industry)
             log.warning("no team covers industry %r; lead %s waits in triage", lead.industry, lead.lead_id)
         else:
             team = next(t for t in teams if t["_id"] == route.team_id)
@@ -83,6 +83,7 @@ class TeamsService:
             leader = team["leader"]
             event = LeadAssigned(
                 lead_id=lead.lead_id,
+                title=lead.title,
                 team_id=team["_id"],
                 team_name=team["name_zh"],
                 county_leader=f"{leader['name']}（{leader['title']}）",
