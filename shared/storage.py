@@ -22,6 +22,9 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.clock import utcnow
 from shared.events import Envelope
+from shared.observability import (
+    CORRELATION_KEY, WorkerStats, current_correlation_id, worker_finished, worker_started,
+)
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +156,8 @@ def outbox_document(envelope: Envelope) -> dict:
         "created_at": utcnow(),
         "sent_at": None,
         "claimed_until": EPOCH,
+        # The request that caused this event: published as a header so consumers log it too.
+        CORRELATION_KEY: current_correlation_id(),
     }
 
 
@@ -164,10 +169,11 @@ class OutboxRelay:
     entry is sent again. Consumers are idempotent, so a rare repeat is harmless.
     """
 
-    def __init__(self, db, config: dict, interval: float = 2.0):
+    def __init__(self, db, config: dict, interval: float = 2.0, stats: WorkerStats | None = None):
         self.db = db
         self.config = config
         self.interval = interval
+        self.stats = stats or WorkerStats()
         self.publisher = Publisher(config[AMQP_URI_CONFIG_KEY])
         self._exchanges: dict = {}
         self._running = False
@@ -192,13 +198,16 @@ class OutboxRelay:
         try:
             while (entry := self._claim_next()) is not None:
                 exchange = self._exchange(entry["source"])
+                correlation_id = entry.get(CORRELATION_KEY)
                 self.publisher.publish(
                     entry["payload"],
                     exchange=exchange,
                     routing_key=entry["type"],
                     declare=[exchange],
+                    headers={f"nameko.{CORRELATION_KEY}": correlation_id} if correlation_id else {},
                 )
                 self.db.outbox.update_one({"_id": entry["_id"]}, {"$set": {"sent_at": utcnow()}})
+                self.stats.published[entry["type"]] += 1
                 sent += 1
         except Exception:  # broker or database down: the background loop tries again
             log.warning("outbox relay could not publish; will retry", exc_info=True)
@@ -215,7 +224,11 @@ class OutboxRelay:
 
 
 class Storage(DependencyProvider):
-    """Gives each worker the service's repository over its own database `kuaiban_<service>`."""
+    """Gives each worker the service's repository over its own database `kuaiban_<service>`.
+
+    Every service has one, so it also carries each worker's correlation id (which the outbox
+    stamps on the events the worker causes) and logs and counts each finished worker.
+    """
 
     def __init__(self, repository_cls: type[MongoRepository], on_start: Callable | None = None,
                  **kwargs):
@@ -229,7 +242,8 @@ class Storage(DependencyProvider):
         self.client = mongo_client(config["MONGO_URI"])
         db = self.client[database_name(config, self.container.service_name)]
         interval = float(config.get("OUTBOX_RELAY_INTERVAL", 2.0))
-        self.relay = OutboxRelay(db, config, interval=interval)
+        self.stats = WorkerStats()
+        self.relay = OutboxRelay(db, config, interval=interval, stats=self.stats)
         self.repository = self.repository_cls(self.client, db, self.relay)
 
     def start(self):
@@ -248,3 +262,9 @@ class Storage(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.repository
+
+    def worker_setup(self, worker_ctx):
+        worker_started(worker_ctx)
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        worker_finished(worker_ctx, exc_info, self.stats)

@@ -7,6 +7,7 @@ checked before a worker starts and handed to the handler as `request.principal`.
 from __future__ import annotations
 
 import json
+import uuid
 
 import eventlet
 from nameko.web.handlers import HttpRequestHandler
@@ -16,6 +17,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.gateway import problems
 from services.gateway.tokens import TokenCodec
+from shared.observability import CORRELATION_KEY
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -41,6 +43,15 @@ class ProblemWebServer(WebServer):
     def get_wsgi_app(self):
         return ProblemWsgiApp(self)
 
+    def context_data_from_headers(self, request):
+        """Each request's correlation id: the caller's X-Request-Id if sane, else a new one."""
+        if getattr(request, "correlation_id", None):
+            return {CORRELATION_KEY: request.correlation_id}
+        given = request.headers.get("X-Request-Id", "")
+        ok = 0 < len(given) <= 64 and all(c.isalnum() or c in "-_." for c in given)
+        request.correlation_id = given if ok else uuid.uuid4().hex
+        return {CORRELATION_KEY: request.correlation_id}
+
 
 class ApiRoute(HttpRequestHandler):
     """One route. `body`, `query` and `response` name pydantic models for the OpenAPI document."""
@@ -62,11 +73,15 @@ class ApiRoute(HttpRequestHandler):
         self.tokens = TokenCodec.from_config(self.container.config)
 
     def handle_request(self, request):
+        self.server.context_data_from_headers(request)  # sets request.correlation_id
         try:
             request.principal = None if self.public else self.authorise(request)
         except Exception as exc:
-            return self.response_from_exception(exc)
-        return super().handle_request(request)
+            response = self.response_from_exception(exc)
+        else:
+            response = super().handle_request(request)
+        response.headers["X-Request-Id"] = request.correlation_id
+        return response
 
     def authorise(self, request):
         header = request.headers.get("Authorization", "")

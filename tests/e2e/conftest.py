@@ -68,11 +68,14 @@ class Launched:
         self.output.close()
         return code
 
-    def request(self, method: str, path: str, body=None, token: str | None = "default"):
+    def request(self, method: str, path: str, body=None, token: str | None = "default",
+                headers: dict | None = None):
         token = self.token if token == "default" else token
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.url + path, data=data, method=method)
         req.add_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            req.add_header(name, value)
         if token:
             req.add_header("Authorization", f"Bearer {token}")
         try:

@@ -67,6 +67,27 @@ def test_bad_input_and_bad_credentials(platform):
     assert platform.request("GET", "/api/v1/leads/unknown")[0] == 404
 
 
+def test_one_request_can_be_followed_through_every_service_log(platform):
+    import json
+
+    status, lead = platform.request("POST", "/api/v1/leads", {
+        "title": "智能装备产业园", "company": {"name": "涟水智能装备有限公司"},
+        "industry": "智能装备", "investment_cny": 800_000_000,
+    }, headers={"X-Request-Id": "follow-me-e2e"})
+    assert status == 201
+    assert wait_for_team(platform, lead["id"], within=5)["team_id"] == "equipment"
+
+    def traced(service):
+        lines = (platform.data_dir / "logs" / f"{service}.log").read_text().splitlines()
+        records = [json.loads(line) for line in lines if line.startswith("{")]
+        return [r["message"] for r in records if r.get("correlation_id") == "follow-me-e2e"]
+
+    assert any(m.startswith("gateway.create_lead") for m in traced("gateway"))
+    assert any(m.startswith("leads.create") for m in traced("leads"))
+    assert any(m.startswith("leads.record_team") for m in traced("leads"))
+    assert any(m.startswith("teams.assign_lead") for m in traced("teams"))
+
+
 def test_ctrl_c_stops_everything_and_a_restart_keeps_the_leads(platform):
     status, lead = platform.request("POST", "/api/v1/leads", {
         "title": "物流园", "company": {"name": "涟水物流有限公司"}, "industry": "物流",
