@@ -1,14 +1,22 @@
 """The leads service's boundary models (RPC arguments and results)."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal, Optional
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
-from services.leads.domain import STAGES, STATUSES, credit_code_problem, normalise_credit_code
+from services.leads.domain import credit_code_problem, normalise_credit_code
+from services.leads.pipeline import STAGES, STATUSES
+from services.leads.progress import duplicate_milestones
 from shared.schemas import PageQuery, Strict
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
+ShortText = Annotated[str, Field(min_length=1, max_length=100)]
+Note = Annotated[str, Field(max_length=1000)]
+Username = Annotated[str, Field(min_length=1, max_length=64)]
+MilestoneKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,49}$",
+                                    description="e.g. signed, land_listed, groundbreaking")]
 
 
 class Company(Strict):
@@ -36,23 +44,132 @@ class Contact(Strict):
     email: Optional[Annotated[str, Field(max_length=200)]] = None
 
 
+Industry = Annotated[str, Field(min_length=1, max_length=50)]
+Investment = Annotated[int, Field(ge=0, le=10**13, description="planned investment, yuan")]
+LandMu = Annotated[float, Field(ge=0, le=10**6)]
+BranchId = Annotated[str, Field(max_length=50)]
+
+
 class LeadCreate(Strict):
     title: Text
     company: Company
-    industry: Annotated[str, Field(min_length=1, max_length=50)]
-    investment_cny: Annotated[int, Field(ge=0, le=10**13, description="planned investment, yuan")]
-    land_mu: Optional[Annotated[float, Field(ge=0, le=10**6)]] = None
+    industry: Industry
+    investment_cny: Investment
+    land_mu: Optional[LandMu] = None
     region: Optional[Annotated[str, Field(max_length=100)]] = None
-    source_branch_id: Optional[Annotated[str, Field(max_length=50)]] = None
+    source_branch_id: Optional[BranchId] = None
     contact: Optional[Contact] = None
     first_contact_at: Optional[AwareDatetime] = None
     notes: Optional[Annotated[str, Field(max_length=5000)]] = None
     major: Optional[bool] = Field(default=None, description="flag a major project below the threshold")
 
 
+class LeadPatch(Strict):
+    """Only the fields sent change; null clears an optional field."""
+
+    title: Optional[Text] = None
+    company: Optional[Company] = None
+    industry: Optional[Industry] = None
+    investment_cny: Optional[Investment] = None
+    land_mu: Optional[LandMu] = None
+    region: Optional[Annotated[str, Field(max_length=100)]] = None
+    source_branch_id: Optional[BranchId] = None
+    contact: Optional[Contact] = None
+    first_contact_at: Optional[AwareDatetime] = None
+    notes: Optional[Annotated[str, Field(max_length=5000)]] = None
+    major: Optional[bool] = None
+
+    @model_validator(mode="after")
+    def something_and_no_null_required(self):
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        for field in ("title", "company", "industry", "investment_cny"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} may not be null")
+        return self
+
+
+class StageMove(Strict):
+    stage: Literal[STAGES]  # type: ignore[valid-type]
+    at: Optional[AwareDatetime] = Field(default=None, description="when it happened; default now")
+    note: Optional[Note] = Field(default=None, description="the reason; required for a skip or a move back")
+
+
+class StatusChange(Strict):
+    status: Literal[STATUSES]  # type: ignore[valid-type]
+    reason: Optional[Note] = Field(default=None, description="required to lose a lead or revive a lost one")
+
+
+class ProjectLead(Strict):
+    """The county-level project lead (县级项目长)."""
+
+    name: ShortText
+    title: Optional[ShortText] = None
+    username: Optional[Username] = None
+
+
+class ServiceGroupMember(Strict):
+    name: ShortText
+    department: Optional[ShortText] = None
+    phone: Optional[Annotated[str, Field(max_length=40)]] = None
+    username: Optional[Username] = None
+
+
+class ServiceGroup(Strict):
+    """The help-service group (帮办服务组) that does the enterprise's paperwork."""
+
+    name: Optional[ShortText] = None
+    members: Annotated[list[ServiceGroupMember], Field(min_length=1, max_length=50)]
+
+
+class PlanItem(Strict):
+    milestone: MilestoneKey
+    planned_date: date
+    label: Optional[ShortText] = None
+
+
+class FourOnes(Strict):
+    """四个一: project lead, service group and plan; the progress table follows from the plan."""
+
+    project_lead: ProjectLead
+    service_group: ServiceGroup
+    plan: Annotated[list[PlanItem], Field(min_length=1, max_length=50)]
+
+    @field_validator("plan")
+    @classmethod
+    def milestones_once(cls, plan):
+        twice = duplicate_milestones([item.model_dump() for item in plan])
+        if twice:
+            raise ValueError(f"milestones listed twice: {', '.join(twice)}")
+        return plan
+
+
+class MilestoneActual(Strict):
+    actual_date: date
+    note: Optional[Note] = None
+
+
+SORTS = {
+    # sort= value -> MongoDB sort after the green channel (major projects first)
+    "-created_at": [("created_at", -1)],
+    "created_at": [("created_at", 1)],
+    "-updated_at": [("updated_at", -1)],
+    "-investment_cny": [("investment_cny", -1)],
+    "investment_cny": [("investment_cny", 1)],
+    "stage": [("stage_index", 1)],
+    "-stage": [("stage_index", -1)],
+    "title": [("title", 1)],
+}
+
+
 class LeadFilter(PageQuery):
     team_id: Optional[Annotated[str, Field(max_length=50)]] = None
     stage: Optional[Literal[STAGES]] = None  # type: ignore[valid-type]
     status: Optional[Literal[STATUSES]] = None  # type: ignore[valid-type]
-    branch_id: Optional[Annotated[str, Field(max_length=50)]] = None
+    branch_id: Optional[BranchId] = None
     major: Optional[bool] = None
+    routing: Optional[Literal["pending", "assigned", "triage"]] = None
+    owner: Optional[Username] = None
+    q: Optional[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default=None, description="search in title and company name (Chinese works)")
+    sort: Literal[tuple(SORTS)] = "-created_at"  # type: ignore[valid-type]

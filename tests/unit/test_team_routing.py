@@ -50,11 +50,12 @@ def test_the_file_holds_six_teams_with_leader_department_and_industries():
         assert team["leader"]["name"] and team["lead_department"] and team["industries"]
 
 
-def test_pipeline_counts_and_sums_every_stage():
+def test_pipeline_counts_and_sums_every_stage_leaving_out_lost_leads():
     rows = pipeline([
         {"stage": "lead", "investment_cny": 5}, {"stage": "lead", "investment_cny": 7},
-        {"stage": "signed", "investment_cny": 13},
+        {"stage": "signed", "investment_cny": 13, "major": True},
+        {"stage": "signed", "investment_cny": 100, "status": "lost"},
     ], STAGES)
-    assert rows[0] == {"stage": "lead", "count": 2, "investment_cny": 12}
-    assert rows[2] == {"stage": "signed", "count": 1, "investment_cny": 13}
+    assert rows[0] == {"stage": "lead", "count": 2, "investment_cny": 12, "major": 0}
+    assert rows[2] == {"stage": "signed", "count": 1, "investment_cny": 13, "major": 1}
     assert [r["stage"] for r in rows] == list(STAGES)

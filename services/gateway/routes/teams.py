@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from nameko.rpc import RpcProxy
 
-from services.gateway.http import api, call
+from services.gateway.http import api, call, json_body
 from services.gateway.routes import EVERYONE
+from services.teams.schemas import Reassignment, RoutingRule
+
+REASSIGNERS = ("admin", "leader")
 
 
 class TeamRoutes:
@@ -14,6 +17,28 @@ class TeamRoutes:
         return call(self.teams, "list_teams")
 
     @api("GET", "/api/v1/teams/<string:team_id>", roles=EVERYONE,
-         summary="A team with its pipeline")
+         summary="A team with its pipeline (count and investment per stage) and members' workload")
     def get_team(self, request, team_id):
         return call(self.teams, "get_team", team_id)
+
+    @api("POST", "/api/v1/leads/<string:lead_id>/team", roles=REASSIGNERS, body=Reassignment,
+         summary="Reassign a lead to another team or member (also out of triage)")
+    def reassign_lead(self, request, lead_id):
+        body = json_body(request)
+        return call(self.teams, "reassign", lead_id, body, request.principal["username"])
+
+    @api("GET", "/api/v1/routing-rules", roles=EVERYONE,
+         summary="Industry keyword -> team: exact match first, else the longest keyword inside")
+    def list_routing_rules(self, request):
+        return call(self.teams, "routing_rules")
+
+    @api("PUT", "/api/v1/routing-rules", roles=("admin",), body=RoutingRule,
+         summary="Point an industry keyword at a team (moves it from any other team)")
+    def put_routing_rule(self, request):
+        body = json_body(request)
+        return call(self.teams, "set_routing_rule", body, request.principal["username"])
+
+    @api("DELETE", "/api/v1/routing-rules/<string:keyword>", roles=("admin",),
+         summary="Remove an industry keyword: its leads go to triage from now on")
+    def delete_routing_rule(self, request, keyword):
+        return call(self.teams, "delete_routing_rule", keyword, request.principal["username"])
