@@ -74,6 +74,70 @@ class LeadStageChanged(EventData):
     source_branch_id: Optional[str] = None
     investment_cny: int
     major: bool
+    move: str = "forward"  # forward, skip or backward
+    note: Optional[str] = None
+
+
+@event("leads", "milestone_reached")
+class MilestoneReached(EventData):
+    """A milestone of the lead's plan happened (recorded, or reached by a stage move)."""
+
+    lead_id: str
+    title: str
+    milestone: str
+    label: str
+    planned_date: Optional[date] = None
+    actual_date: date
+    days_late: Optional[int] = None  # actual minus planned; negative: early
+    previous_actual_date: Optional[date] = None  # set when this corrects an earlier record
+    team_id: Optional[str] = None
+    major: bool
+    by: str
+
+
+@event("leads", "lead_status_changed")
+class LeadStatusChanged(EventData):
+    """active / stalled / lost, kept apart from the stage; losing a lead carries the reason."""
+
+    lead_id: str
+    title: str
+    from_status: str
+    to_status: str
+    reason: Optional[str] = None
+    at: AwareDatetime
+    by: str
+    team_id: Optional[str] = None
+    stage: str
+    investment_cny: int
+    major: bool
+
+
+@event("leads", "lead_updated")
+class LeadUpdated(EventData):
+    """Fields of a lead changed (PATCH); carries the values other services keep copies of."""
+
+    lead_id: str
+    title: str
+    changed: list[str]
+    industry: str
+    investment_cny: int
+    major: bool
+    source_branch_id: Optional[str] = None
+    by: str
+
+
+@event("leads", "four_ones_recorded")
+class FourOnesRecorded(EventData):
+    """The "four ones" of a project were set or replaced: project lead, service group, plan."""
+
+    lead_id: str
+    title: str
+    project_lead: str
+    project_lead_username: Optional[str] = None
+    milestones: list[str]
+    team_id: Optional[str] = None
+    major: bool
+    by: str
 
 
 # --- teams -------------------------------------------------------------------------------
@@ -87,6 +151,21 @@ class LeadAssigned(EventData):
     county_leader: str
     matched_keyword: str
     major: bool
+    owner: Optional[str] = None  # the team member who follows the lead (fewest open leads)
+    # Set on a reassignment by a leader or an admin (also out of triage).
+    previous_team_id: Optional[str] = None
+    assigned_by: Optional[str] = None
+    reason: Optional[str] = None
+
+
+@event("teams", "routing_rule_changed")
+class RoutingRuleChanged(EventData):
+    """An admin pointed an industry keyword at a team (team_id) or removed it (team_id None)."""
+
+    keyword: str
+    team_id: Optional[str] = None
+    previous_team_id: Optional[str] = None
+    by: str
 
 
 @event("teams", "lead_unrouted")
