@@ -212,7 +212,131 @@ class TripDayUnreported(EventData):
 
 # --- policy ------------------------------------------------------------------------------
 
+class PolicyItemRouted(EventData):
+    """One numbered item of a request and the department that must answer it."""
+
+    n: int
+    topic: str
+    category: str
+    department: str
+
+
+@event("policy", "policy_request_received")
+class PolicyRequestReceived(EventData):
+    """An enterprise's batch of requests arrived: sla starts the 48-hour clock at `received_at`."""
+
+    request_id: str
+    lead_id: str
+    lead_title: str
+    enterprise: str
+    received_at: AwareDatetime
+    due_at: AwareDatetime
+    items: list[PolicyItemRouted]
+    # Who hears of it at 90%: the team's county leader (team-leader:<team_id>) and the project lead.
+    team_id: Optional[str] = None
+    project_lead: Optional[str] = None
+
+
+@event("policy", "policy_item_replied")
+class PolicyItemReplied(EventData):
+    """A stamped reply (盖章函复) to one item."""
+
+    request_id: str
+    n: int
+    department: str
+    reference_no: str
+    signer: str
+    replied_at: AwareDatetime
+    # The item was paused when replied: that wait ends with the reply.
+    ended_pause: Optional[str] = None
+
+
+@event("policy", "policy_item_paused")
+class PolicyItemPaused(EventData):
+    """An item waits for the enterprise's documents: the request's clock stops counting."""
+
+    request_id: str
+    n: int
+    pause_key: str  # unique per pause, e.g. "item-3-1": resumed names the same key
+    paused_at: AwareDatetime
+    note: Optional[str] = None
+
+
+@event("policy", "policy_item_resumed")
+class PolicyItemResumed(EventData):
+    request_id: str
+    n: int
+    pause_key: str
+    resumed_at: AwareDatetime
+
+
+@event("policy", "policy_request_closed")
+class PolicyRequestClosed(EventData):
+    """Every item has its stamped reply: sla stops the clock."""
+
+    request_id: str
+    received_at: AwareDatetime
+    closed_at: AwareDatetime
+    items: int
+
 # --- sla ---------------------------------------------------------------------------------
+
+class ClockContext(EventData):
+    """What the alert ladder needs to address an SLA alert, carried by the clock."""
+
+    title: str
+    lead_id: Optional[str] = None
+    departments: list[str] = []  # the departments that still owe their part
+    team_id: Optional[str] = None
+    project_lead: Optional[str] = None
+
+
+@event("sla", "sla_warning")
+class SlaWarning(EventData):
+    """A clock passed one of its warning thresholds (50, 75 or 90 percent of the target)."""
+
+    clock_id: str
+    kind: str
+    label_zh: str  # the promise in the county's words, e.g. 政策和要素保障诉求48小时答复
+    subject_id: str
+    threshold: int
+    elapsed_pct: float
+    started_at: AwareDatetime
+    due_at: AwareDatetime
+    estimated: bool = False  # counted on Monday-Friday for a year with no holiday table
+    notify: list[str]  # audiences of the ladder: department, team_leader, project_lead, supervision
+    context: ClockContext
+
+
+@event("sla", "sla_breached")
+class SlaBreached(EventData):
+    """A clock reached 100 percent of its target with the promise still open."""
+
+    clock_id: str
+    kind: str
+    label_zh: str  # the promise in the county's words, e.g. 政策和要素保障诉求48小时答复
+    subject_id: str
+    elapsed_pct: float
+    started_at: AwareDatetime
+    due_at: AwareDatetime
+    estimated: bool = False
+    notify: list[str]
+    context: ClockContext
+
+
+@event("sla", "clock_stopped")
+class ClockStopped(EventData):
+    """The promise was kept (`met`) or kept late (`met_late`); `counted_seconds` excludes pauses."""
+
+    clock_id: str
+    kind: str
+    subject_id: str
+    state: str
+    started_at: AwareDatetime
+    stopped_at: AwareDatetime
+    due_at: AwareDatetime
+    counted_seconds: float
+
 
 # --- supervision -------------------------------------------------------------------------
 

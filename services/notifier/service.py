@@ -1,34 +1,172 @@
-"""The notifier service: delivers alerts to the in-app inbox, webhooks and e-mail."""
+"""The notifier service: delivers alerts to the in-app inbox, webhooks and e-mail.
+
+Each handled event becomes one notification (the inbox) and its deliveries (one per
+configured webhook, one e-mail when SMTP is configured), stored together once. Deliveries go
+out at once and, when a try fails, again with backoff from a timer (DELIVERY_SECONDS).
+"""
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Annotated
 
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from pydantic import Field
 
+from services.notifier import domain
+from services.notifier.channels import DeliveryFailed, post_webhook, send_email
 from services.notifier.repository import NotifierRepository
+from shared.clock import Clock
+from shared.handlers import on_event
 from shared.jsonable import jsonable
-from shared.schemas import PageQuery, page_of, validated
+from shared.schemas import PageQuery, Strict, page_of, validated
 from shared.storage import Storage
+from shared.timers import timer_from_config
+
+log = logging.getLogger(__name__)
+
+Address = Annotated[str, Field(max_length=200)]
+Addresses = Annotated[list[Address], Field(min_length=1, max_length=10)]
 
 
 class InboxQuery(PageQuery):
     """The caller's addresses (see domain.addresses_of), set by the gateway, never by the caller."""
 
-    addresses: Annotated[list[Annotated[str, Field(max_length=200)]], Field(min_length=1, max_length=10)]
+    addresses: Addresses
+    username: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class Reader(Strict):
+    addresses: Addresses
+    username: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+def notification_view(doc: dict, username: str) -> dict:
+    return jsonable({
+        "id": doc["_id"], "kind": doc["kind"], "title": doc["title"], "body": doc["body"],
+        "recipients": doc["recipients"], "created_at": doc["created_at"], "data": doc["data"],
+        "read": username in doc.get("read_by", []),
+    })
 
 
 class NotifierService:
     name = "notifier"
 
     storage = Storage(NotifierRepository)
+    clock = Clock()
+    config = Config()
 
     @rpc
     def health(self):
         return {"service": self.name, "database": self.storage.ping()}
 
+    # -- the inbox ---------------------------------------------------------------------------
     @rpc
     def inbox(self, query: dict) -> dict:
         q = validated(InboxQuery, query, ("query",))
         docs, total = self.storage.inbox(q.addresses, q.page, q.page_size)
-        return page_of([jsonable({"id": d.pop("_id"), **d}) for d in docs], total, q)
+        result = page_of([notification_view(d, q.username) for d in docs], total, q)
+        result["unread"] = self.storage.unread(q.addresses, q.username)
+        return result
+
+    @rpc
+    def mark_read(self, notification_id: str, reader: dict) -> dict:
+        who = validated(Reader, reader, ("query",))
+        doc = self.storage.mark_read(notification_id, who.addresses, who.username,
+                                     self.clock.now())
+        return notification_view(doc, who.username)
+
+    @rpc
+    def deliveries(self, notification_id: str) -> list[dict]:
+        return jsonable(self.storage.deliveries_of(notification_id))
+
+    # -- what becomes an alert -----------------------------------------------------------------
+    @on_event("sla", "sla_warning")
+    def sla_warning(self, envelope, warning):
+        self.notify(envelope, domain.sla_message("sla_warning", warning.model_dump(mode="json")))
+
+    @on_event("sla", "sla_breached")
+    def sla_breached(self, envelope, breached):
+        self.notify(envelope, domain.sla_message("sla_breached", breached.model_dump(mode="json")))
+
+    @on_event("teams", "lead_assigned")
+    def major_lead_assigned(self, envelope, assigned):
+        if assigned.major:  # the green channel (绿色服务通道): major projects only
+            self.notify(envelope, domain.green_channel_message(assigned.model_dump(mode="json")))
+
+    @on_event("teams", "lead_unrouted")
+    def lead_in_triage(self, envelope, unrouted):
+        self.notify(envelope, domain.triage_message(unrouted.model_dump(mode="json")))
+
+    @on_event("branches", "trip_day_unreported")
+    def trip_day_unreported(self, envelope, unreported):
+        self.notify(envelope, domain.unreported_day_message(unreported.model_dump(mode="json")))
+
+    def notify(self, envelope, message: domain.Message) -> None:
+        now = self.clock.now()
+        notification_id = uuid.uuid4().hex
+        notification = {
+            "_id": notification_id, "kind": message.kind, "title": message.title,
+            "body": message.body, "recipients": list(message.recipients),
+            "data": envelope.data, "event_id": str(envelope.event_id),
+            "created_at": now, "read_by": [],
+        }
+        if self.storage.add(envelope, notification, self.deliveries_for(notification, now)):
+            self.deliver_due()
+
+    def deliveries_for(self, notification: dict, now) -> list[dict]:
+        targets = [("webhook", url) for url in self.webhook_urls()]
+        if self.config.get("SMTP_HOST"):
+            mailboxes = domain.email_recipients(
+                notification["recipients"],
+                domain.parse_email_routes(self.config.get("EMAIL_ROUTES")),
+                [e.strip() for e in str(self.config.get("SMTP_TO") or "").split(",") if e.strip()])
+            if mailboxes:
+                targets.append(("email", mailboxes))
+        return [{"_id": f"{notification['_id']}:{i}", "notification_id": notification["_id"],
+                 "channel": channel, "target": target, "status": "pending", "attempts": 0,
+                 "next_attempt_at": now, "created_at": now}
+                for i, (channel, target) in enumerate(targets)]
+
+    def webhook_urls(self) -> list[str]:
+        return [u.strip() for u in str(self.config.get("WEBHOOK_URLS") or "").split(",")
+                if u.strip()]
+
+    # -- delivery with retries -----------------------------------------------------------------
+    @timer_from_config("DELIVERY_SECONDS", 10.0, eager=True)
+    def retry_deliveries(self):
+        return self.deliver_due()
+
+    def deliver_due(self, limit: int = 100) -> int:
+        sent = 0
+        for _ in range(limit):
+            now = self.clock.now()
+            delivery = self.storage.claim_delivery(now)
+            if delivery is None:
+                break
+            notification = self.storage.notification(delivery["notification_id"])
+            try:
+                self.send(delivery, notification)
+            except DeliveryFailed as exc:
+                attempts = delivery["attempts"] + 1
+                max_attempts = int(self.config.get("DELIVERY_MAX_ATTEMPTS") or 6)
+                retry_at = (None if attempts >= max_attempts else now + domain.backoff(
+                    attempts, float(self.config.get("DELIVERY_RETRY_BASE_SECONDS") or 30)))
+                log.warning("%s delivery %s failed (try %d): %s", delivery["channel"],
+                            delivery["_id"], attempts, exc)
+                self.storage.failed(delivery, str(exc), now, retry_at)
+            else:
+                self.storage.delivered(delivery["_id"], self.clock.now())
+                sent += 1
+        return sent
+
+    def send(self, delivery: dict, notification: dict) -> None:
+        if delivery["channel"] == "webhook":
+            payload = {**notification_view(notification, ""), "delivery_id": delivery["_id"]}
+            payload.pop("read")
+            post_webhook(delivery["target"], payload, self.config.get("WEBHOOK_SECRET"),
+                         delivery["_id"])
+        else:
+            send_email(self.config, delivery["target"], notification["title"],
+                       notification["body"])

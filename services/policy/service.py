@@ -1,29 +1,214 @@
-"""The policy service: batches of policy and factor requests and their stamped replies."""
+"""The policy service: batches of policy and factor requests and their stamped replies.
+
+`actor` arguments are the caller's principal as the gateway authenticated it
+(username, role, team_id, department): the scope rules are in domain.py.
+"""
 from __future__ import annotations
 
-from nameko.rpc import rpc
+import base64
+import uuid
 
-from services.policy.repository import PolicyRepository
-from services.policy.schemas import RequestFilter
+import eventlet
+from nameko.rpc import RpcProxy, rpc
+
+from services.policy import domain
+from services.policy.letter import letter_pdf
+from services.policy.repository import PolicyRepository, StaleRequest, seed_routes
+from services.policy.schemas import (
+    MeetingIn, PauseIn, PolicyRequestCreate, ReplyIn, RequestFilter, RouteIn,
+)
+from shared.clock import Clock
+from shared.errors import InvalidInput, NotFound, Unavailable
+from shared.events import (
+    PolicyItemPaused, PolicyItemReplied, PolicyItemResumed, PolicyItemRouted,
+    PolicyRequestClosed, PolicyRequestReceived, make_event,
+)
+from shared.handlers import on_event
 from shared.jsonable import jsonable
 from shared.schemas import page_of, validated
 from shared.storage import Storage
+
+LEADS_TIMEOUT_SECONDS = 4
+RETRIES_ON_RACE = 5
+
+
+def request_view(request: dict) -> dict:
+    return jsonable({"id": request["_id"], **{k: v for k, v in request.items()
+                                               if k not in ("_id", "version")}})
 
 
 class PolicyService:
     name = "policy"
 
-    storage = Storage(PolicyRepository)
+    storage = Storage(PolicyRepository, on_start=seed_routes)
+    clock = Clock()
+    leads = RpcProxy("leads")
 
     @rpc
     def health(self):
         return {"service": self.name, "database": self.storage.ping()}
 
+    # -- intake ------------------------------------------------------------------------------
     @rpc
-    def list_requests(self, filters: dict) -> dict:
+    def submit(self, body: dict, actor: dict) -> dict:
+        request_in = validated(PolicyRequestCreate, body)
+        now = self.clock.now()
+        if request_in.received_at:
+            domain.check_received_at(request_in.received_at, now)  # before asking anyone
+        lead = self.lead_of(request_in.lead_id, actor)
+        request = domain.new_request(uuid.uuid4().hex, request_in.model_dump(), lead,
+                                     self.storage.routes(), actor["username"], now)
+        received = PolicyRequestReceived(
+            request_id=request["_id"], lead_id=request["lead_id"],
+            lead_title=request["lead_title"], enterprise=request["enterprise"],
+            received_at=request["received_at"], due_at=request["due_at"],
+            items=[PolicyItemRouted(n=i["n"], topic=i["topic"], category=i["category"],
+                                    department=i["department"]) for i in request["items"]],
+            team_id=request["team_id"], project_lead=request["project_lead"],
+        )
+        self.storage.insert(request, [make_event(self.name, received, now)])
+        return request_view(request)
+
+    def lead_of(self, lead_id: str, actor: dict) -> dict:
+        """The lead the request is tied to; unknown or outside a team member's team: 422."""
+        try:
+            with eventlet.Timeout(LEADS_TIMEOUT_SECONDS):
+                lead = self.leads.get(lead_id)
+        except NotFound:
+            lead = None
+        except eventlet.Timeout:
+            raise Unavailable("the leads service did not answer in time") from None
+        if lead is None or (actor.get("role") == "team_member"
+                            and lead.get("team_id") != actor.get("team_id")):
+            raise InvalidInput(f"no lead {lead_id}", {"errors": [
+                {"loc": ["body", "lead_id"], "msg": "no such lead"}]})
+        return lead
+
+    # -- reading -----------------------------------------------------------------------------
+    @rpc
+    def get(self, request_id: str, actor: dict) -> dict:
+        return request_view(domain.scoped(actor, self.storage.get(request_id)))
+
+    @rpc
+    def list_requests(self, filters: dict, actor: dict | None = None) -> dict:
         f = validated(RequestFilter, filters, ("query",))
-        query = {"status": f.status} if f.status else {}
-        if f.department:
-            query["items.department"] = f.department
+        query = {k: v for k, v in {"status": f.status, "sla_state": f.sla_state,
+                                   "lead_id": f.lead_id, "items.department": f.department
+                                   }.items() if v is not None}
+        actor = actor or {"role": "admin"}
+        if actor.get("role") == "team_member":
+            query["team_id"] = actor.get("team_id") or "-"
+        elif actor.get("role") == "department":
+            query["items.department"] = actor.get("department") or "-"
+        elif actor.get("role") not in domain.READ_ALL_ROLES:
+            query["_id"] = "-"  # nobody else reads requests
         docs, total = self.storage.list_requests(query, f.page, f.page_size)
-        return page_of([jsonable({"id": d.pop("_id"), **d}) for d in docs], total, f)
+        return page_of([request_view(domain.scoped(actor, d)) for d in docs], total, f)
+
+    @rpc
+    def letter(self, request_id: str, actor: dict) -> str:
+        """The reply letter as PDF, base64-encoded to cross RPC."""
+        request = domain.scoped(actor, self.storage.get(request_id))
+        return base64.b64encode(letter_pdf(request)).decode("ascii")
+
+    # -- replies, pauses, the joint meeting ----------------------------------------------------
+    @rpc
+    def reply(self, request_id: str, n: int, body: dict, actor: dict) -> dict:
+        reply_in = validated(ReplyIn, body)
+
+        def change(request, now):
+            item = domain.item_for(actor, request, n)
+            changes = domain.reply(request, item, reply_in.model_dump(), actor["username"], now)
+            pause = domain.current_pause(item)
+            events = [make_event(self.name, PolicyItemReplied(
+                request_id=request_id, n=n, department=item["department"],
+                reference_no=reply_in.reference_no, signer=reply_in.signer, replied_at=now,
+                ended_pause=pause["key"] if pause else None), now)]
+            if changes.get("status") == "closed":
+                events.append(make_event(self.name, PolicyRequestClosed(
+                    request_id=request_id, received_at=request["received_at"], closed_at=now,
+                    items=len(request["items"])), now))
+            reference = {"_id": domain.reference_key(item["department"], reply_in.reference_no,
+                                                     now),
+                         "request_id": request_id, "n": n, "at": now}
+            return changes, events, reference
+        return self.change(request_id, change)
+
+    @rpc
+    def pause(self, request_id: str, n: int, body: dict | None, actor: dict) -> dict:
+        pause_in = validated(PauseIn, body or {})
+
+        def change(request, now):
+            item = domain.item_for(actor, request, n)
+            changes, key = domain.pause(request, item, pause_in.note, now)
+            return changes, [make_event(self.name, PolicyItemPaused(
+                request_id=request_id, n=n, pause_key=key, paused_at=now, note=pause_in.note),
+                now)], None
+        return self.change(request_id, change)
+
+    @rpc
+    def resume(self, request_id: str, n: int, actor: dict) -> dict:
+        def change(request, now):
+            item = domain.item_for(actor, request, n)
+            changes, key = domain.resume(request, item, now)
+            return changes, [make_event(self.name, PolicyItemResumed(
+                request_id=request_id, n=n, pause_key=key, resumed_at=now), now)], None
+        return self.change(request_id, change)
+
+    @rpc
+    def record_meeting(self, request_id: str, body: dict, actor: dict) -> dict:
+        meeting = validated(MeetingIn, body)
+
+        def change(request, now):
+            domain.scoped(actor, request)
+            return {"meeting": {**meeting.model_dump(), "recorded_by": actor["username"],
+                                "recorded_at": now}}, [], None
+        return self.change(request_id, change)
+
+    def change(self, request_id: str, decide) -> dict:
+        """Read, decide (pure), write at the version read; on a concurrent change, again."""
+        for _ in range(RETRIES_ON_RACE):
+            request = self.storage.get(request_id)
+            now = self.clock.now()
+            changes, events, reference = decide(request, now)
+            try:
+                self.storage.update(request, changes, events, reference)
+            except StaleRequest:
+                continue
+            return request_view(self.storage.get(request_id))
+        raise Unavailable("the request is changing too fast; try again")
+
+    # -- the routing table -----------------------------------------------------------------------
+    @rpc
+    def routes(self) -> list[dict]:
+        table = self.storage.routes()
+        return [{"category": c, "label_zh": domain.CATEGORY_LABELS_ZH[c],
+                 "department": table.get(c, domain.DEFAULT_ROUTES[c])} for c in domain.CATEGORIES]
+
+    @rpc
+    def set_route(self, category: str, body: dict, actor: str) -> dict:
+        if category not in domain.CATEGORIES:
+            raise NotFound(f"no category {category}", {"allowed": list(domain.CATEGORIES)})
+        route = validated(RouteIn, body)
+        self.storage.set_route(category, route.department, actor, self.clock.now())
+        return {"category": category, "department": route.department}
+
+    # -- the clock's news, for the list's sla_state ------------------------------------------------
+    @on_event("sla", "sla_warning")
+    def record_warning(self, envelope, warning):
+        self.record_sla(envelope, warning.kind, warning.subject_id, "sla_warning",
+                        warning.model_dump())
+
+    @on_event("sla", "sla_breached")
+    def record_breach(self, envelope, breached):
+        self.record_sla(envelope, breached.kind, breached.subject_id, "sla_breached", {})
+
+    @on_event("sla", "clock_stopped")
+    def record_stop(self, envelope, stopped):
+        self.record_sla(envelope, stopped.kind, stopped.subject_id, "clock_stopped",
+                        stopped.model_dump())
+
+    def record_sla(self, envelope, kind, subject_id, event_type, data):
+        state = domain.sla_state_after(event_type, data)
+        if kind == "policy_reply" and state:
+            self.storage.record_sla_state(envelope, subject_id, state, envelope.occurred_at)

@@ -1,19 +1,160 @@
-"""The sla database (`kuaiban_sla`): one clock per promise."""
+"""The sla database (`kuaiban_sla`): one clock per promise, and loaded holiday tables.
+
+Handlers change a clock with field-level `$set`s only (a pause, a part done, the stop), so
+that events arriving in any order compose, and mark the clock for evaluation by setting
+`next_threshold_at` to now. Evaluation (`settle`) is the one place that fires thresholds:
+it writes the outcome only if the clock's `version` is still the one it read, in the same
+transaction as the event it sends, so two instances can never both fire a threshold.
+"""
 from __future__ import annotations
 
-from pymongo import ASCENDING, IndexModel
+from datetime import date, datetime
 
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+
+from services.sla.calendar import HolidayTable
+from services.sla.domain import ClockFacts, ClockKind
+from shared.errors import NotFound
 from shared.storage import MongoRepository
+
+
+class StaleClock(Exception):
+    """Another instance or handler changed the clock since it was read: its outcome wins."""
+
+
+def clock_id(kind: str, subject_id: str) -> str:
+    return f"{kind}:{subject_id}"
+
+
+def facts_of(doc: dict) -> ClockFacts | None:
+    """The clock as the domain sees it; None until its start is known."""
+    if not doc.get("started_at"):
+        return None
+    holds = tuple((h["since"], h.get("until")) for h in (doc.get("holds") or {}).values()
+                  if h.get("since"))
+    return ClockFacts(
+        started_at=doc["started_at"], target_seconds=doc["target_seconds"],
+        working_days=doc["working_days"], thresholds=tuple(doc["thresholds"]), holds=holds,
+        stopped_at=doc.get("stopped_at"), fired=doc.get("fired", 0),
+    )
 
 
 class SlaRepository(MongoRepository):
     def indexes(self):
         # The timer scans on the next threshold time only: cost grows with the clocks due.
-        return {"clocks": [
-            IndexModel([("next_threshold_at", ASCENDING)]),
-            IndexModel([("state", ASCENDING), ("kind", ASCENDING)]),
-            IndexModel([("subject_id", ASCENDING), ("kind", ASCENDING)], unique=True),
-        ]}
+        return {
+            "clocks": [
+                IndexModel([("next_threshold_at", ASCENDING)]),
+                IndexModel([("state", ASCENDING), ("kind", ASCENDING)]),
+                IndexModel([("subject_id", ASCENDING), ("kind", ASCENDING)], unique=True),
+                IndexModel([("kind", ASCENDING), ("started_at", ASCENDING)]),
+                IndexModel([("estimated", ASCENDING), ("stopped_at", ASCENDING)]),
+            ],
+        }
+
+    # -- changes from events ---------------------------------------------------------------
+    def change_clock(self, envelope, kind: str, subject_id: str, fields: dict,
+                     now: datetime) -> bool:
+        """Apply an event's field changes once and mark the clock for evaluation."""
+        _id = clock_id(kind, subject_id)
+
+        def change(session):
+            self.db.clocks.update_one(
+                {"_id": _id},
+                {"$set": {**fields, "next_threshold_at": now, "updated_at": now},
+                 "$inc": {"version": 1},
+                 "$setOnInsert": {"kind": kind, "subject_id": subject_id, "fired": 0,
+                                  "state": "on_track", "created_at": now}},
+                upsert=True, session=session,
+            )
+        return self.apply_once(envelope, change)
+
+    def start_fields(self, kind: ClockKind, started_at: datetime, context: dict,
+                     parts: dict[str, str]) -> dict:
+        """The $set of a clock's start: target and thresholds are fixed at start."""
+        fields = {
+            "started_at": started_at,
+            "target_seconds": kind.target.total_seconds(),
+            "working_days": kind.working_days,
+            "thresholds": list(kind.thresholds),
+            "alerts": {str(t): list(a) for t, a in kind.alerts.items()},
+            "label_zh": kind.label_zh,
+            "context": context,
+        }
+        for n, department in parts.items():  # keeps a part's done_at if it arrived first
+            fields[f"parts.{n}.department"] = department
+        return fields
+
+    # -- evaluation ------------------------------------------------------------------------
+    def due_clocks(self, now: datetime, limit: int) -> list[dict]:
+        return list(self.db.clocks.find({"next_threshold_at": {"$lte": now}})
+                    .sort("next_threshold_at", ASCENDING).limit(limit))
+
+    def get_by_id(self, _id: str) -> dict | None:
+        return self.db.clocks.find_one({"_id": _id})
+
+    def settle(self, doc: dict, outcome: dict, events) -> bool:
+        """Store an evaluation's outcome and its events, unless the clock changed meanwhile."""
+        def change(session):
+            updated = self.db.clocks.find_one_and_update(
+                {"_id": doc["_id"], "version": doc.get("version", 0)},
+                {"$set": outcome, "$inc": {"version": 1}},
+                session=session, return_document=ReturnDocument.AFTER,
+            )
+            if updated is None:
+                raise StaleClock(doc["_id"])  # aborts the transaction: no event goes out
+            return updated
+        try:
+            self.commit(change, events)
+        except StaleClock:
+            return False
+        return True
+
+    # -- reading ---------------------------------------------------------------------------
+    def get(self, kind: str, subject_id: str) -> dict:
+        doc = self.db.clocks.find_one({"_id": clock_id(kind, subject_id)})
+        if doc is None or not doc.get("started_at"):
+            raise NotFound(f"no {kind} clock for {subject_id}")
+        return doc
 
     def list_clocks(self, query: dict, page: int, page_size: int):
-        return self.page("clocks", query, [("due_at", ASCENDING)], page, page_size)
+        return self.page("clocks", {**query, "started_at": {"$exists": True}},
+                         [("due_at", ASCENDING)], page, page_size)
+
+    def started_between(self, kind: str, start: datetime | None, end: datetime | None):
+        when = {"$exists": True}
+        if start:
+            when["$gte"] = start
+        if end:
+            when["$lt"] = end
+        return list(self.db.clocks.find({"kind": kind, "started_at": when}))
+
+    # -- holiday tables --------------------------------------------------------------------
+    def holiday_tables(self) -> dict[int, HolidayTable]:
+        return {
+            doc["_id"]: HolidayTable(
+                doc["_id"],
+                frozenset(date.fromisoformat(d) for d in doc["holidays"]),
+                frozenset(date.fromisoformat(d) for d in doc["workdays"]),
+            )
+            for doc in self.db.holiday_tables.find()
+        }
+
+    def save_holiday_table(self, table: HolidayTable, actor: str, now: datetime) -> int:
+        """Store a year's table and mark the clocks counted on estimates for re-evaluation."""
+        def change(session):
+            self.db.holiday_tables.replace_one(
+                {"_id": table.year},
+                {"_id": table.year, "holidays": sorted(d.isoformat() for d in table.holidays),
+                 "workdays": sorted(d.isoformat() for d in table.workdays),
+                 "loaded_by": actor, "loaded_at": now},
+                upsert=True, session=session,
+            )
+            return self.db.clocks.update_many(
+                {"estimated": True, "stopped_at": None},
+                {"$set": {"next_threshold_at": now}, "$inc": {"version": 1}}, session=session,
+            ).modified_count
+        return self.commit(change)
+
+    def list_holiday_tables(self) -> list[dict]:
+        return list(self.db.holiday_tables.find().sort("_id", ASCENDING))

@@ -1,27 +1,227 @@
-"""The sla service: clocks for every promise, warnings before and alarms at a breach."""
+"""The sla service: clocks for every promise, warnings before and alarms at a breach.
+
+Clocks start, pause and stop on other services' events; a timer (every SLA_SCAN_SECONDS on
+each instance, and at once on start to catch up after downtime) evaluates the clocks whose
+next threshold is due. See repository.py for why each threshold fires exactly once.
+"""
 from __future__ import annotations
 
+import logging
+
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
-from services.sla.repository import SlaRepository
-from services.sla.schemas import ClockFilter
+from services.sla import domain
+from services.sla.calendar import HolidayTable
+from services.sla.repository import SlaRepository, clock_id, facts_of
+from services.sla.schemas import ClockFilter, HolidayTableIn, ReportQuery
+from shared.clock import Clock
+from shared.errors import InvalidInput
+from shared.events import ClockContext, ClockStopped, SlaBreached, SlaWarning, make_event
+from shared.handlers import on_event
 from shared.jsonable import jsonable
 from shared.schemas import page_of, validated
 from shared.storage import Storage
+from shared.timers import timer_from_config
+
+log = logging.getLogger(__name__)
+
+SCAN_BATCH = 200
+SCAN_MAX_BATCHES = 50  # a pass handles at most this many batches; the next pass goes on
 
 
 class SlaService:
     name = "sla"
 
     storage = Storage(SlaRepository)
+    clock = Clock()
+    config = Config()
 
     @rpc
     def health(self):
         return {"service": self.name, "database": self.storage.ping()}
+
+    # -- clocks started, paused and stopped by the policy service ----------------------------
+    @on_event("policy", "policy_request_received")
+    def start_policy_clock(self, envelope, received):
+        context = ClockContext(
+            title=f"{received.enterprise}：{received.lead_title}（{len(received.items)}项诉求）",
+            lead_id=received.lead_id,
+            departments=sorted({i.department for i in received.items}),
+            team_id=received.team_id, project_lead=received.project_lead,
+        )
+        self.start_clock(envelope, "policy_reply", received.request_id, received.received_at,
+                         context, {str(i.n): i.department for i in received.items})
+
+    @on_event("policy", "policy_item_replied")
+    def record_item_replied(self, envelope, replied):
+        fields = {f"parts.{replied.n}.done_at": replied.replied_at,
+                  f"parts.{replied.n}.department": replied.department}
+        if replied.ended_pause:
+            fields[f"holds.{replied.ended_pause}.until"] = replied.replied_at
+        self.change_clock(envelope, "policy_reply", replied.request_id, fields)
+
+    @on_event("policy", "policy_item_paused")
+    def pause_policy_clock(self, envelope, paused):
+        self.change_clock(envelope, "policy_reply", paused.request_id,
+                          {f"holds.{paused.pause_key}.since": paused.paused_at})
+
+    @on_event("policy", "policy_item_resumed")
+    def resume_policy_clock(self, envelope, resumed):
+        self.change_clock(envelope, "policy_reply", resumed.request_id,
+                          {f"holds.{resumed.pause_key}.until": resumed.resumed_at})
+
+    @on_event("policy", "policy_request_closed")
+    def stop_policy_clock(self, envelope, closed):
+        self.change_clock(envelope, "policy_reply", closed.request_id,
+                          {"stopped_at": closed.closed_at})
+
+    # For the next kinds (supervision's problem clocks): a handler of a few lines that calls
+    # start_clock(...) / change_clock(..., {"stopped_at": at}) like the ones above.
+    def start_clock(self, envelope, kind_name: str, subject_id: str, started_at, context,
+                    parts: dict[str, str] | None = None):
+        kind = self.kinds()[kind_name]
+        fields = self.storage.start_fields(kind, started_at, context.model_dump(mode="json"),
+                                           parts or {})
+        self.change_clock(envelope, kind_name, subject_id, fields)
+
+    def change_clock(self, envelope, kind: str, subject_id: str, fields: dict):
+        if self.storage.change_clock(envelope, kind, subject_id, fields, self.clock.now()):
+            # Evaluate at once (a backdated request may be past a threshold already); if
+            # this loses a race, the clock is still due and the next scan settles it.
+            self.settle_one(clock_id(kind, subject_id))
+
+    def kinds(self) -> dict[str, domain.ClockKind]:
+        return domain.kind_targets(domain.KINDS, self.config.get("SLA_TARGETS"))
+
+    # -- the scan ----------------------------------------------------------------------------
+    @timer_from_config("SLA_SCAN_SECONDS", 5.0, eager=True)
+    def scan(self):
+        """Fire what is due. Eager: the first pass at start catches up after downtime."""
+        now = self.clock.now()
+        tables = self.storage.holiday_tables()
+        settled = 0
+        for _ in range(SCAN_MAX_BATCHES):
+            due = self.storage.due_clocks(now, SCAN_BATCH)
+            settled += sum(self.settle(doc, now, tables) for doc in due)
+            if len(due) < SCAN_BATCH:
+                break
+        return settled
+
+    def settle_one(self, _id: str) -> bool:
+        doc = self.storage.get_by_id(_id)
+        if doc is None:
+            return False
+        return self.settle(doc, self.clock.now(), self.storage.holiday_tables())
+
+    def settle(self, doc: dict, now, tables) -> bool:
+        facts = facts_of(doc)
+        if facts is None:  # a pause or stop arrived before the start: wait for the start
+            return self.storage.settle(doc, {"next_threshold_at": None}, [])
+        result = domain.evaluate(facts, now, tables)
+        outcome = {
+            "state": result.state, "fired": result.fired, "elapsed_pct": result.elapsed_pct,
+            "counted_seconds": result.counted_seconds, "due_at": result.due_at,
+            "estimated": result.estimated, "next_threshold_at": result.next_threshold_at,
+            "evaluated_at": now,
+        }
+        events = []
+        if result.fire is not None:
+            events.append(make_event(self.name, self.alert(doc, result), now))
+            outcome[f"fired_at.{result.fire}"] = now
+        if facts.stopped_at is not None and doc.get("state") not in ("met", "met_late"):
+            events.append(make_event(self.name, ClockStopped(
+                clock_id=doc["_id"], kind=doc["kind"], subject_id=doc["subject_id"],
+                state=result.state, started_at=facts.started_at, stopped_at=facts.stopped_at,
+                due_at=result.due_at, counted_seconds=round(result.counted_seconds, 3),
+            ), now))
+        settled = self.storage.settle(doc, outcome, events)
+        if settled and result.fire is not None:
+            log.info("%s fired %s%% for %s", doc["kind"], result.fire, doc["subject_id"])
+        return settled
+
+    def alert(self, doc: dict, result: domain.Evaluation):
+        context = dict(doc.get("context") or {})
+        parts = doc.get("parts") or {}
+        if parts:  # only the departments that still owe a reply are chased
+            context["departments"] = sorted({p["department"] for p in parts.values()
+                                             if p.get("department") and not p.get("done_at")})
+        common = dict(
+            clock_id=doc["_id"], kind=doc["kind"], subject_id=doc["subject_id"],
+            label_zh=doc.get("label_zh") or doc["kind"], elapsed_pct=result.elapsed_pct,
+            started_at=doc["started_at"], due_at=result.due_at,
+            estimated=result.estimated,
+            notify=list((doc.get("alerts") or {}).get(str(result.fire), [])),
+            context=ClockContext(**context),
+        )
+        if result.fire >= domain.BREACH:
+            return SlaBreached(**common)
+        return SlaWarning(threshold=result.fire, **common)
+
+    # -- reading -----------------------------------------------------------------------------
+    def view(self, doc: dict, now, tables) -> dict:
+        facts = facts_of(doc)
+        live = domain.evaluate(facts, now, tables)
+        holds = doc.get("holds") or {}
+        return jsonable({
+            "id": doc["_id"], "kind": doc["kind"], "label_zh": doc.get("label_zh"),
+            "subject_id": doc["subject_id"], "started_at": facts.started_at,
+            "due_at": live.due_at, "elapsed_pct": live.elapsed_pct, "state": live.state,
+            "estimated": live.estimated, "fired": doc.get("fired", 0),
+            "paused": any(h.get("since") and not h.get("until") for h in holds.values()),
+            "stopped_at": facts.stopped_at, "counted_hours": round(live.counted_seconds / 3600, 2),
+            "context": doc.get("context"),
+        })
+
+    @rpc
+    def get_clock(self, kind: str, subject_id: str) -> dict:
+        doc = self.storage.get(kind, subject_id)
+        return self.view(doc, self.clock.now(), self.storage.holiday_tables())
 
     @rpc
     def list_clocks(self, filters: dict) -> dict:
         f = validated(ClockFilter, filters, ("query",))
         query = {k: v for k, v in {"state": f.state, "kind": f.kind}.items() if v is not None}
         docs, total = self.storage.list_clocks(query, f.page, f.page_size)
-        return page_of([jsonable({"id": d.pop("_id"), **d}) for d in docs], total, f)
+        now, tables = self.clock.now(), self.storage.holiday_tables()
+        return page_of([self.view(d, now, tables) for d in docs], total, f)
+
+    @rpc
+    def report(self, query: dict) -> dict:
+        q = validated(ReportQuery, query, ("query",))
+        now, tables = self.clock.now(), self.storage.holiday_tables()
+        rows = []
+        for doc in self.storage.started_between(q.kind, q.from_, q.to):
+            facts = facts_of(doc)
+            live = domain.evaluate(facts, now, tables)
+            days = domain.days_counted(facts.working_days, tables)
+            parts = tuple(
+                domain.PartDone(p["department"], domain.counted_seconds(
+                    facts.started_at, p["done_at"], facts.holds, days) if p.get("done_at") else None)
+                for p in (doc.get("parts") or {}).values() if p.get("department")
+            )
+            rows.append(domain.ReportRow(live.state, live.counted_seconds, facts.target_seconds,
+                                         parts))
+        return jsonable({"kind": q.kind, "from": q.from_, "to": q.to, "generated_at": now,
+                         **domain.sla_report(rows)})
+
+    # -- holiday tables for years the calendar package does not cover ----------------------------
+    @rpc
+    def load_holidays(self, year: int, body: dict, actor: str) -> dict:
+        table_in = validated(HolidayTableIn, body)
+        if not isinstance(year, int) or not 2000 <= year <= 2100:
+            raise InvalidInput("invalid year", {"errors": [
+                {"loc": ["path", "year"], "msg": "a year between 2000 and 2100"}]})
+        try:
+            table = HolidayTable(year, frozenset(table_in.holidays), frozenset(table_in.workdays))
+        except ValueError as exc:
+            raise InvalidInput(str(exc), {"errors": [{"loc": ["body"], "msg": str(exc)}]}) from None
+        reevaluated = self.storage.save_holiday_table(table, actor, self.clock.now())
+        self.scan()
+        return {"year": year, "holidays": len(table.holidays), "workdays": len(table.workdays),
+                "clocks_reevaluated": reevaluated}
+
+    @rpc
+    def holiday_tables(self) -> list[dict]:
+        return jsonable([{"year": d["_id"], **{k: v for k, v in d.items() if k != "_id"}}
+                         for d in self.storage.list_holiday_tables()])

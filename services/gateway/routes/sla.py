@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from nameko.rpc import RpcProxy
 
-from services.gateway.http import api, call, query_params
+from services.gateway.http import api, call, json_body, query_params
 from services.gateway.routes import EVERYONE
-from services.sla.schemas import ClockFilter
+from services.sla.schemas import ClockFilter, HolidayTableIn, ReportQuery
+
+REPORT_READERS = ("admin", "leader", "inspector", "team_member", "department")
 
 
 class SlaRoutes:
@@ -13,3 +15,19 @@ class SlaRoutes:
     @api("GET", "/api/v1/sla/clocks", roles=EVERYONE, query=ClockFilter, summary="SLA clocks")
     def list_clocks(self, request):
         return call(self.sla, "list_clocks", query_params(request))
+
+    @api("GET", "/api/v1/sla/report", roles=REPORT_READERS, query=ReportQuery,
+         summary="Met rate, median and p90 time to reply, overall and by department")
+    def sla_report(self, request):
+        return call(self.sla, "report", query_params(request))
+
+    @api("GET", "/api/v1/sla/holidays", roles=EVERYONE,
+         summary="Holiday tables loaded by admins for years the calendar package lacks")
+    def list_holiday_tables(self, request):
+        return call(self.sla, "holiday_tables")
+
+    @api("PUT", "/api/v1/sla/holidays/<int:year>", roles=("admin",), body=HolidayTableIn,
+         summary="Load a year's official holiday table (published each November)")
+    def load_holiday_table(self, request, year):
+        return call(self.sla, "load_holidays", year, json_body(request),
+                    request.principal["username"])
