@@ -1,11 +1,18 @@
 """The leads service in a container on a throwaway vhost, against the real database."""
+import uuid
+from datetime import datetime, timedelta, timezone
+
 import pytest
+from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
-from nameko.testing.services import entrypoint_hook, entrypoint_waiter
+from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_dependencies
 
 from services.leads.service import LeadsService
+from shared.clock import SettableClock
 from shared.errors import Conflict, InvalidInput, NotFound
+from shared.events import LeadSourced, make_event
 
+CST = timezone(timedelta(hours=8))
 JIETAI = {
     "title": "捷泰新能源高效电池片项目",
     "company": {"name": "捷泰新能源科技有限公司", "credit_code": "91350100M000100Y43"},
@@ -16,35 +23,57 @@ JIETAI = {
 
 
 @pytest.fixture
-def leads(config, container_factory):  # config first: its vhost outlives the container
+def clock():
+    return SettableClock(datetime(2026, 4, 20, 10, tzinfo=CST))
+
+
+@pytest.fixture
+def leads(config, container_factory, clock):  # config first: its vhost outlives the container
     container = container_factory(LeadsService, config)
+    replace_dependencies(container, clock=clock)
     container.start()
     return container
 
 
-def test_create_stores_the_lead_and_its_event(leads, mongo, db_prefix):
+@pytest.fixture
+def rpc(leads, config):
+    with ServiceRpcProxy("leads", config) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def leads_db(mongo, db_prefix):
+    return mongo[f"{db_prefix}leads"]
+
+
+def sent(leads_db) -> list[str]:
+    return [e["type"] for e in leads_db.outbox.find().sort("created_at", 1)]
+
+
+def test_create_stores_the_lead_and_its_event(leads, leads_db):
     with entrypoint_hook(leads, "create") as create:
         lead = create(JIETAI, "admin")
 
     assert lead["stage"] == "lead" and lead["team_id"] is None
-    assert lead["major"] is True  # 13 billion yuan: green channel
-    stored = mongo[f"{db_prefix}leads"].leads.find_one({"_id": lead["id"]})
+    assert lead["major"] is True and lead["green_channel"] is True  # 13 billion yuan
+    assert lead["created_by"] == "admin" and lead["changes"][0]["action"] == "created"
+    stored = leads_db.leads.find_one({"_id": lead["id"]})
     assert stored["company"]["name"] == "捷泰新能源科技有限公司"
-    outbox = list(mongo[f"{db_prefix}leads"].outbox.find())
+    outbox = list(leads_db.outbox.find())
     assert [e["type"] for e in outbox] == ["lead_created"]
     assert outbox[0]["sent_at"] is not None  # published right after the commit
     assert outbox[0]["payload"]["data"]["lead_id"] == lead["id"]
 
 
-def test_same_credit_code_and_title_is_a_conflict_naming_the_first(leads, mongo, db_prefix):
+def test_same_credit_code_and_title_is_a_conflict_naming_the_first(leads, leads_db):
     with entrypoint_hook(leads, "create") as create:
         first = create(JIETAI, "admin")
     with entrypoint_hook(leads, "create") as create:
         with pytest.raises(Conflict) as exc:
             create(JIETAI, "admin")
     assert exc.value.extra["existing_id"] == first["id"]
-    assert mongo[f"{db_prefix}leads"].leads.count_documents({}) == 1
-    assert mongo[f"{db_prefix}leads"].outbox.count_documents({}) == 1
+    assert leads_db.leads.count_documents({}) == 1
+    assert leads_db.outbox.count_documents({}) == 1
 
 
 @pytest.mark.parametrize("field,value", [
@@ -52,27 +81,246 @@ def test_same_credit_code_and_title_is_a_conflict_naming_the_first(leads, mongo,
     ("industry", ""),
     ("unknown_field", 1),
 ])
-def test_bad_input_is_refused_and_changes_nothing(leads, mongo, db_prefix, field, value):
+def test_bad_input_is_refused_and_changes_nothing(leads, leads_db, field, value):
     with entrypoint_hook(leads, "create") as create:
         with pytest.raises(InvalidInput) as exc:
             create({**JIETAI, field: value}, "admin")
     assert ["body", field] in [e["loc"] for e in exc.value.extra["errors"]]
-    assert mongo[f"{db_prefix}leads"].leads.count_documents({}) == 0
-    assert mongo[f"{db_prefix}leads"].outbox.count_documents({}) == 0
+    assert leads_db.leads.count_documents({}) == 0
+    assert leads_db.outbox.count_documents({}) == 0
 
 
-def test_a_wrong_check_digit_names_the_credit_code(leads, mongo, db_prefix):
+def test_a_wrong_check_digit_names_the_credit_code(leads, leads_db):
     body = {**JIETAI, "company": {**JIETAI["company"], "credit_code": "91350100M000100Y44"}}
     with entrypoint_hook(leads, "create") as create:
         with pytest.raises(InvalidInput) as exc:
             create(body, "admin")
     assert exc.value.extra["errors"][0]["loc"] == ["body", "company", "credit_code"]
     assert "check digit" in exc.value.extra["errors"][0]["msg"]
-    assert mongo[f"{db_prefix}leads"].leads.count_documents({}) == 0
+    assert leads_db.leads.count_documents({}) == 0
 
 
-def test_errors_cross_rpc_as_their_own_type(leads, config):
-    with ServiceRpcProxy("leads", config) as rpc:
-        with pytest.raises(NotFound):
-            rpc.get("no-such-lead")
-        assert rpc.health() == {"service": "leads", "database": True}
+def test_errors_cross_rpc_as_their_own_type(rpc):
+    with pytest.raises(NotFound):
+        rpc.get("no-such-lead")
+    assert rpc.health() == {"service": "leads", "database": True}
+
+
+def test_a_similar_company_name_is_flagged_and_found_for_the_branches(rpc):
+    first = rpc.create(JIETAI, "admin")
+    second = rpc.create({**JIETAI, "title": "捷泰二期", "company": {"name": "捷泰 新能源科技"}}, "admin")
+    assert second["possible_duplicates"] == [{
+        "id": first["id"], "title": JIETAI["title"], "company_name": "捷泰新能源科技有限公司",
+        "matched_by": "company_name"}]
+
+    by_code = rpc.find_existing("９１３５０１００Ｍ０００１００Ｙ４３", "anything")
+    assert (by_code["id"], by_code["matched_by"]) == (first["id"], "credit_code")
+    by_name = rpc.find_existing(None, "捷泰新能源科技股份有限公司")
+    assert (by_name["id"], by_name["matched_by"]) == (first["id"], "company_name")
+    # Another credit code is another company: only the lead without a code may be it.
+    assert rpc.find_existing("91110000600037341L", "捷泰新能源科技有限公司")["id"] == second["id"]
+    assert rpc.find_existing(None, "巨石集团") is None
+
+
+def test_a_first_contact_in_the_future_is_refused(rpc, leads_db):
+    with pytest.raises(InvalidInput) as exc:
+        rpc.create({**JIETAI, "first_contact_at": "2026-12-01T09:00:00+08:00"}, "admin")
+    assert exc.value.extra["errors"][0]["loc"] == ["body", "first_contact_at"]
+    assert leads_db.leads.count_documents({}) == 0
+
+
+class TestStageMoves:
+    def test_forward_moves_send_lead_stage_changed(self, rpc, leads_db):
+        lead = rpc.create(JIETAI, "admin")
+        moved = rpc.move_stage(lead["id"], {"stage": "negotiating"}, "xny.zhao", "team_member")
+        assert (moved["stage"], moved["stage_zh"]) == ("negotiating", "在谈")
+        assert [h["stage"] for h in moved["stage_history"]] == ["lead", "negotiating"]
+        event = leads_db.outbox.find_one({"type": "lead_stage_changed"})["payload"]["data"]
+        assert (event["from_stage"], event["to_stage"], event["move"], event["by"]) == (
+            "lead", "negotiating", "forward", "xny.zhao")
+        assert event["investment_cny"] == 13_000_000_000 and event["major"] is True
+
+    def test_a_forbidden_move_is_409_listing_the_allowed_and_changes_nothing(self, rpc, leads_db):
+        lead = rpc.create(JIETAI, "admin")
+        rpc.move_stage(lead["id"], {"stage": "negotiating"}, "admin", "admin")
+        with pytest.raises(Conflict) as exc:
+            rpc.move_stage(lead["id"], {"stage": "lead", "note": "重新评估"}, "xny.zhao", "team_member")
+        assert exc.value.extra["current"] == "negotiating"
+        assert [m["stage"] for m in exc.value.extra["allowed"]] == [
+            "signed", "land", "construction", "production"]
+        with pytest.raises(InvalidInput) as exc:
+            rpc.move_stage(lead["id"], {"stage": "land"}, "xny.zhao", "team_member")
+        assert exc.value.extra["errors"][0]["loc"] == ["body", "note"]
+        with pytest.raises(InvalidInput) as exc:
+            rpc.move_stage(lead["id"], {"stage": "signed", "at": "2026-04-21T09:00:00+08:00"},
+                           "xny.zhao", "team_member")
+        assert exc.value.extra["errors"][0]["loc"] == ["body", "at"]
+        assert rpc.get(lead["id"])["stage"] == "negotiating"
+        assert sent(leads_db) == ["lead_created", "lead_stage_changed"]
+
+    def test_a_leader_moves_back_with_a_reason(self, rpc, leads_db):
+        lead = rpc.create(JIETAI, "admin")
+        rpc.move_stage(lead["id"], {"stage": "signed", "note": "一次谈成"}, "admin", "admin")
+        back = rpc.move_stage(lead["id"], {"stage": "negotiating", "note": "合同重谈"}, "chen", "leader")
+        assert back["stage"] == "negotiating"
+        assert back["stage_history"][-1]["kind"] == "backward"
+        moves = [e["payload"]["data"]["move"] for e in leads_db.outbox.find({"type": "lead_stage_changed"})]
+        assert moves == ["skip", "backward"]
+
+    def test_status_is_kept_apart_and_a_lost_lead_is_frozen(self, rpc, leads_db):
+        lead = rpc.create(JIETAI, "admin")
+        with pytest.raises(InvalidInput) as exc:
+            rpc.change_status(lead["id"], {"status": "lost"}, "admin")
+        assert exc.value.extra["errors"][0]["loc"] == ["body", "reason"]
+        lost = rpc.change_status(lead["id"], {"status": "lost", "reason": "企业转投外省"}, "admin")
+        assert (lost["status"], lost["stage"]) == ("lost", "lead")
+        with pytest.raises(Conflict) as exc:
+            rpc.move_stage(lead["id"], {"stage": "negotiating"}, "admin", "admin")
+        assert exc.value.extra["allowed"] == []
+        event = leads_db.outbox.find_one({"type": "lead_status_changed"})["payload"]["data"]
+        assert (event["from_status"], event["to_status"], event["reason"]) == ("active", "lost", "企业转投外省")
+        assert sent(leads_db) == ["lead_created", "lead_status_changed"]
+
+
+class TestFourOnesAndProgress:
+    PLAN = {
+        "project_lead": {"name": "陈国华", "title": "常务副县长", "username": "chen"},
+        "service_group": {"name": "捷泰项目帮办服务组",
+                          "members": [{"name": "赵磊", "department": "县发展和改革委员会"}]},
+        "plan": [
+            {"milestone": "signed", "planned_date": "2026-01-31"},
+            {"milestone": "relocation_done", "planned_date": "2026-02-10"},
+            {"milestone": "land_listed", "planned_date": "2026-03-15"},
+            {"milestone": "groundbreaking", "planned_date": "2026-03-31"},
+            {"milestone": "trial_production", "planned_date": "2026-04-30"},
+        ],
+    }
+
+    def test_jietai_plan_actuals_progress_and_cycle_times(self, rpc, leads_db):
+        lead = rpc.create({**JIETAI, "first_contact_at": "2026-01-05T09:00:00+08:00"}, "admin")
+        rpc.set_four_ones(lead["id"], self.PLAN, "admin")
+        rpc.move_stage(lead["id"], {"stage": "negotiating", "at": "2026-01-08T10:00:00+08:00"}, "admin", "admin")
+        rpc.move_stage(lead["id"], {"stage": "signed", "at": "2026-01-26T15:00:00+08:00"}, "admin", "admin")
+        rpc.record_milestone(lead["id"], "relocation_done", {"actual_date": "2026-02-03"}, "admin")
+        rpc.move_stage(lead["id"], {"stage": "land", "at": "2026-03-15T10:00:00+08:00"}, "admin", "admin")
+        rpc.move_stage(lead["id"], {"stage": "construction", "at": "2026-03-18T10:00:00+08:00"}, "admin", "admin")
+
+        days = {c["key"]: c["days"] for c in rpc.cycle_times(lead["id"])["cycle_times"]}
+        assert (days["contact_to_signing"], days["signing_to_relocation"],
+                days["signing_to_land_listed"], days["signing_to_groundbreaking"]) == (21, 8, 48, 51)
+
+        table = rpc.progress(lead["id"])
+        rows = {r["milestone"]: r for r in table["milestones"]}
+        assert rows["signed"] == {"milestone": "signed", "label": "签约", "planned_date": "2026-01-31",
+                                  "actual_date": "2026-01-26", "days_late": -5, "state": "early"}
+        assert rows["groundbreaking"]["days_late"] == -13
+        assert table["next_due"] == {"milestone": "trial_production", "label": "试生产",
+                                     "planned_date": "2026-04-30", "days_left": 10}
+        assert table["project_lead"]["name"] == "陈国华"
+
+        reached = [e["payload"]["data"] for e in leads_db.outbox.find({"type": "milestone_reached"}).sort("created_at", 1)]
+        assert [(r["milestone"], r["actual_date"], r["days_late"]) for r in reached] == [
+            ("signed", "2026-01-26", -5), ("relocation_done", "2026-02-03", -7),
+            ("land_listed", "2026-03-15", 0), ("groundbreaking", "2026-03-18", -13)]
+        assert leads_db.outbox.count_documents({"type": "four_ones_recorded"}) == 1
+
+    def test_a_milestone_not_in_the_plan_or_in_the_future_is_422_and_changes_nothing(self, rpc, leads_db):
+        lead = rpc.create(JIETAI, "admin")
+        with pytest.raises(InvalidInput) as exc:
+            rpc.record_milestone(lead["id"], "signed", {"actual_date": "2026-01-26"}, "admin")
+        assert "PUT the four ones first" in exc.value.extra["errors"][0]["msg"]
+        rpc.set_four_ones(lead["id"], self.PLAN, "admin")
+        before = leads_db.leads.find_one({"_id": lead["id"]})
+        with pytest.raises(InvalidInput) as exc:
+            rpc.record_milestone(lead["id"], "ribbon_cutting", {"actual_date": "2026-01-26"}, "admin")
+        assert exc.value.extra["errors"][0]["loc"] == ["path", "milestone"]
+        with pytest.raises(InvalidInput) as exc:
+            rpc.record_milestone(lead["id"], "signed", {"actual_date": "2026-04-21"}, "admin")
+        assert exc.value.extra["errors"][0]["loc"] == ["body", "actual_date"]
+        assert leads_db.leads.find_one({"_id": lead["id"]}) == before
+        assert sent(leads_db) == ["lead_created", "four_ones_recorded"]
+
+    def test_a_plan_naming_a_milestone_twice_is_422(self, rpc, leads_db):
+        lead = rpc.create(JIETAI, "admin")
+        plan = {**self.PLAN, "plan": self.PLAN["plan"] + [{"milestone": "signed", "planned_date": "2026-02-01"}]}
+        with pytest.raises(InvalidInput) as exc:
+            rpc.set_four_ones(lead["id"], plan, "admin")
+        assert exc.value.extra["errors"][0]["loc"] == ["body", "plan"]
+        assert rpc.get(lead["id"])["four_ones"] is None
+
+
+def test_patch_keeps_an_audit_trail_and_sends_lead_updated(rpc, leads_db):
+    lead = rpc.create({**JIETAI, "investment_cny": 900_000_000}, "admin")
+    assert lead["major"] is False
+    patched = rpc.update(lead["id"], {"investment_cny": 13_000_000_000, "region": "上海"}, "xny.zhao")
+    assert patched["major"] is True
+    assert patched["changes"][-1]["fields"] == {
+        "investment_cny": {"from": 900_000_000, "to": 13_000_000_000}, "region": {"from": None, "to": "上海"}}
+    event = leads_db.outbox.find_one({"type": "lead_updated"})["payload"]["data"]
+    assert event["changed"] == ["investment_cny", "region"] and event["major"] is True
+
+    other = rpc.create({**JIETAI, "title": "捷泰二期"}, "admin")
+    with pytest.raises(Conflict) as exc:
+        rpc.update(other["id"], {"title": JIETAI["title"]}, "admin")
+    assert exc.value.extra["existing_id"] == lead["id"]
+    with pytest.raises(InvalidInput) as exc:
+        rpc.update(other["id"], {"title": None}, "admin")
+    assert leads_db.outbox.count_documents({"type": "lead_updated"}) == 1
+
+
+class TestLists:
+    def make(self, rpc):
+        rows = [("巨石集团零碳智能制造基地", "巨石集团有限公司", 10_000_000_000, "b1"),
+                ("捷泰新能源高效电池片项目", "捷泰新能源科技有限公司", 13_000_000_000, "b2"),
+                ("今世缘南厂区技改扩能项目", "江苏今世缘酒业股份有限公司", 12_000_000_000, "b1"),
+                ("电池材料小试线", "某某新材料有限公司", 50_000_000, "b2")]
+        return [rpc.create({"title": t, "company": {"name": c}, "industry": "x", "investment_cny": i,
+                            "source_branch_id": b}, "admin") for t, c, i, b in rows]
+
+    def test_search_in_chinese_filters_sort_and_pages(self, rpc):
+        made = self.make(rpc)
+        assert [l["title"] for l in rpc.list({"q": "电池"})["items"]] == [
+            "捷泰新能源高效电池片项目", "电池材料小试线"]  # major first
+        assert [l["title"] for l in rpc.list({"q": "今世缘酒业"})["items"]] == ["今世缘南厂区技改扩能项目"]
+        assert rpc.list({"q": "巨石 基地"})["total"] == 1
+        assert rpc.list({"q": "石捷"})["total"] == 0
+        by_money = rpc.list({"sort": "-investment_cny", "page_size": "2"})
+        assert [l["investment_cny"] for l in by_money["items"]] == [13_000_000_000, 12_000_000_000]
+        assert (by_money["total"], by_money["page_size"]) == (4, 2)
+        page2 = rpc.list({"sort": "-investment_cny", "page_size": "2", "page": "2"})
+        assert [l["investment_cny"] for l in page2["items"]] == [10_000_000_000, 50_000_000]
+        assert rpc.list({"branch_id": "b1", "major": "true"})["total"] == 2
+        assert "stage_history" not in page2["items"][0] and "search_keys" not in page2["items"][0]
+        assert made[0]["id"] in {l["id"] for l in rpc.list({"branch_id": "b1"})["items"]}
+
+    def test_bad_filters_are_422(self, rpc):
+        for query, field in [({"sort": "color"}, "sort"), ({"stage": "done"}, "stage"), ({"q": " "}, "q")]:
+            with pytest.raises(InvalidInput) as exc:
+                rpc.list(query)
+            assert ["query", field] in [e["loc"] for e in exc.value.extra["errors"]], query
+
+    def test_every_list_query_walks_an_index(self, leads, rpc):
+        self.make(rpc)
+        repository = next(d for d in leads.dependencies if d.attr_name == "storage").repository
+        for query in ({"search_keys": {"$all": ["电池", "池片"]}}, {"team_id": "x", "stage": "lead"},
+                      {"source_branch_id": "b1"}, {"routing": "triage"}, {"major": True}, {}):
+            plan = str(repository.explain_list(query, [("created_at", -1)])["queryPlanner"]["winningPlan"])
+            assert "IXSCAN" in plan and "COLLSCAN" not in plan, (query, plan)
+
+
+def test_a_lead_sourced_by_a_branch_is_created_once_with_its_branch(leads, leads_db, config):
+    lead_id = uuid.uuid4().hex
+    event = make_event("branches", LeadSourced(
+        lead_id=lead_id, branch_id="shanghai", trip_id="t1", visit_id="v1", sourced_by="sh.li",
+        title="某光伏组件项目", company_name="某光伏科技有限公司", industry="光伏",
+        investment_cny=800_000_000, contact={"name": "王总"},
+    ), datetime(2026, 4, 19, tzinfo=CST)).model_dump(mode="json")
+    dispatch = event_dispatcher(config)
+    for _ in range(2):
+        with entrypoint_waiter(leads, "create_sourced", timeout=10):
+            dispatch("branches", "lead_sourced", event)
+    stored = leads_db.leads.find_one({"_id": lead_id})
+    assert (stored["source_branch_id"], stored["created_by"], stored["source"]["visit_id"]) == (
+        "shanghai", "sh.li", "v1")
+    created = list(leads_db.outbox.find({"type": "lead_created"}))
+    assert len(created) == 1 and created[0]["payload"]["data"]["source_branch_id"] == "shanghai"
