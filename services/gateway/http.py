@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from services.gateway import problems
+from services.gateway.records import GatewayRecords
 from services.gateway.tokens import TokenCodec
 from shared.observability import CORRELATION_KEY
 
@@ -57,6 +58,7 @@ class ApiRoute(HttpRequestHandler):
     """One route. `body`, `query` and `response` name pydantic models for the OpenAPI document."""
 
     server = ProblemWebServer()
+    records = GatewayRecords()
 
     def __init__(self, method, url, roles=(), public=False, body=None, query=None,
                  response=None, summary="", **kwargs):
@@ -80,8 +82,24 @@ class ApiRoute(HttpRequestHandler):
             response = self.response_from_exception(exc)
         else:
             response = super().handle_request(request)
+            if self.method in WRITE_METHODS and 200 <= response.status_code < 300:
+                self.audit(request, response)
         response.headers["X-Request-Id"] = request.correlation_id
         return response
+
+    def audit(self, request, response) -> None:
+        """Every successful write, with its author, for GET /audit (token issuing is no write)."""
+        if request.principal is None:
+            return
+        after = response_json(response)
+        object_id = next(iter(request.path_values.values()), None)
+        if object_id is None and isinstance(after, dict):
+            object_id = after.get("id") or after.get("username")
+        self.records.record_write(
+            principal=request.principal, method=self.method, rule=self.url, path=request.path,
+            object_id=object_id, body=parsed_body(request), after=after,
+            status=response.status_code, correlation_id=request.correlation_id,
+        )
 
     def authorise(self, request):
         header = request.headers.get("Authorization", "")
@@ -89,6 +107,10 @@ class ApiRoute(HttpRequestHandler):
         if scheme.lower() != "bearer" or not token:
             raise problems.AuthError("a bearer token is required")
         principal = self.tokens.decode(token.strip())
+        account = self.records.account(principal["username"])
+        if account is None or account.get("disabled") or \
+                account.get("token_version", 0) != principal["token_version"]:
+            raise problems.AuthError("the token is no longer valid; log in again")
         if principal["role"] not in self.roles:
             raise problems.Forbidden(f"role {principal['role']} may not {self.method} {self.url}")
         return principal
@@ -106,6 +128,22 @@ class ApiRoute(HttpRequestHandler):
 
 
 api = ApiRoute.decorator
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def response_json(response):
+    try:
+        return json.loads(response.get_data(as_text=True) or "null")
+    except ValueError:
+        return None  # a PDF or another non-JSON answer
+
+
+def parsed_body(request):
+    raw = request.get_data(cache=True)
+    try:
+        return json.loads(raw.decode("utf-8")) if raw else None
+    except (UnicodeDecodeError, ValueError):
+        return None
 
 
 def json_body(request) -> object:

@@ -24,3 +24,27 @@ class UserCreate(Strict):
     team_id: Optional[Annotated[str, Field(max_length=50)]] = None
     branch_id: Optional[Annotated[str, Field(max_length=50)]] = None
     department: Optional[Annotated[str, Field(max_length=100)]] = None
+
+
+class PasswordChange(Strict):
+    current_password: Annotated[str, Field(min_length=1, max_length=200)]
+    new_password: Annotated[str, Field(min_length=10, max_length=200)]
+
+
+class UserUpdate(Strict):
+    """An admin's edit of an account; any change revokes the account's tokens."""
+
+    display_name: Optional[Annotated[str, Field(min_length=1, max_length=100)]] = None
+    role: Optional[Role] = None
+    team_id: Optional[Annotated[str, Field(max_length=50)]] = None
+    branch_id: Optional[Annotated[str, Field(max_length=50)]] = None
+    department: Optional[Annotated[str, Field(max_length=100)]] = None
+    disabled: Optional[bool] = None
+    password: Optional[Annotated[str, Field(min_length=10, max_length=200)]] = None
+
+
+class AuditQuery(Strict):
+    object_id: Optional[Annotated[str, Field(min_length=1, max_length=100)]] = None
+    actor: Optional[Annotated[str, Field(min_length=1, max_length=64)]] = None
+    page: Annotated[int, Field(ge=1, le=100_000)] = 1
+    page_size: Annotated[int, Field(ge=1, le=200)] = 50

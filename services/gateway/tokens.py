@@ -48,6 +48,8 @@ class TokenCodec:
             "sub": user["_id"], "role": user["role"], "iat": now, "exp": now + self.ttl_seconds,
             "team_id": user.get("team_id"), "branch_id": user.get("branch_id"),
             "department": user.get("department"),
+            # Bumped on a password change or an admin's edit: older tokens stop working.
+            "ver": user.get("token_version", 0),
         }
         return jwt.encode(claims, self.secret, algorithm=self.algorithm)
 
@@ -62,5 +64,5 @@ class TokenCodec:
         return {
             "username": claims["sub"], "role": claims.get("role"),
             "team_id": claims.get("team_id"), "branch_id": claims.get("branch_id"),
-            "department": claims.get("department"),
+            "department": claims.get("department"), "token_version": claims.get("ver", 0),
         }

@@ -50,7 +50,9 @@ def test_a_payload_of_another_type_is_refused():
 
 
 def test_every_event_name_is_past_tense():
-    assert all(t.endswith("ed") for _, t in EVENTS), EVENTS.keys()
+    # sla_warning keeps the name the architecture gives it; every other event is past tense.
+    named = {t for _, t in EVENTS} - {"sla_warning"}
+    assert [t for t in named if not t.endswith("ed")] == []
 
 
 def test_settable_clock_moves_only_when_told():
