@@ -245,7 +245,7 @@ class LeadsService:
             move = pipeline.check_move(lead["stage"], move_in.stage, lead["status"], role,
                                        move_in.note)
         except pipeline.MoveRefused as exc:
-            raise Conflict(str(exc), {"current": lead["stage"], "status": lead["status"],
+            raise Conflict(str(exc), {"current": lead["stage"], "lead_status": lead["status"],
                                       "allowed": [m.as_dict() for m in exc.allowed]}) from None
         except pipeline.ReasonRequired as exc:
             raise field_error(["body", "note"], str(exc)) from None
