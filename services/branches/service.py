@@ -24,7 +24,6 @@ from services.branches.schemas import (
     BranchUpdate, LeadFromVisit, PeriodQuery, SummaryAmend, TripCreate, TripQuery, TripUpdate,
     VisitCreate, VisitUpdate, Viewer,
 )
-from services.branches.timers import configured_timer
 from shared.clock import Clock
 from shared.errors import Conflict, InvalidInput, NotFound, Unavailable
 from shared.events import LeadSourced, TripDayUnreported, make_event
@@ -32,6 +31,7 @@ from shared.handlers import on_event
 from shared.jsonable import jsonable
 from shared.schemas import PageQuery, page_of, validated
 from shared.storage import Storage
+from shared.timers import timer_from_config
 
 log = logging.getLogger(__name__)
 BRANCHES_FILE = Path(__file__).with_name("data") / "branches.yaml"
@@ -223,9 +223,10 @@ class BranchesService:
             raise already_claimed(claimed)
         existing = self.existing_lead(credit_code, company)
         if existing:
-            raise Conflict("a lead for this company exists already",
-                           {"existing_id": existing["id"],
-                            "branch_id": existing.get("source_branch_id")})
+            extra = {"existing_id": existing["id"]}
+            if existing.get("source_branch_id"):
+                extra["branch_id"] = existing["source_branch_id"]
+            raise Conflict("a lead for this company exists already", extra)
 
         now = self.clock.now()
         lead_id = uuid.uuid4().hex
@@ -274,7 +275,7 @@ class BranchesService:
                      "destination": trip["destination"]}
         return view(self.storage.amend_summary(summary_id(trip_id, on), on_insert, fields))
 
-    @configured_timer("BRANCH_SUMMARY_INTERVAL", default=60)
+    @timer_from_config("BRANCH_SUMMARY_INTERVAL", 60.0)
     def summarise_trip_days(self) -> int:
         """Every trip day past the summary time gets its summary, once across replicas; a day
         with no visits and nothing written raises `trip_day_unreported`. Days missed while the
