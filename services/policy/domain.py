@@ -139,7 +139,7 @@ def reply(request: dict, item: dict, body: dict, actor: str, now: datetime) -> d
     """The stamped reply to one item; returns the changed fields (`$set`) of the request."""
     if request["status"] == "closed" or item["status"] == "replied":
         raise Conflict(f"item {item['n']} already has its stamped reply",
-                       {"status": item["status"], "allowed": []})
+                       {"item_status": item["status"], "allowed": []})
     if body["department"] != item["department"]:
         # A reply from another department is as if the item did not exist for it.
         raise NotFound(f"no item {item['n']} for {body['department']}")
@@ -170,7 +170,7 @@ def pause_key(request_id: str, item: dict, number: int) -> str:
 def pause(request: dict, item: dict, note: str | None, now: datetime) -> tuple[dict, str]:
     if item["status"] != "open":
         raise Conflict(f"item {item['n']} is {item['status']}",
-                       {"status": item["status"],
+                       {"item_status": item["status"],
                         "allowed": ["resume"] if item["status"] == "paused" else []})
     key = pause_key(request["_id"], item, len(item["pauses"]) + 1)
     index = item["n"] - 1
@@ -182,7 +182,7 @@ def pause(request: dict, item: dict, note: str | None, now: datetime) -> tuple[d
 def resume(request: dict, item: dict, now: datetime) -> tuple[dict, str]:
     if item["status"] != "paused":
         raise Conflict(f"item {item['n']} is {item['status']}, not paused",
-                       {"status": item["status"],
+                       {"item_status": item["status"],
                         "allowed": ["pause", "reply"] if item["status"] == "open" else []})
     index = item["n"] - 1
     last = len(item["pauses"]) - 1
