@@ -107,6 +107,15 @@ class TripQuery(PageQuery):
 
 # --- visits ------------------------------------------------------------------------------
 
+class ContactIn(Strict):
+    """The person met: a name is enough."""
+
+    name: Text
+    phone: Optional[Annotated[str, Field(max_length=40)]] = None
+    title: Optional[Annotated[str, Field(max_length=100)]] = None
+    email: Optional[Annotated[str, Field(max_length=200)]] = None
+
+
 class VisitCreate(Strict):
     company: Text
     visited_at: Optional[AwareDatetime] = Field(default=None, description="defaults to now")
@@ -117,7 +126,7 @@ class VisitCreate(Strict):
     next_step: Optional[Annotated[str, Field(max_length=1000)]] = None
     notes: Optional[LongText] = None
     credit_code: Optional[CreditCode] = None
-    contact: Optional[dict] = Field(default=None, description="{name, phone?, title?}")
+    contact: Optional[ContactIn] = None
 
 
 class VisitUpdate(Strict):
@@ -135,13 +144,6 @@ class VisitUpdate(Strict):
         if not self.model_fields_set:
             raise ValueError("nothing to change: give at least one field")
         return self
-
-
-class ContactIn(Strict):
-    name: Text
-    phone: Optional[Annotated[str, Field(max_length=40)]] = None
-    title: Optional[Annotated[str, Field(max_length=100)]] = None
-    email: Optional[Annotated[str, Field(max_length=200)]] = None
 
 
 class LeadFromVisit(Strict):

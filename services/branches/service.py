@@ -236,7 +236,8 @@ class BranchesService:
             company_name=company, credit_code=credit_code, industry=lead_in.industry,
             investment_cny=lead_in.investment_cny, land_mu=lead_in.land_mu,
             region=lead_in.region or trip["destination"],
-            contact=lead_in.contact.model_dump(exclude_none=True) if lead_in.contact else None,
+            contact=(lead_in.contact.model_dump(exclude_none=True) if lead_in.contact
+                     else visit.get("contact")),
             first_contact_at=visit["visited_at"], notes=lead_in.notes or visit.get("notes"),
         )
         claim = {"lead_id": lead_id, "branch_id": trip["branch_id"], "visit_id": visit_id,

@@ -63,7 +63,8 @@ def trip_with_visit(branches, viewer, company, **visit):
 def test_a_visit_becomes_a_lead_of_the_branch_assigned_to_its_team(runner, rpc, mongo, db_prefix):
     branches, leads = rpc
     visit = trip_with_visit(branches, SUNAN, "捷泰新能源科技有限公司", credit_code=JIETAI_CODE,
-                            visited_at="2026-11-10T10:00:00+08:00")
+                            visited_at="2026-11-10T10:00:00+08:00",
+                            contact={"name": "张总", "title": "副总经理"})
 
     with entrypoint_waiter(container(runner, "leads"), "record_team", timeout=10), \
             entrypoint_waiter(container(runner, "branches"), "count_sourced_lead", timeout=10):
@@ -73,7 +74,7 @@ def test_a_visit_becomes_a_lead_of_the_branch_assigned_to_its_team(runner, rpc, 
     assert lead["company"]["name"] == "捷泰新能源科技有限公司"
     assert lead["company"]["credit_code"] == JIETAI_CODE
     assert lead["team_id"] == "new-energy"
-    assert lead["region"] == "苏州"
+    assert lead["region"] == "苏州" and lead["contact"] == {"name": "张总", "title": "副总经理"}
     assert branches.get_visit(visit["id"], SUNAN)["lead_id"] == sourced["lead_id"]
     assert branches.results("sunan", {})["leads_sourced"] == 1
 
