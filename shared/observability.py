@@ -27,18 +27,40 @@ def set_correlation_id(value: str | None) -> None:
 
 
 class WorkerStats:
-    """Counts of finished workers per entrypoint and outcome, for /metrics."""
+    """Counts of finished workers per entrypoint and outcome (an event handler's entrypoint
+    names the event it handles) and of events published, for Prometheus."""
 
     def __init__(self):
         self.finished: Counter = Counter()
         self.published: Counter = Counter()
 
-    def snapshot(self) -> dict:
-        return {
-            "workers": [{"entrypoint": e, "outcome": o, "count": n}
-                        for (e, o), n in sorted(self.finished.items())],
-            "events_published": dict(sorted(self.published.items())),
-        }
+    def collect(self):
+        """prometheus_client's custom-collector protocol."""
+        from prometheus_client.core import CounterMetricFamily
+
+        workers = CounterMetricFamily("kuaiban_workers_finished",
+                                      "Finished workers per entrypoint and outcome",
+                                      labels=["entrypoint", "outcome"])
+        for (entrypoint, outcome), count in sorted(self.finished.items()):
+            workers.add_metric([entrypoint, outcome], count)
+        published = CounterMetricFamily("kuaiban_events_published",
+                                        "Events published from the outbox", labels=["type"])
+        for event_type, count in sorted(self.published.items()):
+            published.add_metric([event_type], count)
+        return [workers, published]
+
+
+# One per process: a deployed process runs one service.
+PROCESS_STATS = WorkerStats()
+
+
+def serve_metrics(port: int) -> None:
+    """Serve this process's counters at http://0.0.0.0:<port>/metrics (services without HTTP)."""
+    from prometheus_client import CollectorRegistry, start_http_server
+
+    registry = CollectorRegistry()
+    registry.register(PROCESS_STATS)
+    start_http_server(port, registry=registry)
 
 
 def worker_started(worker_ctx) -> None:

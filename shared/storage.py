@@ -23,7 +23,8 @@ from pymongo.errors import DuplicateKeyError
 from shared.clock import utcnow
 from shared.events import Envelope
 from shared.observability import (
-    CORRELATION_KEY, WorkerStats, current_correlation_id, worker_finished, worker_started,
+    CORRELATION_KEY, PROCESS_STATS, WorkerStats, current_correlation_id, serve_metrics,
+    worker_finished, worker_started,
 )
 
 log = logging.getLogger(__name__)
@@ -242,11 +243,13 @@ class Storage(DependencyProvider):
         self.client = mongo_client(config["MONGO_URI"])
         db = self.client[database_name(config, self.container.service_name)]
         interval = float(config.get("OUTBOX_RELAY_INTERVAL", 2.0))
-        self.stats = WorkerStats()
+        self.stats = PROCESS_STATS
         self.relay = OutboxRelay(db, config, interval=interval, stats=self.stats)
         self.repository = self.repository_cls(self.client, db, self.relay)
 
     def start(self):
+        if self.container.config.get("METRICS_PORT"):
+            serve_metrics(int(self.container.config["METRICS_PORT"]))
         self.repository.ensure_indexes()
         if self.on_start is not None:
             self.on_start(self.repository, self.container.config)

@@ -7,6 +7,7 @@ checked before a worker starts and handed to the handler as `request.principal`.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import eventlet
@@ -16,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from services.gateway import problems
+from services.gateway.metrics import observe_request
 from services.gateway.records import GatewayRecords
 from services.gateway.tokens import TokenCodec
 from shared.observability import CORRELATION_KEY
@@ -75,6 +77,7 @@ class ApiRoute(HttpRequestHandler):
         self.tokens = TokenCodec.from_config(self.container.config)
 
     def handle_request(self, request):
+        started = time.monotonic()
         self.server.context_data_from_headers(request)  # sets request.correlation_id
         try:
             request.principal = None if self.public else self.authorise(request)
@@ -85,6 +88,7 @@ class ApiRoute(HttpRequestHandler):
             if self.method in WRITE_METHODS and 200 <= response.status_code < 300:
                 self.audit(request, response)
         response.headers["X-Request-Id"] = request.correlation_id
+        observe_request(self.url, self.method, response.status_code, started)
         return response
 
     def audit(self, request, response) -> None:

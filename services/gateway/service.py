@@ -10,6 +10,7 @@ from nameko.dependency_providers import Config
 from services.gateway.repository import AccountsRepository
 from services.gateway.routes.accounts import AccountRoutes, bootstrap_admin
 from services.gateway.routes.branches import BranchRoutes
+from services.gateway.routes.docs import DocsRoutes
 from services.gateway.routes.health import HealthRoutes
 from services.gateway.routes.leads import LeadRoutes
 from services.gateway.routes.notifications import NotificationRoutes
@@ -21,7 +22,8 @@ from shared.storage import Storage
 
 
 class GatewayService(
-    HealthRoutes, AccountRoutes, LeadRoutes, TeamRoutes, BranchRoutes, PolicyRoutes, SlaRoutes,
+    HealthRoutes, DocsRoutes, AccountRoutes, LeadRoutes, TeamRoutes, BranchRoutes, PolicyRoutes,
+    SlaRoutes,
     SupervisionRoutes, NotificationRoutes,
 ):
     name = "gateway"
