@@ -220,16 +220,43 @@ class Platform:
         return body["access_token"]
 
     def load_demo(self) -> None:
+        """Take in the report's projects through the API, then replay what happened since
+        (four ones, stage moves, milestone dates). Each step is skipped when already done, so
+        a restart or a run cut short by Ctrl-C converges on the same data."""
         token = self.token()
         projects = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))
         created = 0
         for project in projects:
+            history = {key: project.pop(key, None) for key in ("four_ones", "stages", "milestones")}
             status, body = http_json("POST", f"{self.base_url}/api/v1/leads", project, token)
             if status == 201:
                 created += 1
-            elif status != 409:  # 409: loaded by an earlier run
+                lead_id = body["id"]
+            elif status == 409:  # loaded by an earlier run
+                lead_id = body["existing_id"]
+            else:
                 raise LaunchError(f"demo project {project['title']} refused: {status} {body}")
+            self.replay_demo_history(lead_id, project["title"], history, token)
         say(f"demo projects: {created} loaded, {len(projects) - created} already there")
+
+    def replay_demo_history(self, lead_id: str, title: str, history: dict, token: str) -> None:
+        stages = ("lead", "negotiating", "signed", "land", "construction", "production")
+        lead_url = f"{self.base_url}/api/v1/leads/{lead_id}"
+        _, lead = http_json("GET", lead_url, token=token)
+        steps = []
+        if history["four_ones"] and not lead.get("four_ones"):
+            steps.append(("PUT", f"{lead_url}/four-ones", history["four_ones"]))
+        for move in history["stages"] or []:
+            if stages.index(move["stage"]) > stages.index(lead["stage"]):
+                steps.append(("POST", f"{lead_url}/stage", move))
+        recorded = lead.get("milestones") or {}
+        for milestone, actual in (history["milestones"] or {}).items():
+            if milestone not in recorded:
+                steps.append(("POST", f"{lead_url}/milestones/{milestone}", {"actual_date": actual}))
+        for method, url, body in steps:
+            status, answer = http_json(method, url, body, token)
+            if status != 200:
+                raise LaunchError(f"demo project {title}: {method} {url} refused: {status} {answer}")
 
     def stop(self) -> None:
         # A second Ctrl-C (or SIGTERM) must not cut the clean-up short.

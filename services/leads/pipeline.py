@@ -36,7 +36,9 @@ class AllowedMove:
     needs_reason: bool
 
     def as_dict(self) -> dict:
-        return {"stage": self.stage, "kind": self.kind, "needs_reason": self.needs_reason}
+        # Strings only: nameko stringifies other scalars in an error crossing RPC. Every kind
+        # but "forward" needs a reason.
+        return {"stage": self.stage, "kind": self.kind}
 
 
 class MoveRefused(Exception):

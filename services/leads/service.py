@@ -286,7 +286,7 @@ class LeadsService:
             pipeline.check_status_change(lead["status"], status_in.status, status_in.reason)
         except pipeline.MoveRefused as exc:
             raise Conflict(str(exc), {"current": lead["status"],
-                                      "allowed": [m.as_dict() for m in exc.allowed]}) from None
+                                      "allowed": [m.stage for m in exc.allowed]}) from None
         except pipeline.ReasonRequired as exc:
             raise field_error(["body", "reason"], str(exc)) from None
         now = self.clock.now()

@@ -146,8 +146,9 @@ class TestStageMoves:
         with pytest.raises(Conflict) as exc:
             rpc.move_stage(lead["id"], {"stage": "lead", "note": "重新评估"}, "xny.zhao", "team_member")
         assert exc.value.extra["current"] == "negotiating"
-        assert [m["stage"] for m in exc.value.extra["allowed"]] == [
-            "signed", "land", "construction", "production"]
+        assert exc.value.extra["allowed"] == [
+            {"stage": "signed", "kind": "forward"}, {"stage": "land", "kind": "skip"},
+            {"stage": "construction", "kind": "skip"}, {"stage": "production", "kind": "skip"}]
         with pytest.raises(InvalidInput) as exc:
             rpc.move_stage(lead["id"], {"stage": "land"}, "xny.zhao", "team_member")
         assert exc.value.extra["errors"][0]["loc"] == ["body", "note"]
@@ -177,6 +178,9 @@ class TestStageMoves:
         with pytest.raises(Conflict) as exc:
             rpc.move_stage(lead["id"], {"stage": "negotiating"}, "admin", "admin")
         assert exc.value.extra["allowed"] == []
+        with pytest.raises(Conflict) as exc:
+            rpc.change_status(lead["id"], {"status": "stalled"}, "admin")
+        assert exc.value.extra == {"current": "lost", "allowed": ["active"]}
         event = leads_db.outbox.find_one({"type": "lead_status_changed"})["payload"]["data"]
         assert (event["from_status"], event["to_status"], event["reason"]) == ("active", "lost", "企业转投外省")
         assert sent(leads_db) == ["lead_created", "lead_status_changed"]
