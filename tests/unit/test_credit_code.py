@@ -11,6 +11,11 @@ from services.leads.domain import (
     "91350100M000100Y43",  # the standard's worked example
     "91110000600037341L",
     "91320826MA1JT0013A",
+    # Codes companies publish on their business licences:
+    "914403001922038216",  # 华为技术有限公司
+    "91330100716105852F",  # 阿里巴巴（中国）有限公司
+    "9144030071526726XG",  # 深圳市腾讯计算机系统有限公司
+    "91520000214434146R",  # 贵州茅台酒股份有限公司
 ])
 def test_valid_codes_pass(code):
     assert credit_code_problem(code) is None
@@ -21,6 +26,10 @@ def test_valid_codes_pass(code):
     ("91350100M000100Y4", "must be 18 characters, got 17"),
     ("91350100M0001O0Y43", "characters not allowed in a credit code: O"),
     ("9135010OI000100Y43", "characters not allowed in a credit code: IO"),
+    # Real codes with one slip each: two digits swapped, a wrong check character.
+    ("914403001922083216", "check digit is 6, expected X"),
+    ("91330100716105825F", "check digit is F, expected M"),
+    ("9144030071526726XH", "check digit is H, expected G"),
 ])
 def test_invalid_codes_say_why(code, reason):
     assert credit_code_problem(code) == reason
