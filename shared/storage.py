@@ -246,13 +246,15 @@ class Storage(DependencyProvider):
         self.stats = PROCESS_STATS
         self.relay = OutboxRelay(db, config, interval=interval, stats=self.stats)
         self.repository = self.repository_cls(self.client, db, self.relay)
+        # Here, not in start(): nameko starts all extensions at once, so a consumer or the web
+        # server could take work before indexes and reference data (teams, the admin) exist.
+        self.repository.ensure_indexes()
+        if self.on_start is not None:
+            self.on_start(self.repository, self.container.config)
 
     def start(self):
         if self.container.config.get("METRICS_PORT"):
             serve_metrics(int(self.container.config["METRICS_PORT"]))
-        self.repository.ensure_indexes()
-        if self.on_start is not None:
-            self.on_start(self.repository, self.container.config)
         self._relay_thread = self.container.spawn_managed_thread(self.relay.run_forever)
 
     def stop(self):

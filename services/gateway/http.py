@@ -63,13 +63,14 @@ class ApiRoute(HttpRequestHandler):
     records = GatewayRecords()
 
     def __init__(self, method, url, roles=(), public=False, body=None, query=None,
-                 response=None, summary="", **kwargs):
+                 response=None, summary="", produces="application/json", **kwargs):
         if not public and not roles:
             raise ValueError(f"{method} {url}: declare roles=... or public=True")
         self.roles = frozenset(roles)
         self.public = public
         self.body_model, self.query_model, self.response_model = body, query, response
         self.summary = summary
+        self.produces = produces  # the success answer's media type, for the OpenAPI document
         super().__init__(method, url, **kwargs)
 
     def setup(self):

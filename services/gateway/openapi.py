@@ -84,8 +84,10 @@ def operation(route: ApiRoute, method: str, book: SchemaBook) -> dict:
             "application/json": {"schema": book.ref(route.body_model)}}}
     answer = book.ref(route.response_model) if route.response_model is not None else {}
     success = ["200", "201"] if method == "POST" else ["200"]
+    if route.produces != "application/json":
+        answer = {"type": "string"}
     op["responses"] = {code: {"description": "OK" if code == "200" else "Created",
-                              "content": {"application/json": {"schema": answer}}}
+                              "content": {route.produces: {"schema": answer}}}
                        for code in success}
     for code, text in ERRORS.items():
         op["responses"][code] = {"description": text, "content": {

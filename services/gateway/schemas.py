@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from shared.schemas import Strict
 
@@ -41,6 +41,14 @@ class UserUpdate(Strict):
     department: Optional[Annotated[str, Field(max_length=100)]] = None
     disabled: Optional[bool] = None
     password: Optional[Annotated[str, Field(min_length=10, max_length=200)]] = None
+
+    @model_validator(mode="after")
+    def no_null_where_a_value_is_needed(self):
+        # Leaving a field out keeps it; null clears team, branch or department only.
+        for name in ("display_name", "role", "disabled", "password"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null; leave it out to keep it")
+        return self
 
 
 class AuditQuery(Strict):

@@ -36,11 +36,13 @@ class DocsRoutes:
     def openapi(self, request):
         return openapi_document(type(self))
 
-    @api("GET", "/docs", public=True, summary="Browsable API documentation")
+    @api("GET", "/docs", public=True, summary="Browsable API documentation",
+         produces="text/html")
     def docs(self, request):
         return Response(DOCS_PAGE, content_type="text/html; charset=utf-8")
 
-    @api("GET", "/docs/static/<string:filename>", public=True, summary="Files of /docs")
+    @api("GET", "/docs/static/<string:filename>", public=True, summary="Files of /docs",
+         produces="application/octet-stream")
     def docs_static(self, request, filename):
         path = SWAGGER_DIR / filename
         # Only files that are really in the bundle's folder: no way out of it.
@@ -49,6 +51,6 @@ class DocsRoutes:
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return Response(path.read_bytes(), content_type=content_type)
 
-    @api("GET", "/metrics", public=True, summary="Prometheus metrics")
+    @api("GET", "/metrics", public=True, summary="Prometheus metrics", produces="text/plain")
     def metrics(self, request):
         return metrics_response()
