@@ -3,7 +3,8 @@
 Three days out; five firms visited on day one and, after 21:00 (the clock moved, never
 slept), a day-one summary listing all five. The visit to a solar firm becomes a lead, the
 teams service gives it to the new-energy team, it is signed, and the branch's results show one
-signed project and its 6 billion yuan. The Zhejiang branch, reporting the firm later, gets 409.
+signed project and its 6 billion yuan; the silent second day alerts the branch. The Zhejiang
+branch, reporting the firm later, gets 409.
 """
 from __future__ import annotations
 
@@ -135,6 +136,16 @@ def test_a_three_day_trip_brings_a_signed_project_home(platform):
     assert results["conversion_rate"] == 1.0
     status, ranking = platform.request("GET", f"/api/v1/branches/ranking?{period}")
     assert status == 200 and ranking["items"][0]["branch_id"] == "sunan", ranking
+
+    # Day two passed 21:00 with no visit and no summary: the branch hears of it in its inbox.
+    def unreported_alerts():
+        status, inbox = platform.request("GET", "/api/v1/notifications", token=sunan)
+        assert status == 200, inbox
+        return [n for n in inbox["items"] if n["kind"] == "trip_day_unreported"]
+
+    alerts = wait_for(unreported_alerts, bool)
+    assert [a["data"]["day"] for a in alerts] == [(day1 + timedelta(days=1)).isoformat()], alerts
+    assert "branch:sunan" in alerts[0]["recipients"]
 
     # The Zhejiang branch meets the same firm: the Southern Jiangsu branch keeps the credit.
     status, other_trip = platform.request("POST", "/api/v1/branches/zhejiang/trips", {
