@@ -2,7 +2,7 @@
 from datetime import datetime, timezone
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import assume, given, strategies as st
 
 from services.leads.domain import (
     company_name_key, field_changes, new_lead, query_keys, search_keys, similar_leads,
@@ -43,8 +43,10 @@ def test_search_is_folded_like_the_names():
 
 @given(st.text(alphabet="捷泰新能源巨石集团电池片项目ab c", min_size=1, max_size=30), st.data())
 def test_every_substring_of_a_title_is_found(title, data):
+    words = title.split()
+    assume(words)
     keys = set(search_keys(title, ""))
-    word = data.draw(st.sampled_from([w for w in title.split() if w] or ["捷"]))
+    word = data.draw(st.sampled_from(words))
     start = data.draw(st.integers(0, max(0, len(word) - 1)))
     q = word[start:start + data.draw(st.integers(1, 5))]
     if q.strip():
