@@ -26,6 +26,7 @@ from shared.observability import (
     CORRELATION_KEY, PROCESS_STATS, WorkerStats, current_correlation_id, serve_metrics,
     worker_finished, worker_started,
 )
+from shared.reliable import declare_topology
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ class MongoRepository:
         with self.client.start_session() as session:
             result = session.with_transaction(work)
         if events and self.relay is not None:
-            self.relay.publish_pending()
+            self.relay.publish_pending(events)
         return result
 
     def apply_once(self, envelope: Envelope, change: Callable, events: Iterable[Envelope] = ()):
@@ -122,7 +123,7 @@ class MongoRepository:
         with self.client.start_session() as session:
             session.with_transaction(work)
         if applied["done"] and produced and self.relay is not None:
-            self.relay.publish_pending()
+            self.relay.publish_pending(produced)
         return applied["done"]
 
     def page(self, collection: str, query: dict, sort: list, page: int, page_size: int):
@@ -174,6 +175,8 @@ class OutboxRelay:
         self.db = db
         self.config = config
         self.interval = interval
+        # How old an unsent entry must be before the loop sends it in its worker's stead.
+        self.grace = timedelta(seconds=float(config.get("OUTBOX_RELAY_GRACE") or 5 * interval))
         self.stats = stats or WorkerStats()
         self.publisher = Publisher(config[AMQP_URI_CONFIG_KEY])
         self._exchanges: dict = {}
@@ -184,20 +187,27 @@ class OutboxRelay:
             self._exchanges[source] = get_event_exchange(source, self.config)
         return self._exchanges[source]
 
-    def _claim_next(self):
+    def _claim_next(self, only: list[str] | None):
         now = utcnow()
+        if only is None:
+            # The loop takes stragglers only: a fresh entry is its own worker's to send.
+            wanted = {"created_at": {"$lt": now - self.grace}}
+        else:
+            wanted = {"_id": {"$in": only}}
         return self.db.outbox.find_one_and_update(
-            {"sent_at": None, "claimed_until": {"$lt": now}},
+            {"sent_at": None, "claimed_until": {"$lt": now}, **wanted},
             {"$set": {"claimed_until": now + CLAIM_FOR}},
             sort=[("created_at", ASCENDING)],
             return_document=ReturnDocument.AFTER,
         )
 
-    def publish_pending(self) -> int:
-        """Publish every unsent entry; returns how many were sent. Never raises."""
+    def publish_pending(self, only: Iterable[Envelope] | None = None) -> int:
+        """Publish unsent entries (`only` these events, else every straggler); returns how
+        many were sent. Never raises: what fails stays in the outbox for the loop."""
+        ids = None if only is None else [str(e.event_id) for e in only]
         sent = 0
         try:
-            while (entry := self._claim_next()) is not None:
+            while (entry := self._claim_next(ids)) is not None:
                 exchange = self._exchange(entry["source"])
                 correlation_id = entry.get(CORRELATION_KEY)
                 self.publisher.publish(
@@ -246,6 +256,9 @@ class Storage(DependencyProvider):
         self.stats = PROCESS_STATS
         self.relay = OutboxRelay(db, config, interval=interval, stats=self.stats)
         self.repository = self.repository_cls(self.client, db, self.relay)
+        # Every consumer of this service's events has its queue before the first event goes
+        # out: none is published into an exchange with nothing bound to it.
+        declare_topology(config, source=self.container.service_name)
         # Here, not in start(): nameko starts all extensions at once, so a consumer or the web
         # server could take work before indexes and reference data (teams, the admin) exist.
         self.repository.ensure_indexes()
