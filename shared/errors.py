@@ -2,9 +2,12 @@
 
 Each is registered with nameko's `deserialize_to_instance`, so an RPC caller (the gateway)
 gets the same exception type back and can map it to an HTTP status in one table.
-The arguments stay JSON-safe (a message and a dict) because they cross the broker.
+The arguments cross the broker as two strings, the message and the extra fields as JSON:
+nameko turns any other argument into its str(), so True would arrive as "True".
 """
 from __future__ import annotations
+
+import json
 
 from nameko.exceptions import deserialize_to_instance
 
@@ -15,8 +18,10 @@ class KuaibanError(Exception):
     status = 500
     title = "Internal error"
 
-    def __init__(self, detail: str = "", extra: dict | None = None):
-        super().__init__(detail, extra or {})
+    def __init__(self, detail: str = "", extra: dict | str | None = None):
+        if not isinstance(extra, str):
+            extra = json.dumps(extra or {}, ensure_ascii=False, default=str)
+        super().__init__(detail, extra)
 
     @property
     def detail(self) -> str:
@@ -24,7 +29,7 @@ class KuaibanError(Exception):
 
     @property
     def extra(self) -> dict:
-        return self.args[1] if len(self.args) > 1 else {}
+        return json.loads(self.args[1]) if len(self.args) > 1 else {}
 
 
 @deserialize_to_instance

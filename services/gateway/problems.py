@@ -50,8 +50,11 @@ def json_response(payload, status: int = 200, headers: dict | None = None,
                     content_type=f"{content_type}; charset=utf-8")
 
 
-def problem(status: int, title: str, detail: str, headers: dict | None = None, **extra) -> Response:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+def problem(status: int, title: str, detail: str, headers: dict | None = None,
+            extra: dict | None = None) -> Response:
+    # The standard members win over an extra field of the same name.
+    body = {**(extra or {}), "type": "about:blank", "title": title, "status": status,
+            "detail": detail}
     return json_response(body, status, headers, PROBLEM_JSON)
 
 
@@ -64,7 +67,7 @@ def response_for(exc: BaseException) -> Response:
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else None
         if exc.status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
-        return problem(exc.status, exc.title, exc.detail, headers, **exc.extra)
+        return problem(exc.status, exc.title, exc.detail, headers, exc.extra)
     if isinstance(exc, RemoteError) and exc.exc_type in DATABASE_DOWN:
         return unavailable("a database is unreachable; try again shortly")
     if isinstance(exc, (UnknownService, eventlet.Timeout)):

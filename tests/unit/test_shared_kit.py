@@ -102,3 +102,28 @@ def test_tokens_expire_and_refuse_tampering():
     with pytest.raises(AuthError, match="not valid"):
         TokenCodec("other", 60).decode(good)
     assert TokenCodec("secret", 60).decode(good)["role"] == "admin"
+
+
+def test_an_error_keeps_its_extra_fields_typed_across_rpc():
+    from nameko.exceptions import deserialize, serialize
+
+    from shared.errors import Conflict
+
+    sent = Conflict("not now", {"allowed": [{"stage": "signed", "needs_reason": True}], "n": 3})
+    received = deserialize(serialize(sent))
+    assert type(received) is Conflict and received.detail == "not now"
+    assert received.extra == {"allowed": [{"stage": "signed", "needs_reason": True}], "n": 3}
+
+
+def test_an_extra_field_cannot_shadow_the_problem_status():
+    import json
+
+    from services.gateway.problems import problem, response_for
+    from shared.errors import Conflict
+
+    answer = json.loads(response_for(Conflict("x", {"status": "closed"})).get_data())
+    assert answer["status"] == 409
+
+    body = json.loads(problem(409, "Conflict", "x", None, {"title": "y", "type": "z"}).get_data())
+    assert body["title"] == "Conflict" and body["type"] == "about:blank"
+    assert body["status"] == 409

@@ -28,5 +28,5 @@ class HealthRoutes:
         if any(v != "ok" for v in checks.values()):
             return problems.problem(503, "Not ready", "a dependency is unreachable",
                                     {"Retry-After": str(problems.RETRY_AFTER_SECONDS)},
-                                    checks=checks)
+                                    {"checks": checks})
         return {"status": "ready", "checks": checks}
