@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import to_json
 
 from shared.errors import invalid_from_pydantic
 
@@ -20,8 +21,15 @@ class PageQuery(Strict):
 
 
 def validated(model: type[BaseModel], payload, prefix: tuple = ("body",)):
-    """`model.model_validate(payload)`, with failures as InvalidInput naming each field."""
+    """The payload as `model`, with failures as InvalidInput naming each field.
+
+    A body is validated as the JSON it came as, strictly: `0` is no boolean, `"5"` no number
+    and `0` no date, so a client's type mistake is a 422 rather than a guess. Query strings
+    are all text, so they are validated leniently ("5" is the page 5).
+    """
     try:
+        if prefix == ("body",):
+            return model.model_validate_json(to_json(payload), strict=True)
         return model.model_validate(payload)
     except ValidationError as exc:
         raise invalid_from_pydantic(exc, prefix) from None

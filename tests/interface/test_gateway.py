@@ -140,3 +140,19 @@ def test_an_unknown_path_and_a_wrong_method_are_problems(admin):
     assert missing.headers["Content-Type"].startswith("application/problem+json")
     wrong = admin.delete("/api/v1/teams")
     assert wrong.status_code == 405 and "GET" in wrong.headers["Allow"]
+
+
+@pytest.mark.parametrize("field,value", [
+    ("major", 0),                 # 0 is no boolean
+    ("investment_cny", "5"),      # "5" is no number
+    ("first_contact_at", 0),      # 0 is no date
+    ("land_mu", True),
+])
+def test_a_body_value_of_the_wrong_type_is_422_not_a_guess(admin, field, value):
+    response = admin.post("/api/v1/leads", json={**JUSHI, field: value})
+    assert response.status_code == 422, response.text
+    assert ["body", field] in [e["loc"] for e in response.json()["errors"]]
+
+
+def test_query_strings_are_read_as_the_text_they_are(admin):
+    assert admin.get("/api/v1/leads?page=2&page_size=5&major=true").status_code == 200
