@@ -1,18 +1,37 @@
 """Boundary models more than one service uses."""
 from __future__ import annotations
 
+import re
+import typing
+from datetime import date, datetime, time
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AwareDatetime, BaseModel, ConfigDict, Field, FutureDate, FutureDatetime, NaiveDatetime,
+    PastDate, PastDatetime, ValidationError,
+)
 from pydantic_core import to_json
 
-from shared.errors import invalid_from_pydantic
+from shared.errors import InvalidInput, invalid_from_pydantic
 
 
 class Strict(BaseModel):
     """Unknown fields are a 422, so that a typo is never silently dropped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+TEMPORAL = (date, datetime, time, AwareDatetime, NaiveDatetime, PastDate, FutureDate,
+            PastDatetime, FutureDatetime)
+
+
+def _is_temporal(annotation) -> bool:
+    if annotation in TEMPORAL:
+        return True
+    return any(_is_temporal(arg) for arg in typing.get_args(annotation))
 
 
 class PageQuery(Strict):
@@ -30,9 +49,28 @@ def validated(model: type[BaseModel], payload, prefix: tuple = ("body",)):
     try:
         if prefix == ("body",):
             return model.model_validate_json(to_json(payload), strict=True)
+        numbers_as_dates = _numbers_given_as_dates(model, payload)
+        if numbers_as_dates:
+            raise InvalidInput(
+                f"invalid input: {', '.join('.'.join(e['loc']) for e in numbers_as_dates)}",
+                {"errors": [{**e, "loc": [*prefix, *e["loc"]]} for e in numbers_as_dates]})
         return model.model_validate(payload)
     except ValidationError as exc:
         raise invalid_from_pydantic(exc, prefix) from None
+
+
+def _numbers_given_as_dates(model: type[BaseModel], payload) -> list[dict]:
+    """Lenient pydantic reads "0" or "0.5" as a Unix time; a date or time in a query is
+    ISO 8601 only. (A before-validator would do this too, but it would also stop strict
+    JSON bodies from parsing ISO dates.)"""
+    if not isinstance(payload, dict):
+        return []
+    return [
+        {"loc": [name], "msg": "must be an ISO 8601 date or date-time, not a number"}
+        for name, field in model.model_fields.items()
+        if _is_temporal(field.annotation) and isinstance(payload.get(name), str)
+        and NUMBER.fullmatch(payload[name].strip())
+    ]
 
 
 def page_of(items: list, total: int, query: PageQuery) -> dict:

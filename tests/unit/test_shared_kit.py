@@ -50,9 +50,10 @@ def test_a_payload_of_another_type_is_refused():
 
 
 def test_every_event_name_is_past_tense():
-    # sla_warning keeps the name the architecture gives it; every other event is past tense.
-    named = {t for _, t in EVENTS} - {"sla_warning"}
-    assert [t for t in named if not t.endswith("ed")] == []
+    # sla_warning keeps the name the architecture gives it, problem_overdue says a state the
+    # problem has entered; every other event is in the past tense ("..._given" included).
+    named = {t for _, t in EVENTS} - {"sla_warning", "problem_overdue"}
+    assert [t for t in named if not t.endswith(("ed", "en"))] == []
 
 
 def test_settable_clock_moves_only_when_told():
@@ -127,3 +128,23 @@ def test_an_extra_field_cannot_shadow_the_problem_status():
     body = json.loads(problem(409, "Conflict", "x", None, {"title": "y", "type": "z"}).get_data())
     assert body["title"] == "Conflict" and body["type"] == "about:blank"
     assert body["status"] == 409
+
+
+@pytest.mark.parametrize("value", ["0", "0.5", "1795663497", " 3 ", "1e9"])
+def test_a_number_is_no_date_even_in_a_query(value):
+    from datetime import date as date_type
+    from typing import Optional
+
+    from pydantic import AwareDatetime
+
+    from shared.schemas import Strict, validated
+
+    class Period(Strict):
+        to: Optional[date_type] = None
+        at: Optional[AwareDatetime] = None
+
+    for field in ("to", "at"):
+        with pytest.raises(InvalidInput) as exc:
+            validated(Period, {field: value}, ("query",))
+        assert exc.value.extra["errors"][0]["loc"] == ["query", field]
+    assert validated(Period, {"to": "2026-11-01"}, ("query",)).to.day == 1
