@@ -340,6 +340,131 @@ class ClockStopped(EventData):
 
 # --- supervision -------------------------------------------------------------------------
 
+class ProblemRef(EventData):
+    """Who and what a problem is about: enough for sla's clock context and the notifier."""
+
+    problem_id: str
+    lead_id: str
+    lead_title: str
+    title: str
+    owner_department: str
+    complexity: str  # general (7 days) or complex (1 month)
+    team_id: Optional[str] = None
+    project_lead: Optional[str] = None
+
+
+@event("supervision", "problem_raised")
+class ProblemRaised(EventData):
+    """sla starts the 3-day feedback clock and the 7-day or 1-month solve clock at raised_at."""
+
+    problem: ProblemRef
+    raised_at: AwareDatetime
+    by: str
+
+
+@event("supervision", "problem_feedback_recorded")
+class ProblemFeedbackRecorded(EventData):
+    """The owner department answered: sla stops the feedback clock."""
+
+    problem: ProblemRef
+    at: AwareDatetime
+    by: str
+
+
+@event("supervision", "problem_analysed")
+class ProblemAnalysed(EventData):
+    problem: ProblemRef
+    at: AwareDatetime
+    by: str
+
+
+class PlanStep(EventData):
+    step: str
+    due_date: date
+
+
+@event("supervision", "problem_planned")
+class ProblemPlanned(EventData):
+    """A plan for a problem that cannot be solved soon; the first plan makes sla start the
+    monthly progress-report clock `report_clock` (a revised plan leaves it running: None)."""
+
+    problem: ProblemRef
+    at: AwareDatetime
+    by: str
+    steps: list[PlanStep]
+    report_clock: Optional[str] = None
+
+
+@event("supervision", "problem_progress_reported")
+class ProblemProgressReported(EventData):
+    """A monthly progress report: sla stops clock `stopped_clock` and starts `next_clock`."""
+
+    problem: ProblemRef
+    at: AwareDatetime
+    by: str
+    n: int
+    stopped_clock: str
+    next_clock: str
+
+
+@event("supervision", "problem_resolved")
+class ProblemResolved(EventData):
+    """Solved: sla stops the solve clock and the progress-report clock `report_clock` if any."""
+
+    problem: ProblemRef
+    at: AwareDatetime
+    by: str
+    report_clock: Optional[str] = None
+
+
+@event("supervision", "problem_deadline_missed")
+class ProblemDeadlineMissed(EventData):
+    """A problem's deadline (feedback, solve or monthly progress report) passed: the notifier
+    tells its department (sla's own breach alert goes to the supervision office)."""
+
+    problem: ProblemRef
+    deadline: str  # feedback, solve or progress_report
+    kind: str
+    label_zh: str
+    due_at: AwareDatetime
+
+
+@event("supervision", "report_published")
+class ReportPublished(EventData):
+    """A periodic report was produced (once per period) or regenerated on request."""
+
+    report: str  # weekly_inspection, yellow_cards, tackle_list or showcase
+    period: str
+    label_zh: str
+    generated_at: AwareDatetime
+    version: int
+    rows: int
+    regenerated: bool = False
+
+
+class YellowCardReason(EventData):
+    rule: str
+    label_zh: str
+    points: int
+    subject_id: str
+    title: str
+    detail: str
+
+
+@event("supervision", "yellow_card_issued")
+class YellowCardIssued(EventData):
+    """A unit (department, town or team) reached the month's yellow-card threshold."""
+
+    card_id: str
+    month: str
+    unit_kind: str  # department, town or team
+    unit_id: str
+    unit_name: str
+    score: int
+    threshold: int
+    reasons: list[YellowCardReason]
+
+
 # --- notifier ----------------------------------------------------------------------------
 
 

@@ -112,6 +112,49 @@ def unreported_day_message(data: dict) -> Message:
     )
 
 
+def problem_raised_message(data: dict) -> Message:
+    problem = data["problem"]
+    kind = "复杂问题（1个月内解决）" if problem["complexity"] == "complex" else "一般问题（7日内解决）"
+    return Message(
+        "problem_raised",
+        f"新交办问题：{problem['title']}",
+        f"项目「{problem['lead_title']}」遇到的问题「{problem['title']}」已交办{problem['owner_department']}，"
+        f"属{kind}，请于3日内反馈（交办时间{local(data['raised_at'])}）。",
+        (f"department:{problem['owner_department']}",),
+    )
+
+
+PROBLEM_DEADLINES_ZH = {"feedback": "3日内反馈", "solve": "限期解决", "progress_report": "按月报告进展"}
+
+
+def deadline_missed_message(data: dict) -> Message:
+    problem = data["problem"]
+    what = PROBLEM_DEADLINES_ZH.get(data["deadline"], data["label_zh"])
+    return Message(
+        "problem_deadline_missed",
+        f"【超期】问题未{what}：{problem['title']}",
+        f"项目「{problem['lead_title']}」的问题「{problem['title']}」应于{local(data['due_at'])}前"
+        f"{what}（{data['label_zh']}），现已超期，将计入本月黄牌单位评选，请{problem['owner_department']}立即办理。",
+        (f"department:{problem['owner_department']}",),
+    )
+
+
+def yellow_card_message(data: dict) -> Message:
+    """To the unit itself, every county leader and the supervision office."""
+    if data["unit_kind"] == "team":
+        unit = (f"team-leader:{data['unit_id']}", f"team:{data['unit_id']}")
+    else:
+        unit = (f"department:{data['unit_id']}",)
+    reasons = "；".join(f"{r['label_zh']}：{r['title']}（{r['points']}分）" for r in data["reasons"])
+    return Message(
+        "yellow_card_issued",
+        f"【黄牌】{data['month']} {data['unit_name']}",
+        f"{data['unit_name']}在{data['month']}月度评选中扣{data['score']}分"
+        f"（黄牌线{data['threshold']}分），被评为黄牌单位。扣分事项：{reasons}。",
+        (*unit, "role:leader", SUPERVISION_OFFICE),
+    )
+
+
 # --- delivery -------------------------------------------------------------------------------
 
 def signature(secret: str, body: bytes) -> str:

@@ -103,6 +103,18 @@ class NotifierService:
     def trip_day_unreported(self, envelope, unreported):
         self.notify(envelope, domain.unreported_day_message(unreported.model_dump(mode="json")))
 
+    @on_event("supervision", "problem_raised")
+    def problem_raised(self, envelope, raised):
+        self.notify(envelope, domain.problem_raised_message(raised.model_dump(mode="json")))
+
+    @on_event("supervision", "problem_deadline_missed")
+    def problem_deadline_missed(self, envelope, overdue):
+        self.notify(envelope, domain.deadline_missed_message(overdue.model_dump(mode="json")))
+
+    @on_event("supervision", "yellow_card_issued")
+    def yellow_card_issued(self, envelope, card):
+        self.notify(envelope, domain.yellow_card_message(card.model_dump(mode="json")))
+
     def notify(self, envelope, message: domain.Message) -> None:
         now = self.clock.now()
         notification_id = uuid.uuid4().hex

@@ -86,6 +86,21 @@ def kind_targets(kinds: dict[str, ClockKind], override: str | None) -> dict[str,
     return result
 
 
+def kind_days(kinds: dict[str, ClockKind], override: str | None) -> dict[str, ClockKind]:
+    """KINDS with natural or working days overridden by a setting like
+    "problem_feedback=working,problem_general=natural" (the county decides which it promises)."""
+    if not override or not override.strip():
+        return kinds
+    result = dict(kinds)
+    for part in override.split(","):
+        name, _, value = part.strip().partition("=")
+        if name not in kinds or value.strip() not in ("natural", "working"):
+            raise ValueError(f"SLA_DAYS: {part!r} is not <kind>=natural|working of a known kind")
+        result[name] = ClockKind(**{**kinds[name].__dict__,
+                                    "working_days": value.strip() == "working"})
+    return result
+
+
 # --- counted time -------------------------------------------------------------------------
 
 Hold = tuple[datetime, Optional[datetime]]  # (since, until); until None: still paused

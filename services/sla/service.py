@@ -7,6 +7,7 @@ next threshold is due. See repository.py for why each threshold fires exactly on
 from __future__ import annotations
 
 import logging
+import uuid
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
@@ -25,6 +26,18 @@ from shared.storage import Storage
 from shared.timers import timer_from_config
 
 log = logging.getLogger(__name__)
+
+
+def part_of(envelope, part: str):
+    """The envelope with an id of its own for one of several clocks an event changes: each
+    change is applied once (apply_once keys on the event id), and a redelivery repeats none."""
+    return envelope.model_copy(update={"event_id": uuid.uuid5(envelope.event_id, part)})
+
+
+def problem_context(problem) -> ClockContext:
+    return ClockContext(title=f"{problem.lead_title}：{problem.title}", lead_id=problem.lead_id,
+                        departments=[problem.owner_department], team_id=problem.team_id,
+                        project_lead=problem.project_lead)
 
 SCAN_BATCH = 200
 SCAN_MAX_BATCHES = 50  # a pass handles at most this many batches; the next pass goes on
@@ -78,6 +91,42 @@ class SlaService:
 
     # For the next kinds (supervision's problem clocks): a handler of a few lines that calls
     # start_clock(...) / change_clock(..., {"stopped_at": at}) like the ones above.
+
+    # -- clocks of supervision's closed problem loop ------------------------------------------
+    @on_event("supervision", "problem_raised")
+    def start_problem_clocks(self, envelope, raised):
+        """Feedback within 3 days, solved within 7 days (general) or a month (complex)."""
+        context = problem_context(raised.problem)
+        for kind in ("problem_feedback", f"problem_{raised.problem.complexity}"):
+            self.start_clock(part_of(envelope, kind), kind, raised.problem.problem_id,
+                             raised.raised_at, context)
+
+    @on_event("supervision", "problem_feedback_recorded")
+    def stop_feedback_clock(self, envelope, given):
+        self.change_clock(envelope, "problem_feedback", given.problem.problem_id,
+                          {"stopped_at": given.at})
+
+    @on_event("supervision", "problem_resolved")
+    def stop_problem_clocks(self, envelope, resolved):
+        kind = f"problem_{resolved.problem.complexity}"
+        self.change_clock(part_of(envelope, kind), kind, resolved.problem.problem_id,
+                          {"stopped_at": resolved.at})
+        if resolved.report_clock:
+            self.change_clock(part_of(envelope, "plan_progress_report"), "plan_progress_report",
+                              resolved.report_clock, {"stopped_at": resolved.at})
+
+    @on_event("supervision", "problem_planned")
+    def start_progress_report_clock(self, envelope, planned):
+        if planned.report_clock:  # the first plan; a revision leaves the month's clock running
+            self.start_clock(envelope, "plan_progress_report", planned.report_clock, planned.at,
+                             problem_context(planned.problem))
+
+    @on_event("supervision", "problem_progress_reported")
+    def restart_progress_report_clock(self, envelope, reported):
+        self.change_clock(part_of(envelope, "stop"), "plan_progress_report",
+                          reported.stopped_clock, {"stopped_at": reported.at})
+        self.start_clock(part_of(envelope, "start"), "plan_progress_report", reported.next_clock,
+                         reported.at, problem_context(reported.problem))
     def start_clock(self, envelope, kind_name: str, subject_id: str, started_at, context,
                     parts: dict[str, str] | None = None):
         kind = self.kinds()[kind_name]
@@ -92,7 +141,8 @@ class SlaService:
             self.settle_one(clock_id(kind, subject_id))
 
     def kinds(self) -> dict[str, domain.ClockKind]:
-        return domain.kind_targets(domain.KINDS, self.config.get("SLA_TARGETS"))
+        return domain.kind_days(domain.kind_targets(domain.KINDS, self.config.get("SLA_TARGETS")),
+                                self.config.get("SLA_DAYS"))
 
     # -- the scan ----------------------------------------------------------------------------
     @timer_from_config("SLA_SCAN_SECONDS", 5.0, eager=True)

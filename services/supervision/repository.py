@@ -1,17 +1,176 @@
-"""The supervision database (`kuaiban_supervision`): problems and the periodic reports."""
+"""The supervision database (`kuaiban_supervision`).
+
+- `problems`: the closed loop, one document per problem with its steps, plan and deadlines;
+- `units`: the departments and towns problems are raised to (data/units.yaml);
+- `reports`: one document per report and period, `_id` "<report>:<period>": the unique key
+  makes a period's report happen once across instances (the loser of a race inserts nothing
+  and sends nothing); `yellow_cards`: each card issued, so a regeneration re-issues none;
+- `breaches`, `policy_requests`: what other services' events said (sla_breached, policy
+  requests and replies), kept for the reports: this service never reads their databases.
+"""
 from __future__ import annotations
 
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from datetime import datetime
 
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from shared.errors import NotFound
 from shared.storage import MongoRepository
 
 
 class SupervisionRepository(MongoRepository):
     def indexes(self):
-        return {"problems": [
-            IndexModel([("owner_department", ASCENDING), ("status", ASCENDING)]),
-            IndexModel([("lead_id", ASCENDING)]),
-        ]}
+        return {
+            "problems": [
+                IndexModel([("owner_department", ASCENDING), ("status", ASCENDING)]),
+                IndexModel([("lead_id", ASCENDING)]),
+                IndexModel([("team_id", ASCENDING)]),
+                IndexModel([("raised_at", DESCENDING)]),
+                IndexModel([("resolved_at", ASCENDING)]),
+            ],
+            "breaches": [IndexModel([("due_at", ASCENDING)])],
+            "policy_requests": [IndexModel([("received_at", ASCENDING)]),
+                                IndexModel([("replied_at", ASCENDING)])],
+            "yellow_cards": [IndexModel([("month", ASCENDING)])],
+        }
+
+    # -- units -----------------------------------------------------------------------------
+    def load_units(self, units: list[dict]) -> None:
+        for unit in units:
+            self.db.units.update_one({"_id": unit["name"]}, {"$setOnInsert": {"kind": unit["kind"]}},
+                                     upsert=True)
+
+    def units(self) -> list[dict]:
+        return [{"name": u["_id"], "kind": u["kind"]}
+                for u in self.db.units.find().sort([("kind", ASCENDING), ("_id", ASCENDING)])]
+
+    def unit(self, name: str) -> dict | None:
+        return self.db.units.find_one({"_id": name})
+
+    # -- problems --------------------------------------------------------------------------
+    def insert_problem(self, problem: dict, events) -> None:
+        self.commit(lambda session: self.db.problems.insert_one(problem, session=session), events)
+
+    def get_problem(self, problem_id: str) -> dict:
+        problem = self.db.problems.find_one({"_id": problem_id})
+        if problem is None:
+            raise NotFound(f"no problem {problem_id}")
+        return problem
+
+    def find_problem(self, problem_id: str) -> dict | None:
+        return self.db.problems.find_one({"_id": problem_id})
+
+    def change_problem(self, problem: dict, update: dict, events) -> dict | None:
+        """Apply `update` if the problem is still the version read; None if it changed meanwhile."""
+        result = {}
+
+        def change(session):
+            result["doc"] = self.db.problems.find_one_and_update(
+                {"_id": problem["_id"], "version": problem["version"]},
+                {**update, "$inc": {"version": 1}}, session=session,
+                return_document=ReturnDocument.AFTER)
+            if result["doc"] is None:
+                raise StaleProblem(problem["_id"])  # aborts the transaction: no event goes out
+        try:
+            self.commit(change, events)
+        except StaleProblem:
+            return None
+        return result["doc"]
 
     def list_problems(self, query: dict, page: int, page_size: int):
-        return self.page("problems", query, [("raised_at", DESCENDING)], page, page_size)
+        return self.page("problems", query, [("raised_at", DESCENDING), ("_id", ASCENDING)],
+                         page, page_size)
+
+    def problems_for_report(self, until: datetime) -> list[dict]:
+        """Every problem raised before `until` (the reports filter by their own period)."""
+        return list(self.db.problems.find({"raised_at": {"$lt": until}}))
+
+    # -- what other services' events said ----------------------------------------------------
+    def record_breach(self, envelope, breach: dict, problem_change: tuple | None, events) -> bool:
+        """Keep a breach; for a problem's clock, mark the problem's deadline in the same step."""
+        def change(session):
+            self.db.breaches.update_one({"_id": breach["_id"]}, {"$setOnInsert": breach},
+                                        upsert=True, session=session)
+            if problem_change:
+                where, update = problem_change
+                self.db.problems.update_one(where, update, session=session)
+        return self.apply_once(envelope, change, events)
+
+    def record_problem_clock(self, envelope, where: dict, update: dict) -> bool:
+        return self.apply_once(envelope, lambda session: self.db.problems.update_one(
+            where, update, session=session))
+
+    def breaches_due_before(self, until: datetime) -> list[dict]:
+        return list(self.db.breaches.find({"due_at": {"$lt": until}}))
+
+    def record_request(self, envelope, request: dict) -> bool:
+        """A policy request received; replies that arrived first are kept."""
+        fields = {k: v for k, v in request.items() if k not in ("_id", "items")}
+        for n, department in request["items"].items():
+            fields[f"items.{n}.department"] = department
+        return self.apply_once(envelope, lambda session: self.db.policy_requests.update_one(
+            {"_id": request["_id"]}, {"$set": fields}, upsert=True, session=session))
+
+    def record_reply(self, envelope, request_id: str, n: int, department: str,
+                     replied_at: datetime) -> bool:
+        return self.apply_once(envelope, lambda session: self.db.policy_requests.update_one(
+            {"_id": request_id},
+            {"$set": {f"items.{n}.replied_at": replied_at, f"items.{n}.department": department},
+             "$max": {"replied_at": replied_at}},
+            upsert=True, session=session))
+
+    def requests_for_report(self, start: datetime, end: datetime) -> list[dict]:
+        """Requests received in [start, end) or with a reply in it."""
+        return list(self.db.policy_requests.find({"$or": [
+            {"received_at": {"$gte": start, "$lt": end}}, {"replied_at": {"$gte": start}}]}))
+
+    # -- reports ---------------------------------------------------------------------------
+    def get_report(self, report_id: str) -> dict | None:
+        return self.db.reports.find_one({"_id": report_id})
+
+    def has_report(self, report_id: str) -> bool:
+        return self.db.reports.count_documents({"_id": report_id}, limit=1) > 0
+
+    def issued_cards(self, card_ids: list[str]) -> set[str]:
+        return {c["_id"] for c in self.db.yellow_cards.find({"_id": {"$in": card_ids}}, {"_id": 1})}
+
+    def produce_report(self, report: dict, cards: list[dict], events) -> bool:
+        """Store a period's first report, its cards and events; False if it exists already."""
+        def change(session):
+            self.db.reports.insert_one(report, session=session)
+            if cards:
+                self.db.yellow_cards.insert_many(cards, session=session)
+        try:
+            self.commit(change, events)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def replace_report(self, report: dict, previous_version: int, cards: list[dict],
+                       events) -> bool:
+        """Store a regenerated report over version `previous_version` (0: none yet), with the
+        cards not issued before; False if another generation got there first."""
+        def change(session):
+            if previous_version:
+                replaced = self.db.reports.replace_one(
+                    {"_id": report["_id"], "version": previous_version}, report, session=session)
+                if replaced.matched_count == 0:
+                    raise StaleReport(report["_id"])
+            else:
+                self.db.reports.insert_one(report, session=session)
+            if cards:
+                self.db.yellow_cards.insert_many(cards, session=session)
+        try:
+            self.commit(change, events)
+        except (DuplicateKeyError, StaleReport):
+            return False
+        return True
+
+
+class StaleProblem(Exception):
+    """The problem changed between reading and writing: its step is refused, never doubled."""
+
+
+class StaleReport(Exception):
+    """Another generation of the same report was stored first."""

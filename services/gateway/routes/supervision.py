@@ -1,15 +1,144 @@
 from __future__ import annotations
 
-from nameko.rpc import RpcProxy
+import base64
 
-from services.gateway.http import api, call, query_params
-from services.gateway.routes import EVERYONE
-from services.supervision.schemas import ProblemFilter
+from nameko.rpc import RpcProxy
+from werkzeug.wrappers import Response
+
+from services.gateway.http import api, call, json_body, query_params
+from services.supervision.schemas import (
+    AnalysisIn, BimonthQuery, FeedbackIn, GenerateIn, MonthQuery, PlanIn, ProblemCreate,
+    ProblemFilter, ProgressReportIn, QuarterQuery, ResolveIn, WeekQuery,
+)
+from shared.errors import NotFound
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The supervision service narrows a department and a team member to their own problems.
+PROBLEM_READERS = ("admin", "leader", "inspector", "team_member", "department")
+RAISERS = ("admin", "leader", "team_member")
+ACTORS = ("admin", "department")  # the owner department acts on its problem (another's: 404)
+REPORT_READERS = ("admin", "leader", "inspector")
+REPORT_WRITERS = ("admin", "inspector")
+CLOCK_FIELDS = ("due_at", "elapsed_pct", "state", "paused", "counted_hours", "started_at")
+
+
+def actor(request) -> dict:
+    return dict(request.principal)
+
+
+def xlsx_response(exported: dict) -> Response:
+    return Response(base64.b64decode(exported["content"]), content_type=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="{exported["filename"]}"'})
 
 
 class SupervisionRoutes:
     supervision = RpcProxy("supervision")
+    sla = RpcProxy("sla")
 
-    @api("GET", "/api/v1/problems", roles=EVERYONE, query=ProblemFilter, summary="Problems")
+    # -- the closed problem loop ---------------------------------------------------------------
+    @api("POST", "/api/v1/problems", roles=RAISERS, body=ProblemCreate,
+         summary="Raise a project's problem to its owner department (3-day feedback, 7-day or "
+                 "1-month solution)")
+    def raise_problem(self, request):
+        return 201, call(self.supervision, "raise_problem", json_body(request), actor(request))
+
+    @api("GET", "/api/v1/problems", roles=PROBLEM_READERS, query=ProblemFilter, summary="Problems")
     def list_problems(self, request):
-        return call(self.supervision, "list_problems", query_params(request))
+        return call(self.supervision, "list_problems", query_params(request), actor(request))
+
+    @api("GET", "/api/v1/problems/<string:problem_id>", roles=PROBLEM_READERS,
+         summary="One problem: its steps, plan, deadlines and their live clocks")
+    def get_problem(self, request, problem_id):
+        problem = call(self.supervision, "get_problem", problem_id, actor(request))
+        for deadline in problem["deadlines"].values():
+            kind, subject = deadline["clock_id"].split(":", 1)
+            try:
+                clock = call(self.sla, "get_clock", kind, subject)
+            except NotFound:  # sla has not heard of it yet (a second at most)
+                continue
+            deadline["clock"] = {k: clock.get(k) for k in CLOCK_FIELDS}
+        return problem
+
+    @api("POST", "/api/v1/problems/<string:problem_id>/feedback", roles=ACTORS, body=FeedbackIn,
+         summary="The owner department's feedback (within 3 days)")
+    def problem_feedback(self, request, problem_id):
+        return call(self.supervision, "give_feedback", problem_id, json_body(request),
+                    actor(request))
+
+    @api("POST", "/api/v1/problems/<string:problem_id>/analysis", roles=ACTORS, body=AnalysisIn,
+         summary="Cause and approach (分析)")
+    def problem_analysis(self, request, problem_id):
+        return call(self.supervision, "analyse", problem_id, json_body(request), actor(request))
+
+    @api("POST", "/api/v1/problems/<string:problem_id>/resolve", roles=ACTORS, body=ResolveIn,
+         summary="Solved (解决): stops its clocks")
+    def resolve_problem(self, request, problem_id):
+        return call(self.supervision, "resolve", problem_id, json_body(request), actor(request))
+
+    @api("POST", "/api/v1/problems/<string:problem_id>/plan", roles=ACTORS, body=PlanIn,
+         summary="A plan with dated steps for a problem that cannot be solved soon; starts the "
+                 "monthly progress-report clock")
+    def plan_problem(self, request, problem_id):
+        return call(self.supervision, "plan", problem_id, json_body(request), actor(request))
+
+    @api("POST", "/api/v1/problems/<string:problem_id>/progress-report", roles=ACTORS,
+         body=ProgressReportIn, summary="The monthly progress report on the plan")
+    def problem_progress_report(self, request, problem_id):
+        return call(self.supervision, "report_progress", problem_id, json_body(request),
+                    actor(request))
+
+    # -- the rhythm: weekly, monthly, quarterly, bimonthly ----------------------------------------
+    @api("GET", "/api/v1/inspections/weekly", roles=REPORT_READERS, query=WeekQuery,
+         summary="Weekly inspection (Monday 09:00): plan vs actual per project, open problems, "
+                 "breached replies")
+    def weekly_inspection(self, request):
+        return call(self.supervision, "report", "weekly_inspection", query_params(request))
+
+    @api("GET", "/api/v1/inspections/weekly.xlsx", roles=REPORT_READERS, query=WeekQuery,
+         produces=XLSX, summary="The weekly inspection as an Excel workbook")
+    def weekly_inspection_xlsx(self, request):
+        return xlsx_response(call(self.supervision, "report_xlsx", "weekly_inspection",
+                                  query_params(request)))
+
+    @api("GET", "/api/v1/yellow-cards", roles=REPORT_READERS, query=MonthQuery,
+         summary="The month's yellow-card units (issued on the 1st), with their points and reasons")
+    def yellow_cards(self, request):
+        return call(self.supervision, "report", "yellow_cards", query_params(request))
+
+    @api("GET", "/api/v1/yellow-cards.xlsx", roles=REPORT_READERS, query=MonthQuery,
+         produces=XLSX, summary="The month's yellow cards as an Excel workbook")
+    def yellow_cards_xlsx(self, request):
+        return xlsx_response(call(self.supervision, "report_xlsx", "yellow_cards",
+                                  query_params(request)))
+
+    @api("GET", "/api/v1/tackle-list", roles=REPORT_READERS, query=QuarterQuery,
+         summary="The quarter's tackling list: major projects, milestones due, progress")
+    def tackle_list(self, request):
+        return call(self.supervision, "report", "tackle_list", query_params(request))
+
+    @api("GET", "/api/v1/tackle-list.xlsx", roles=REPORT_READERS, query=QuarterQuery,
+         produces=XLSX, summary="The quarter's tackling list as an Excel workbook")
+    def tackle_list_xlsx(self, request):
+        return xlsx_response(call(self.supervision, "report_xlsx", "tackle_list",
+                                  query_params(request)))
+
+    @api("GET", "/api/v1/showcase", roles=REPORT_READERS, query=BimonthQuery,
+         summary="Bimonthly results (双月晒实绩) per town and department, ranked")
+    def showcase(self, request):
+        return call(self.supervision, "report", "showcase", query_params(request))
+
+    @api("GET", "/api/v1/showcase.xlsx", roles=REPORT_READERS, query=BimonthQuery,
+         produces=XLSX, summary="The bimonthly results as an Excel workbook")
+    def showcase_xlsx(self, request):
+        return xlsx_response(call(self.supervision, "report_xlsx", "showcase",
+                                  query_params(request)))
+
+    @api("POST", "/api/v1/reports/generate", roles=REPORT_WRITERS, body=GenerateIn,
+         summary="Produce a past period's report again from the facts (same facts, same report)")
+    def generate_report(self, request):
+        return call(self.supervision, "generate", json_body(request), actor(request))
+
+    @api("GET", "/api/v1/units", roles=PROBLEM_READERS,
+         summary="The departments and towns problems are raised to and that are scored")
+    def list_units(self, request):
+        return call(self.supervision, "units")
