@@ -13,6 +13,8 @@ from openpyxl.styles import Font
 
 from services.supervision.periods import BIMONTHLY, MONTHLY, QUARTERLY, REPORT_LABELS_ZH, WEEKLY
 
+MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 # report -> [(sheet title, key of the list in the report JSON, [(field, header)])]
 SHEETS = {
     WEEKLY: [("项目进度督查", "rows", [

@@ -6,13 +6,14 @@ from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Response
 
 from services.gateway.http import api, call, json_body, query_params
+from services.supervision import exports
 from services.supervision.schemas import (
     AnalysisIn, BimonthQuery, FeedbackIn, GenerateIn, MonthQuery, PlanIn, ProblemCreate,
     ProblemFilter, ProgressReportIn, QuarterQuery, ResolveIn, WeekQuery,
 )
 from shared.errors import NotFound
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = exports.MEDIA_TYPE
 # The supervision service narrows a department and a team member to their own problems.
 PROBLEM_READERS = ("admin", "leader", "inspector", "team_member", "department")
 RAISERS = ("admin", "leader", "team_member")
