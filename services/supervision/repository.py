@@ -38,8 +38,8 @@ class SupervisionRepository(MongoRepository):
     # -- units -----------------------------------------------------------------------------
     def load_units(self, units: list[dict]) -> None:
         for unit in units:
-            self.db.units.update_one({"_id": unit["name"]}, {"$setOnInsert": {"kind": unit["kind"]}},
-                                     upsert=True)
+            self.db.units.update_one({"_id": unit["name"]},
+                                     {"$setOnInsert": {"kind": unit["kind"]}}, upsert=True)
 
     def units(self) -> list[dict]:
         return [{"name": u["_id"], "kind": u["kind"]}

@@ -326,7 +326,7 @@ class SupervisionService:
     @on_event("sla", "sla_breached")
     def record_breach(self, envelope, breached):
         """Keep every breach for the reports; a problem's deadline is marked and its department
-        told (problem_deadline_missed), since sla's own breach alert goes to the supervision office."""
+        told (problem_deadline_missed): sla's own breach alert goes to the supervision office."""
         context = breached.context
         breach = {"_id": breached.clock_id, "kind": breached.kind,
                   "subject_id": breached.subject_id, "label_zh": breached.label_zh,
@@ -441,8 +441,8 @@ class SupervisionService:
         try:
             period = periods.due_period(g.report, g.period, now, self.report_at)
         except InvalidInput as exc:  # the period comes in the body here
-            raise InvalidInput(exc.detail, {"errors": [
-                {"loc": ["body", "period"], "msg": e["msg"]} for e in exc.extra["errors"]]}) from None
+            errors = [{"loc": ["body", "period"], "msg": e["msg"]} for e in exc.extra["errors"]]
+            raise InvalidInput(exc.detail, {"errors": errors}) from None
         previous = self.storage.get_report(report_id(g.report, period.key))
         doc = self.report_document(period, now, actor["username"])
         if previous is not None:
@@ -458,8 +458,9 @@ class SupervisionService:
             raise Conflict(f"{g.report} {period.key} was generated meanwhile; read it again",
                            {"report": g.report, "period": period.key})
         view = report_view(doc)
-        view["same_as_previous"] = (None if previous is None
-                                    else jsonable(content_of(previous)) == jsonable(content_of(doc)))
+        view["same_as_previous"] = (
+            None if previous is None
+            else jsonable(content_of(previous)) == jsonable(content_of(doc)))
         return view
 
     def report_document(self, period: periods.Period, now, by: str) -> dict:
