@@ -66,10 +66,11 @@ def _numbers_given_as_dates(model: type[BaseModel], payload) -> list[dict]:
     if not isinstance(payload, dict):
         return []
     return [
-        {"loc": [name], "msg": "must be an ISO 8601 date or date-time, not a number"}
+        {"loc": [key], "msg": "must be an ISO 8601 date or date-time, not a number"}
         for name, field in model.model_fields.items()
-        if _is_temporal(field.annotation) and isinstance(payload.get(name), str)
-        and NUMBER.fullmatch(payload[name].strip())
+        for key in {name, field.alias or name}
+        if _is_temporal(field.annotation) and isinstance(payload.get(key), str)
+        and NUMBER.fullmatch(payload[key].strip())
     ]
 
 

@@ -135,15 +135,16 @@ def test_a_number_is_no_date_even_in_a_query(value):
     from datetime import date as date_type
     from typing import Optional
 
-    from pydantic import AwareDatetime
+    from pydantic import AwareDatetime, Field
 
     from shared.schemas import Strict, validated
 
     class Period(Strict):
         to: Optional[date_type] = None
         at: Optional[AwareDatetime] = None
+        from_: Optional[AwareDatetime] = Field(default=None, alias="from")
 
-    for field in ("to", "at"):
+    for field in ("to", "at", "from"):
         with pytest.raises(InvalidInput) as exc:
             validated(Period, {field: value}, ("query",))
         assert exc.value.extra["errors"][0]["loc"] == ["query", field]
