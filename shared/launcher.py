@@ -119,10 +119,12 @@ def http_json(method: str, url: str, body=None, token: str | None = None, timeou
 
 
 class Platform:
-    def __init__(self, data_dir: Path, port: int, demo: bool):
+    def __init__(self, data_dir: Path, port: int, demo: bool, environ: dict | None = None):
         self.data_dir = data_dir
         self.port = port
         self.demo = demo
+        # The settings to start from (the fault tests pass their private broker and database).
+        self.environ = dict(os.environ if environ is None else environ)
         self.processes: dict[str, subprocess.Popen] = {}
         self.database: EmbeddedMongo | None = None
 
@@ -133,10 +135,10 @@ class Platform:
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "logs").mkdir(exist_ok=True)
-        amqp_uri = os.environ.get("AMQP_URI") or DEFAULT_AMQP_URI
+        amqp_uri = self.environ.get("AMQP_URI") or DEFAULT_AMQP_URI
         ensure_rabbitmq(amqp_uri)
 
-        mongo_uri = os.environ.get("MONGO_URI")
+        mongo_uri = self.environ.get("MONGO_URI")
         if not mongo_uri:
             self.database = EmbeddedMongo(self.data_dir / "secantus",
                                           log_path=self.data_dir / "logs" / "secantus.log")
@@ -145,34 +147,42 @@ class Platform:
         (self.data_dir / "mongo_uri").write_text(mongo_uri, encoding="utf-8")
 
         self.admin_password = secret_file(self.data_dir / "admin_password",
-                                          os.environ.get("KUAIBAN_ADMIN_PASSWORD"))
-        env = {
-            **os.environ,
+                                          self.environ.get("KUAIBAN_ADMIN_PASSWORD"))
+        self.env = env = {
+            **self.environ,
             "AMQP_URI": amqp_uri,
             "MONGO_URI": mongo_uri,
             "KUAIBAN_ADMIN_PASSWORD": self.admin_password,
             "KUAIBAN_JWT_SECRET": secret_file(self.data_dir / "jwt_secret",
-                                              os.environ.get("KUAIBAN_JWT_SECRET")),
+                                              self.environ.get("KUAIBAN_JWT_SECRET")),
             "WEB_SERVER_ADDRESS": f"0.0.0.0:{self.port}",
             "PYTHONUNBUFFERED": "1",
-            "PYTHONWARNINGS": os.environ.get("PYTHONWARNINGS", "ignore"),
+            "PYTHONWARNINGS": self.environ.get("PYTHONWARNINGS", "ignore"),
         }
         self.config = {**yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8")),
                        "AMQP_URI": amqp_uri}
-        for name, path in SERVICES.items():
+        for name in SERVICES:
             if name == "gateway":
                 self.wait_for_services(env)
-            log = open(self.data_dir / "logs" / f"{name}.log", "ab")
-            self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "nameko", "run", "--config", str(DEFAULT_CONFIG), path],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            )
-            log.close()
-        (self.data_dir / "pids").write_text(
-            "\n".join(str(p.pid) for p in self.all_pids()), encoding="utf-8")
+            self.spawn(name)
         self.wait_ready()
         if self.demo:
             self.load_demo()
+
+    def spawn(self, name: str, **settings: str) -> subprocess.Popen:
+        """Start service `name` as its own `nameko run` process (again, after a crash), with
+        `settings` added to its environment (the fault tests inject faults this way)."""
+        log = open(self.data_dir / "logs" / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "nameko", "run", "--config", str(DEFAULT_CONFIG),
+             SERVICES[name]],
+            cwd=ROOT, env={**self.env, **settings}, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        log.close()
+        (self.data_dir / "pids").write_text(
+            "\n".join(str(p.pid) for p in self.all_pids()), encoding="utf-8")
+        return self.processes[name]
 
     def all_pids(self):
         yield from self.processes.values()

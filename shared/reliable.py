@@ -84,9 +84,18 @@ class ReliableEventHandler(EventHandler):
                 self.retry_or_dead_letter(message, exc_info[1])
             except Exception:  # broker trouble: put it back rather than lose it
                 log.exception("could not park a failed message of %s; requeued", self.queue.name)
-                self.queue_consumer.requeue_message(message)
+                self.settle(self.queue_consumer.requeue_message, message)
                 return
-        self.queue_consumer.ack_message(message)
+        self.settle(self.queue_consumer.ack_message, message)
+
+    def settle(self, ack_or_requeue, message) -> None:
+        # nameko lets a socket error from an ack escape the worker, which kills the whole
+        # service. The broker delivers an unacked message again, and handlers are idempotent.
+        try:
+            ack_or_requeue(message)
+        except Exception:
+            log.warning("%s: the broker connection dropped before the ack; the message will be "
+                        "delivered again", self.queue.name, exc_info=True)
 
     def retry_or_dead_letter(self, message, exc: BaseException) -> None:
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 1))

@@ -9,6 +9,9 @@ at most once (`apply_once`): the applied event ids sit under the unique `_id` in
 from __future__ import annotations
 
 import logging
+import os
+import random
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
@@ -18,7 +21,7 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 from pymongo import ASCENDING, IndexModel, MongoClient, ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from shared.clock import utcnow
 from shared.events import Envelope
@@ -27,11 +30,24 @@ from shared.observability import (
     worker_finished, worker_started,
 )
 from shared.reliable import declare_topology
+from shared.rpc import guard_rpc_entrypoints
 
 log = logging.getLogger(__name__)
 
+# Every service has a Storage, hence imports this module before its container is built.
+guard_rpc_entrypoints()
+
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 CLAIM_FOR = timedelta(seconds=30)
+# How long a transaction is retried. pymongo's with_transaction retries any transient error for
+# 120 s, so a database outage held a worker for two minutes and could store a change long after
+# its caller had been told 503: an unreachable database now fails the transaction within
+# TRANSACTION_TIME_LIMIT_SECONDS. Write conflicts between concurrent workers are contention, not
+# an outage: they are retried with growing random pauses for up to CONFLICT_TIME_LIMIT_SECONDS.
+TRANSACTION_TIME_LIMIT_SECONDS = 3.0
+CONFLICT_TIME_LIMIT_SECONDS = 30.0
+# The exit status of a worker stopped by the FAULT_CRASH_AFTER_COMMIT fault injection.
+CRASH_EXIT_STATUS = 70
 
 
 def database_name(config: dict, service_name: str) -> str:
@@ -50,6 +66,60 @@ def mongo_client(uri: str) -> MongoClient:
     )
 
 
+def run_transaction(client: MongoClient, work: Callable,
+                    time_limit: float = TRANSACTION_TIME_LIMIT_SECONDS):
+    """`work(session)` in one transaction, retried like pymongo's `with_transaction` on
+    transient errors, but an unreachable database fails it within `time_limit` seconds."""
+    started = time.monotonic()
+    tries = 0
+
+    def may_retry(exc: PyMongoError) -> bool:
+        nonlocal tries
+        tries += 1
+        limit = time_limit if isinstance(exc, ConnectionFailure) else CONFLICT_TIME_LIMIT_SECONDS
+        if time.monotonic() - started >= limit:
+            log.warning("transaction given up after %d tries in %.1fs: %s", tries,
+                        time.monotonic() - started, exc)
+            return False
+        if not isinstance(exc, ConnectionFailure):  # conflicting writers part ways
+            eventlet.sleep(random.uniform(0, min(0.5, 0.005 * 2 ** tries)))
+        return True
+
+    with client.start_session() as session:
+        while True:
+            session.start_transaction()
+            try:
+                result = work(session)
+            except BaseException as exc:
+                if session.in_transaction:
+                    session.abort_transaction()
+                if (isinstance(exc, PyMongoError)
+                        and exc.has_error_label("TransientTransactionError") and may_retry(exc)):
+                    continue
+                raise
+            while True:
+                try:
+                    session.commit_transaction()
+                    return result
+                except PyMongoError as exc:
+                    if exc.has_error_label("UnknownTransactionCommitResult") \
+                            and getattr(exc, "code", None) != 50 and may_retry(exc):
+                        continue  # 50: MaxTimeMSExpired
+                    if exc.has_error_label("TransientTransactionError") and may_retry(exc):
+                        break
+                    raise
+
+
+def crash_if_injected(config: dict, events: list[Envelope]) -> None:
+    """Fault injection, off by default: when FAULT_CRASH_AFTER_COMMIT names the type of one of
+    `events`, end the process at once, as a power cut would between the commit and the publish.
+    The fault tests use it to show that the outbox relay still delivers the event."""
+    crash_on = config.get("FAULT_CRASH_AFTER_COMMIT")
+    if crash_on and any(e.type == crash_on for e in events):
+        log.critical("FAULT_CRASH_AFTER_COMMIT=%s: exiting after the commit", crash_on)
+        os._exit(CRASH_EXIT_STATUS)
+
+
 class MongoRepository:
     """Base of each service's repository. Subclasses add `indexes()` and named methods."""
 
@@ -57,6 +127,9 @@ class MongoRepository:
         self.client = client
         self.db = db
         self.relay = relay
+        self.transaction_time_limit = float(
+            (relay.config.get("TRANSACTION_TIME_LIMIT_SECONDS") if relay else None)
+            or TRANSACTION_TIME_LIMIT_SECONDS)
 
     # -- set-up ------------------------------------------------------------------------
     def indexes(self) -> dict[str, list[IndexModel]]:
@@ -89,9 +162,9 @@ class MongoRepository:
                 )
             return result
 
-        with self.client.start_session() as session:
-            result = session.with_transaction(work)
+        result = run_transaction(self.client, work, self.transaction_time_limit)
         if events and self.relay is not None:
+            crash_if_injected(self.relay.config, events)
             self.relay.publish_pending(events)
         return result
 
@@ -120,9 +193,9 @@ class MongoRepository:
                 self.db.outbox.insert_many([outbox_document(e) for e in produced], session=session)
             return result
 
-        with self.client.start_session() as session:
-            session.with_transaction(work)
+        run_transaction(self.client, work, self.transaction_time_limit)
         if applied["done"] and produced and self.relay is not None:
+            crash_if_injected(self.relay.config, produced)
             self.relay.publish_pending(produced)
         return applied["done"]
 
@@ -178,7 +251,10 @@ class OutboxRelay:
         # How old an unsent entry must be before the loop sends it in its worker's stead.
         self.grace = timedelta(seconds=float(config.get("OUTBOX_RELAY_GRACE") or 5 * interval))
         self.stats = stats or WorkerStats()
-        self.publisher = Publisher(config[AMQP_URI_CONFIG_KEY])
+        # One quick reconnect, no long retries: a worker publishing its own events after its
+        # commit must not be held while the broker is away; the loop sends them later.
+        self.publisher = Publisher(config[AMQP_URI_CONFIG_KEY], retry_policy={
+            "max_retries": 1, "interval_start": 0, "interval_step": 1, "interval_max": 1})
         self._exchanges: dict = {}
         self._running = False
 

@@ -12,10 +12,8 @@ from datetime import date, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import eventlet
 import yaml
 from nameko.dependency_providers import Config
-from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy, rpc
 
 from services.branches import domain
@@ -29,13 +27,13 @@ from shared.errors import Conflict, InvalidInput, NotFound, Unavailable
 from shared.events import LeadSourced, TripDayUnreported, make_event
 from shared.handlers import on_event
 from shared.jsonable import jsonable
+from shared.rpc import call
 from shared.schemas import PageQuery, page_of, validated
 from shared.storage import Storage
 from shared.timers import timer_from_config
 
 log = logging.getLogger(__name__)
 BRANCHES_FILE = Path(__file__).with_name("data") / "branches.yaml"
-LEADS_RPC_TIMEOUT_SECONDS = 5
 
 
 def load_branches_file(path: Path = BRANCHES_FILE) -> list[dict]:
@@ -249,11 +247,7 @@ class BranchesService:
 
     def existing_lead(self, credit_code, company_name) -> dict | None:
         """The leads service's lead for this company, if any (`leads.find_existing`)."""
-        try:
-            with eventlet.Timeout(LEADS_RPC_TIMEOUT_SECONDS):
-                return self.leads.find_existing(credit_code, company_name)
-        except (eventlet.Timeout, UnknownService):
-            raise Unavailable("the leads service did not answer; try again shortly") from None
+        return call(self.leads, "find_existing", credit_code, company_name)  # or Unavailable
 
     # -- nightly summaries ------------------------------------------------------------------
     @rpc

@@ -4,8 +4,11 @@ from __future__ import annotations
 import json
 import logging
 
+import amqp.exceptions
 import eventlet
+from kombu.exceptions import OperationalError
 from nameko.exceptions import RemoteError, UnknownService
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -70,6 +73,10 @@ def response_for(exc: BaseException) -> Response:
         return problem(exc.status, exc.title, exc.detail, headers, exc.extra)
     if isinstance(exc, RemoteError) and exc.exc_type in DATABASE_DOWN:
         return unavailable("a database is unreachable; try again shortly")
+    if isinstance(exc, (ConnectionFailure, ExecutionTimeout)):  # the gateway's own database
+        return unavailable("the database is unreachable; try again shortly")
+    if isinstance(exc, (OperationalError, amqp.exceptions.ConnectionError, ConnectionError)):
+        return unavailable("the message broker is unreachable; try again shortly")
     if isinstance(exc, (UnknownService, eventlet.Timeout)):
         return unavailable("a service did not answer in time; try again shortly")
     if isinstance(exc, HTTPException):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import uuid
 
-import eventlet
 from nameko.rpc import RpcProxy, rpc
 
 from services.policy import domain
@@ -25,10 +24,10 @@ from shared.events import (
 )
 from shared.handlers import on_event
 from shared.jsonable import jsonable
+from shared.rpc import call
 from shared.schemas import page_of, validated
 from shared.storage import Storage
 
-LEADS_TIMEOUT_SECONDS = 4
 RETRIES_ON_RACE = 5
 
 
@@ -72,12 +71,9 @@ class PolicyService:
     def lead_of(self, lead_id: str, actor: dict) -> dict:
         """The lead the request is tied to; unknown or outside a team member's team: 422."""
         try:
-            with eventlet.Timeout(LEADS_TIMEOUT_SECONDS):
-                lead = self.leads.get(lead_id)
+            lead = call(self.leads, "get", lead_id)  # Unavailable when leads does not answer
         except NotFound:
             lead = None
-        except eventlet.Timeout:
-            raise Unavailable("the leads service did not answer in time") from None
         if lead is None or (actor.get("role") == "team_member"
                             and lead.get("team_id") != actor.get("team_id")):
             raise InvalidInput(f"no lead {lead_id}", {"errors": [

@@ -1,0 +1,91 @@
+"""RPC between services that neither hangs, nor runs a request twice, nor dies with the broker.
+
+nameko 2.14 has three holes here, closed in this module:
+
+- A caller waits for a reply forever. `call()` gives up after `timeout` seconds and raises
+  `Unavailable` (which crosses RPC as itself; the gateway answers it with 503 and Retry-After),
+  and the request itself expires in the broker after the same time, so that a service coming
+  back does not carry out requests whose callers were told 503 long ago.
+- A service whose reply cannot be published (the broker went away while the worker ran) lets
+  the error escape the worker, and the container, hence the service process, dies.
+- A request whose worker's connection died before its ack is delivered again, and would be
+  carried out a second time (a second lead for one POST).
+
+`GuardedRpcConsumer` takes the place of nameko's `RpcConsumer` for every `@rpc` entrypoint
+(nameko has no setting for it, so `guard_rpc_entrypoints()` swaps the class attribute; every
+service calls it through shared.storage before its container is built). It logs a reply it
+cannot send instead of dying, and answers a redelivered request with `Unavailable` instead of
+running it again: its caller has given up or hears "try again", and never gets a double effect.
+"""
+from __future__ import annotations
+
+import logging
+
+import eventlet
+from nameko import rpc as nameko_rpc
+from nameko.exceptions import UnknownService
+from nameko.rpc import MethodProxy, RpcConsumer, ServiceProxy
+
+from shared.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+# The gateway's leaves room for its own work within the 5 s it promises an HTTP client; a
+# service calling another uses a shorter one, so that its caller hears why it gave up.
+GATEWAY_RPC_TIMEOUT_SECONDS = 4.0
+SERVICE_RPC_TIMEOUT_SECONDS = 3.0
+
+
+def call(proxy, method: str, *args, timeout: float = SERVICE_RPC_TIMEOUT_SECONDS):
+    """`proxy.method(*args)`, or `Unavailable` when no answer comes within `timeout` seconds.
+    Errors the callee raised (NotFound, Conflict, ...) pass through unchanged."""
+    # ServiceProxy answers any attribute with a method proxy: read its own fields directly.
+    service = vars(proxy).get("service_name", "a service")
+    if isinstance(proxy, ServiceProxy):
+        # The request waits in the broker no longer than its caller waits for the answer.
+        method_proxy = MethodProxy(proxy.worker_ctx, proxy.service_name, method,
+                                   proxy.reply_listener, **{**proxy.options, "expiration": timeout})
+    else:
+        method_proxy = getattr(proxy, method)
+    try:
+        with eventlet.Timeout(timeout) as ours:
+            return method_proxy(*args)
+    except eventlet.Timeout as exc:
+        if exc is not ours:  # an outer deadline: not ours to answer
+            raise
+        raise Unavailable(
+            f"{service} did not answer {method} within {timeout:g}s; try again shortly") from None
+    except UnknownService:
+        raise Unavailable(f"{service} is not running; try again shortly") from None
+
+
+class GuardedRpcConsumer(RpcConsumer):
+    def handle_message(self, body, message):
+        if message.delivery_info.get("redelivered"):
+            # Handed to a worker before, whose connection then died: that worker may well
+            # have done it. Say so rather than do it again.
+            log.warning("refusing redelivered request %s (correlation id %s)",
+                        message.delivery_info.get("routing_key"),
+                        message.properties.get("correlation_id"))
+            error = Unavailable("the request was interrupted by a restart and may or may not "
+                                "have been carried out; check before repeating it")
+            self.handle_result(message, None, (Unavailable, error, None))
+            return
+        super().handle_message(body, message)
+
+    def handle_result(self, message, result, exc_info):
+        try:
+            return super().handle_result(message, result, exc_info)
+        except Exception:
+            # The broker is gone: the caller's timeout has answered it already. The request
+            # stays unacked, comes back flagged as redelivered, and is refused then.
+            log.warning("could not reply to %s (correlation id %s); the caller has timed out",
+                        message.delivery_info.get("routing_key"),
+                        message.properties.get("correlation_id"), exc_info=True)
+            return result, exc_info
+
+
+def guard_rpc_entrypoints() -> None:
+    """Make every `@rpc` entrypoint built from now on use `GuardedRpcConsumer`."""
+    if not isinstance(nameko_rpc.Rpc.rpc_consumer, GuardedRpcConsumer):
+        nameko_rpc.Rpc.rpc_consumer = GuardedRpcConsumer()
