@@ -21,7 +21,11 @@ def free_port() -> int:
 
 
 class EmbeddedMongo:
-    def __init__(self, storage_path: str | Path, port: int | None = None, log_path=None):
+    def __init__(self, storage_path: str | Path, port: int | None = None, log_path=None,
+                 module: str = "secantus"):
+        """`module`: what `python -m` runs with SecantusDB's command line (the fault tests pass
+        one that also sets what that command line lacks)."""
+        self.module = module
         self.storage_path = Path(storage_path)
         self.port = port or free_port()
         self.log_path = Path(log_path) if log_path else self.storage_path.parent / "secantus.log"
@@ -35,7 +39,7 @@ class EmbeddedMongo:
         self.storage_path.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(self.port),
+            [sys.executable, "-m", self.module, "--host", "127.0.0.1", "--port", str(self.port),
              "--storage-path", str(self.storage_path), "--log-level", "WARNING"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )

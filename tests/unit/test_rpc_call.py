@@ -1,0 +1,51 @@
+"""`shared.rpc.call`: an RPC that gives up in time, and lets the callee's own errors through."""
+import time
+
+import eventlet
+import pytest
+from nameko.exceptions import UnknownService
+
+from shared.errors import NotFound, Unavailable
+from shared.rpc import call
+
+
+class LeadsProxy:
+    """Stands in for the broker and the leads service: outside what `call` is about."""
+
+    def __init__(self, answer_after: float = 0.0, raises: Exception | None = None):
+        self.service_name = "leads"
+        self.answer_after, self.raises = answer_after, raises
+
+    def get(self, lead_id):
+        eventlet.sleep(self.answer_after)
+        if self.raises is not None:
+            raise self.raises
+        return {"id": lead_id}
+
+
+def test_an_answer_in_time_is_returned():
+    assert call(LeadsProxy(0.01), "get", "jietai", timeout=1) == {"id": "jietai"}
+
+
+def test_no_answer_within_the_timeout_is_unavailable_and_says_who():
+    started = time.monotonic()
+    with pytest.raises(Unavailable) as caught:
+        call(LeadsProxy(answer_after=5), "get", "jietai", timeout=0.2)
+    assert time.monotonic() - started < 1
+    assert "leads did not answer get within 0.2s" in caught.value.detail
+
+
+def test_a_service_that_is_not_running_is_unavailable():
+    with pytest.raises(Unavailable, match="leads is not running"):
+        call(LeadsProxy(raises=UnknownService("leads")), "get", "jietai", timeout=1)
+
+
+def test_the_callees_own_error_passes_through():
+    with pytest.raises(NotFound):
+        call(LeadsProxy(raises=NotFound("no lead jietai")), "get", "jietai", timeout=1)
+
+
+def test_an_outer_deadline_is_not_taken_for_ours():
+    with pytest.raises(eventlet.Timeout):
+        with eventlet.Timeout(0.1):
+            call(LeadsProxy(answer_after=5), "get", "jietai", timeout=3)
