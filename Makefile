@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit test-interface test-e2e lint bench up down clean
+.PHONY: run test test-unit test-interface test-e2e test-faults lint bench up down clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 run: $(VENV)/.installed  ## the whole platform on http://localhost:8000 (Ctrl-C stops it)
 	$(PY) -m shared.launcher
 
-test: $(VENV)/.installed  ## the whole suite against the real broker and database
+test: $(VENV)/.installed  ## the whole suite against the real broker and database (tests/faults too)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(VENV)/.installed
@@ -28,6 +28,11 @@ test-interface: $(VENV)/.installed
 
 test-e2e: $(VENV)/.installed
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+# Breaks things on purpose (broker restart, kill -9, database outage, ...) on a private RabbitMQ
+# node and database of its own; needs rabbitmq-server installed. Also part of `make test`.
+test-faults: $(VENV)/.installed
+	$(PY) -m pytest tests/faults $(PYTEST_ARGS)
 
 up:  ## the platform in containers (needs a Docker engine)
 	docker compose up -d --build

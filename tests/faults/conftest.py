@@ -15,9 +15,9 @@ from tests.faults.harness import FaultPlatform, PrivateBroker, PrivateDatabase, 
 
 SETTINGS = {
     "OUTBOX_RELAY_INTERVAL": "1",
-    "KUAIBAN_OUTBOX_RELAY_GRACE": "2",
-    "KUAIBAN_EVENT_MAX_ATTEMPTS": "3",
-    "KUAIBAN_EVENT_RETRY_BACKOFF_SECONDS": "0.2",
+    "OUTBOX_RELAY_GRACE": "2",
+    "EVENT_MAX_ATTEMPTS": "3",
+    "EVENT_RETRY_BACKOFF_SECONDS": "0.2",
     "KUAIBAN_SLA_SCAN_SECONDS": "1",
     "LOG_LEVEL": "WARNING",
 }

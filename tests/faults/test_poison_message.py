@@ -25,7 +25,7 @@ from tests.faults.test_consumer_killed import publish_stream, queue_depth
 
 QUEUE = "evt-leads-lead_created--teams.assign_lead"
 DLQ = f"dlq.{QUEUE}"
-MAX_ATTEMPTS = 3  # KUAIBAN_EVENT_MAX_ATTEMPTS in tests/faults/conftest.py
+MAX_ATTEMPTS = 3  # EVENT_MAX_ATTEMPTS in tests/faults/conftest.py
 
 
 def lead_created(title: str, investment_cny: int) -> dict:
