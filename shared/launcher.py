@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import warnings
 
-warnings.filterwarnings("ignore", category=DeprecationWarning)  # eventlet's own notice
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # its import notice
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 
 import eventlet  # noqa: E402
@@ -38,18 +39,8 @@ from kombu import Connection  # noqa: E402
 from shared.config import DEFAULT_CONFIG, ROOT  # noqa: E402
 from shared.embedded_db import EmbeddedMongo  # noqa: E402
 from shared.healthcheck import check  # noqa: E402
+from shared.reliable import SERVICES  # noqa: E402  (the gateway last: it starts once the others answer)
 
-# service name -> its nameko class; the gateway starts last, once the others answer.
-SERVICES = {
-    "leads": "services.leads.service:LeadsService",
-    "teams": "services.teams.service:TeamsService",
-    "branches": "services.branches.service:BranchesService",
-    "policy": "services.policy.service:PolicyService",
-    "sla": "services.sla.service:SlaService",
-    "supervision": "services.supervision.service:SupervisionService",
-    "notifier": "services.notifier.service:NotifierService",
-    "gateway": "services.gateway.service:GatewayService",
-}
 DEMO_FILE = ROOT / "shared" / "demo" / "projects.yaml"
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 

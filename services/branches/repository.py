@@ -8,7 +8,6 @@ Dates of trips and days are ISO strings (YYYY-MM-DD, local); moments are UTC dat
 """
 from __future__ import annotations
 
-from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError

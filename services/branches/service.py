@@ -23,7 +23,7 @@ from services.branches.schemas import (
     VisitCreate, VisitUpdate, Viewer,
 )
 from shared.clock import Clock
-from shared.errors import Conflict, InvalidInput, NotFound, Unavailable
+from shared.errors import Conflict, InvalidInput, NotFound
 from shared.events import LeadSourced, TripDayUnreported, make_event
 from shared.handlers import on_event
 from shared.jsonable import jsonable

@@ -16,7 +16,6 @@ import uuid
 from datetime import date, datetime
 from pathlib import Path
 
-import eventlet
 import yaml
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
@@ -28,7 +27,8 @@ from services.supervision.schemas import (
     ProblemFilter, ProgressReportIn, QuarterQuery, ResolveIn, WeekQuery,
 )
 from shared.clock import Clock
-from shared.errors import Conflict, InvalidInput, NotFound, Unavailable
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.rpc import call
 from shared.events import (
     PlanStep, ProblemAnalysed, ProblemFeedbackRecorded, ProblemDeadlineMissed, ProblemPlanned,
     ProblemProgressReported, ProblemRaised, ProblemRef, ProblemResolved, ReportPublished,
@@ -43,7 +43,6 @@ from shared.timers import timer_from_config
 log = logging.getLogger(__name__)
 
 UNITS_FILE = Path(__file__).parent / "data" / "units.yaml"
-RPC_TIMEOUT_SECONDS = 10
 LEADS_PAGE = 200
 READ_ALL_ROLES = ("admin", "leader", "inspector")
 QUERIES = {periods.WEEKLY: WeekQuery, periods.MONTHLY: MonthQuery,
@@ -136,14 +135,6 @@ class SupervisionService:
     def yellow_card_points(self) -> int:
         return int(self.config.get("YELLOW_CARD_POINTS") or 3)
 
-    def ask(self, proxy, method: str, *args):
-        """An RPC to another service that gives up in time (503), never hangs a worker."""
-        try:
-            with eventlet.Timeout(RPC_TIMEOUT_SECONDS):
-                return getattr(proxy, method)(*args)
-        except eventlet.Timeout:
-            raise Unavailable(f"{proxy.service_name} did not answer in time") from None
-
     # -- the problem loop ---------------------------------------------------------------------
     @rpc
     def raise_problem(self, body: dict, actor: dict) -> dict:
@@ -156,7 +147,7 @@ class SupervisionService:
             raise field_error(["body", "raised_at"], "raised_at may not be in the future")
         if self.storage.unit(problem_in.owner_department) is None:
             raise NotFound(f"no department or town named {problem_in.owner_department}")
-        lead = self.ask(self.leads, "get", problem_in.lead_id)
+        lead = call(self.leads, "get", problem_in.lead_id)
         if actor.get("role") == "team_member" and lead.get("team_id") != actor.get("team_id"):
             raise NotFound(f"no lead {problem_in.lead_id}")
         problem_id = uuid.uuid4().hex
@@ -507,7 +498,7 @@ class SupervisionService:
         if period.report == periods.QUARTERLY:
             return reports.tackle_list(period, projects)
         towns = {u["name"] for u in self.storage.units() if u["kind"] == "town"}
-        team_names = {t["id"]: t["name_zh"] for t in self.ask(self.teams, "list_teams")}
+        team_names = {t["id"]: t["name_zh"] for t in call(self.teams, "list_teams")}
         return reports.yellow_cards(period, projects, self.breaches_until(period.end), towns,
                                     team_names, self.yellow_card_points)
 
@@ -516,7 +507,7 @@ class SupervisionService:
         """Every lead (by RPC to leads), with its plan against actual from its progress table."""
         found, page = [], 1
         while True:
-            batch = self.ask(self.leads, "list", {"page": page, "page_size": LEADS_PAGE,
+            batch = call(self.leads, "list", {"page": page, "page_size": LEADS_PAGE,
                                                   "sort": "created_at"})
             found += batch["items"]
             if page * LEADS_PAGE >= batch["total"] or not batch["items"]:
@@ -526,7 +517,7 @@ class SupervisionService:
         for lead in found:
             milestones = ()
             if with_plans and lead["status"] != "lost":
-                table = self.ask(self.leads, "progress", lead["id"])
+                table = call(self.leads, "progress", lead["id"])
                 milestones = tuple(reports.Milestone(
                     m["milestone"], m["label"], date.fromisoformat(m["planned_date"]),
                     date.fromisoformat(m["actual_date"]) if m.get("actual_date") else None)

@@ -5,7 +5,6 @@ real SMTP server on this machine, time moved through the shared clock offset fil
 inbox, the webhook and the mailbox; all 16 stamped replies close the request as `met`. Another
 batch received 49 hours ago is `breached` exactly once, also after the clock moves on.
 """
-import os
 import time
 from datetime import datetime, timedelta, timezone
 

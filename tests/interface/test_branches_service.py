@@ -4,7 +4,7 @@ A Southern Jiangsu branch trip to Suzhou, 1-3 December 2026: homework, visits fr
 the 21:00 summaries (once, even with two instances), the alert for a silent day, and the
 results kept from the leads service's events.
 """
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import eventlet

@@ -8,7 +8,6 @@ import hmac
 import json
 import socket
 import threading
-import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from email import message_from_bytes

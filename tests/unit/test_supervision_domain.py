@@ -1,7 +1,7 @@
 """Supervision rules without nameko or a database: the loop's steps, the periods and when
 they fall due, and the four reports computed as of their period."""
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import openpyxl
