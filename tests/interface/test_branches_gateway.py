@@ -3,6 +3,7 @@ import pytest
 
 from services.branches.service import BranchesService
 from services.gateway.service import GatewayService
+from tests.interface.helpers import login
 
 TRIP = {"destination": "杭州", "start_date": "2026-11-02", "end_date": "2026-11-04",
         "targets": [{"company": "杭州某智能装备有限公司", "questions": ["扩产计划?"]}]}
@@ -13,13 +14,6 @@ def gateway(config, web_config, runner_factory):
     runner = runner_factory({**config, **web_config}, GatewayService, BranchesService)
     runner.start()
     return runner
-
-
-def login(web_session, username, password) -> dict:
-    response = web_session.post("/api/v1/auth/token",
-                                json={"username": username, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from services.gateway.service import GatewayService
 from services.leads.service import LeadsService
 from services.teams.service import TeamsService
 from shared.clock import SettableClock
+from tests.interface.helpers import login
 
 CST = timezone(timedelta(hours=8))
 JIETAI = {
@@ -46,12 +47,6 @@ def gateway(config, web_config, runner_factory):
     replace_dependencies(leads, clock=SettableClock(datetime(2026, 4, 20, 10, tzinfo=CST)))
     runner.start()
     return runner
-
-
-def login(web_session, username, password) -> dict:
-    response = web_session.post("/api/v1/auth/token", json={"username": username, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from services.leads.service import LeadsService
 from services.policy.service import PolicyService
 from services.sla.service import SlaService
 from services.teams.service import TeamsService
+from tests.interface.helpers import login
 
 LAND, POWER = "县自然资源和规划局", "县供电公司"
 SOLAR = {"title": "高效太阳能电池片项目", "company": {"name": "捷泰新能源科技有限公司"},
@@ -29,13 +30,6 @@ def gateway(config, web_config, runner_factory):
                             LeadsService, TeamsService, PolicyService, SlaService)
     runner.start()
     return runner
-
-
-def login(web_session, username, password):
-    response = web_session.post("/api/v1/auth/token",
-                                json={"username": username, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ Story: the power company gets a general problem on the Jietai project and gives 
 3 working days: it is warned, then told it is overdue; it solves it on day 6, on time. The
 housing bureau's complex problem is unsolved at a month: it gets a plan and a monthly clock.
 """
-import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,6 +18,7 @@ from services.sla.service import SlaService
 from services.supervision.service import SupervisionService
 from services.teams.service import TeamsService
 from shared.clock import SettableClock
+from tests.interface.helpers import eventually, login, user
 
 CST = ZoneInfo("Asia/Shanghai")
 POWER, HOUSING, LAND = "县供电公司", "县住房和城乡建设局", "县自然资源和规划局"
@@ -46,32 +46,9 @@ def gateway(config, web_config, runner_factory, clock):
     return runner
 
 
-def login(web_session, username, password):
-    response = web_session.post("/api/v1/auth/token",
-                                json={"username": username, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 @pytest.fixture
 def admin(gateway, web_session):
     return login(web_session, "admin", "admin-password-for-tests")
-
-
-def user(web_session, admin, username, role, **scope):
-    created = web_session.post("/api/v1/users", headers=admin, json={
-        "username": username, "password": "password-12345", "display_name": username,
-        "role": role, **scope})
-    assert created.status_code == 201, created.text
-    return login(web_session, username, "password-12345")
-
-
-def eventually(condition, within=8.0):
-    deadline = time.monotonic() + within
-    while not (result := condition()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return result
 
 
 @pytest.fixture

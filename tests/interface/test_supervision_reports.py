@@ -9,7 +9,6 @@ instances), to exactly the land bureau, the power company and the housing bureau
 reasons; regenerated they are the same; every report downloads as .xlsx with the JSON's rows.
 """
 import io
-import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,6 +28,7 @@ from shared.events import (
     ClockContext, PolicyItemReplied, PolicyItemRouted, PolicyRequestReceived, SlaBreached,
     make_event,
 )
+from tests.interface.helpers import eventually, login, user
 
 CST = ZoneInfo("Asia/Shanghai")
 LAND, POWER, HOUSING, WATER = "县自然资源和规划局", "县供电公司", "县住房和城乡建设局", "县水务局"
@@ -64,29 +64,6 @@ def platform(config, web_config, runner_factory, container_factory, clock):
     second.start()
     supervisors = [c for c in runner.containers if c.service_name == "supervision"] + [second]
     return {"config": settings, "supervisors": supervisors}
-
-
-def login(web_session, username, password):
-    response = web_session.post("/api/v1/auth/token",
-                                json={"username": username, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
-def user(web_session, admin, username, role, **scope):
-    created = web_session.post("/api/v1/users", headers=admin, json={
-        "username": username, "password": "password-12345", "display_name": username,
-        "role": role, **scope})
-    assert created.status_code == 201, created.text
-    return login(web_session, username, "password-12345")
-
-
-def eventually(condition, within=8.0):
-    deadline = time.monotonic() + within
-    while not (result := condition()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return result
 
 
 def send(config, source, data, at):
