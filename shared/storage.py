@@ -156,48 +156,44 @@ class MongoRepository:
 
         def work(session):
             result = change(session)
-            if events:
-                self.db.outbox.insert_many(
-                    [outbox_document(e) for e in events], session=session
-                )
+            self._store_in_outbox(events, session)
             return result
 
         result = run_transaction(self.client, work, self.transaction_time_limit)
-        if events and self.relay is not None:
-            crash_if_injected(self.relay.config, events)
-            self.relay.publish_pending(events)
+        self._publish(events)
         return result
 
     def apply_once(self, envelope: Envelope, change: Callable, events: Iterable[Envelope] = ()):
         """Apply an incoming event's effect once; a redelivered event returns False and does nothing."""
         event_id = str(envelope.event_id)
-        applied = {"done": False}
+        events = list(events)
 
-        def change_once(session):
-            applied["done"] = False
+        def work(session):
+            # Inside the transaction, so a retried transaction checks again.
             if self.db.applied_events.find_one({"_id": event_id}, session=session):
-                return None
+                return False
             self.db.applied_events.insert_one(
                 {"_id": event_id, "type": envelope.type, "source": envelope.source,
                  "applied_at": utcnow()},
                 session=session,
             )
-            applied["done"] = True
-            return change(session)
+            change(session)
+            self._store_in_outbox(events, session)
+            return True
 
-        produced = list(events)
+        applied = run_transaction(self.client, work, self.transaction_time_limit)
+        if applied:
+            self._publish(events)
+        return applied
 
-        def work(session):
-            result = change_once(session)
-            if applied["done"] and produced:
-                self.db.outbox.insert_many([outbox_document(e) for e in produced], session=session)
-            return result
+    def _store_in_outbox(self, events: list[Envelope], session) -> None:
+        if events:
+            self.db.outbox.insert_many([outbox_document(e) for e in events], session=session)
 
-        run_transaction(self.client, work, self.transaction_time_limit)
-        if applied["done"] and produced and self.relay is not None:
-            crash_if_injected(self.relay.config, produced)
-            self.relay.publish_pending(produced)
-        return applied["done"]
+    def _publish(self, events: list[Envelope]) -> None:
+        if events and self.relay is not None:
+            crash_if_injected(self.relay.config, events)
+            self.relay.publish_pending(events)
 
     def page(self, collection: str, query: dict, sort: list, page: int, page_size: int):
         """One page of `collection` matching `query`, and the total count."""
