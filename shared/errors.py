@@ -68,3 +68,11 @@ def invalid_from_pydantic(exc, prefix: tuple = ()) -> InvalidInput:
     ]
     fields = ", ".join(".".join(e["loc"]) for e in errors)
     return InvalidInput(f"invalid input: {fields}", {"errors": errors})
+
+
+@deserialize_to_instance
+class NotAllowed(KuaibanError):
+    """The caller sees the object but may not act on it (a leader on another team's project)."""
+
+    status = 403
+    title = "Forbidden"

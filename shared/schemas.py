@@ -48,15 +48,35 @@ def validated(model: type[BaseModel], payload, prefix: tuple = ("body",)):
     """
     try:
         if prefix == ("body",):
-            return model.model_validate_json(to_json(payload), strict=True)
+            return _within_calendar(model.model_validate_json(to_json(payload), strict=True),
+                                    prefix)
         numbers_as_dates = _numbers_given_as_dates(model, payload)
         if numbers_as_dates:
             raise InvalidInput(
                 f"invalid input: {', '.join('.'.join(e['loc']) for e in numbers_as_dates)}",
                 {"errors": [{**e, "loc": [*prefix, *e["loc"]]} for e in numbers_as_dates]})
-        return model.model_validate(payload)
+        return _within_calendar(model.model_validate(payload), prefix)
     except ValidationError as exc:
         raise invalid_from_pydantic(exc, prefix) from None
+
+
+# Dates the county's records can have; outside, date arithmetic and time zones overflow (year 1
+# at +14:00 is before the first representable instant), so such input is a 422, not a 500.
+YEARS = (1900, 2999)
+
+
+def _within_calendar(value, prefix: tuple, loc: tuple = ()):
+    """The validated model, after checking every date and time in it lies within YEARS."""
+    if isinstance(value, BaseModel):
+        for name, field in type(value).model_fields.items():
+            _within_calendar(getattr(value, name), prefix, (*loc, field.alias or name))
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _within_calendar(item, prefix, (*loc, str(i)))
+    elif isinstance(value, (date, datetime)) and not YEARS[0] <= value.year <= YEARS[1]:
+        message = f"日期须在{YEARS[0]}年至{YEARS[1]}年之间"
+        raise InvalidInput(message, {"errors": [{"loc": [*prefix, *loc], "msg": message}]})
+    return value
 
 
 def _numbers_given_as_dates(model: type[BaseModel], payload) -> list[dict]:

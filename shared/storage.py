@@ -195,12 +195,15 @@ class MongoRepository:
             crash_if_injected(self.relay.config, events)
             self.relay.publish_pending(events)
 
-    def page(self, collection: str, query: dict, sort: list, page: int, page_size: int):
-        """One page of `collection` matching `query`, and the total count."""
-        cursor = (
-            self.db[collection].find(query).sort(sort).skip((page - 1) * page_size).limit(page_size)
-        )
-        return list(cursor), self.db[collection].count_documents(query)
+    def page(self, collection: str, query: dict, sort: list, page: int, page_size: int,
+             hint=None):
+        """One page of `collection` matching `query`, and the total count (`hint`: the index)."""
+        cursor = self.db[collection].find(query)
+        if hint:
+            cursor = cursor.hint(hint)
+        cursor = cursor.sort(sort).skip((page - 1) * page_size).limit(page_size)
+        count = {"hint": hint} if hint else {}
+        return list(cursor), self.db[collection].count_documents(query, **count)
 
     def claim_once(self, job: str, period: str, holder: str = "") -> bool:
         """True for the first caller only: makes a timer's work happen once per period even

@@ -23,6 +23,26 @@ from shared import rpc
 from shared.observability import CORRELATION_KEY
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 32  # deeper bodies are no real input and would exhaust recursion downstream
+# On every answer: no sniffing of types, no framing by other sites, no scripts but our own.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+            "form-action 'self'")
+
+
+def secure(response, path: str):
+    """The security headers; the API's answers may load nothing, pages (/docs, /) their own."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    page = not path.startswith("/api/") and "html" in (response.content_type or "")
+    response.headers.setdefault("Content-Security-Policy", PAGE_CSP if page else API_CSP)
+    return response
 
 
 class ProblemWsgiApp(WsgiApp):
@@ -36,7 +56,7 @@ class ProblemWsgiApp(WsgiApp):
             headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(
                 exc, "valid_methods", None) else None
             response = problems.problem(exc.code, exc.name, exc.description or "", headers)
-            return response(environ, start_response)
+            return secure(response, environ.get("PATH_INFO", ""))(environ, start_response)
         request = Request(environ, shallow=True)
         request.path_values = values
         return provider.handle_request(request)(environ, start_response)
@@ -89,6 +109,7 @@ class ApiRoute(HttpRequestHandler):
             if self.method in WRITE_METHODS and 200 <= response.status_code < 300:
                 self.audit(request, response)
         response.headers["X-Request-Id"] = request.correlation_id
+        secure(response, request.path)
         observe_request(self.url, self.method, response.status_code, started)
         return response
 
@@ -145,9 +166,11 @@ def response_json(response):
 
 def parsed_body(request):
     raw = request.get_data(cache=True)
+    if nesting_depth(raw) > MAX_JSON_DEPTH:
+        return None
     try:
         return json.loads(raw.decode("utf-8")) if raw else None
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None
 
 
@@ -158,10 +181,34 @@ def json_body(request) -> object:
     raw = request.get_data(cache=True)
     if len(raw) > MAX_BODY_BYTES:
         raise problems.TooLarge(f"the body may be at most {MAX_BODY_BYTES} bytes")
+    if nesting_depth(raw) > MAX_JSON_DEPTH:
+        raise problems.BadBody(f"请求体嵌套过深（最多{MAX_JSON_DEPTH}层）")
     try:
         return json.loads(raw.decode("utf-8") or "null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise problems.BadBody(f"the body is not JSON in UTF-8: {exc}") from None
+
+
+def nesting_depth(raw: bytes) -> int:
+    """The deepest nesting of [ and { outside strings, counted without parsing (no recursion)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
 
 
 def query_params(request) -> dict:

@@ -70,6 +70,8 @@ def response_for(exc: BaseException) -> Response:
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else None
         if exc.status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
+        if exc.status == 429:
+            headers = {"Retry-After": str(exc.extra.get("retry_after") or RETRY_AFTER_SECONDS)}
         return problem(exc.status, exc.title, exc.detail, headers, exc.extra)
     if isinstance(exc, RemoteError) and exc.exc_type in DATABASE_DOWN:
         return unavailable("a database is unreachable; try again shortly")
@@ -79,6 +81,12 @@ def response_for(exc: BaseException) -> Response:
         return unavailable("the message broker is unreachable; try again shortly")
     if isinstance(exc, (UnknownService, eventlet.Timeout)):
         return unavailable("a service did not answer in time; try again shortly")
+    if isinstance(exc, OverflowError) or (
+            isinstance(exc, RemoteError) and exc.exc_type == "OverflowError"):
+        # A date at the end of the calendar (year 1, or 9999 plus a time zone).
+        message = "日期超出可处理的范围（公元1年或9999年附近）"
+        return problem(422, "Unprocessable content", message,
+                       extra={"errors": [{"loc": ["query"], "msg": message}]})
     if isinstance(exc, HTTPException):
         return problem(exc.code or 500, exc.name, exc.description or "")
     log.error("unexpected error", exc_info=exc)

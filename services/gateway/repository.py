@@ -42,18 +42,43 @@ class AccountsRepository(MongoRepository):
             raise NotFound(f"no user {username}")
         return user
 
-    def record_failed_login(self, username: str, now: datetime) -> dict | None:
-        return self.db.users.find_one_and_update(
-            {"_id": username}, {"$inc": {"failed_logins": 1}, "$set": {"last_failed_at": now}},
-            return_document=ReturnDocument.AFTER)
+    # -- login throttle (throttle.py): counters under their key, compare-and-set -------------
+    def claim_attempt(self, key: str, rule, now: datetime) -> bool:
+        """Count one attempt under `key` if the rule lets it through now; False if not."""
+        for _ in range(20):  # each loss of a race re-reads the counter another attempt moved
+            doc = self.db.login_attempts.find_one({"_id": key})
+            if not rule.allows(doc, now):
+                return False
+            counted = rule.counted(doc, now)
+            if doc is None:
+                try:
+                    self.db.login_attempts.insert_one({"_id": key, "count": 1, "last_at": now})
+                    return True
+                except DuplicateKeyError:
+                    continue
+            claimed = self.db.login_attempts.find_one_and_update(
+                {"_id": key, "count": doc.get("count", 0), "last_at": doc.get("last_at")},
+                {"$set": {"count": counted + 1, "last_at": now}}, hint=[("_id", ASCENDING)])
+            if claimed is not None:
+                return True
+        return False
 
-    def lock(self, username: str, until: datetime) -> None:
-        self.db.users.update_one({"_id": username},
-                                 {"$set": {"locked_until": until, "failed_logins": 0}})
+    def attempt_counter(self, key: str) -> dict | None:
+        return self.db.login_attempts.find_one({"_id": key})
+
+    def clear_attempts(self, key: str, trusted_until: datetime | None = None) -> None:
+        changes = {"count": 0}
+        if trusted_until is not None:
+            changes["trusted_until"] = trusted_until
+        self.db.login_attempts.update_one({"_id": key}, {"$set": changes}, upsert=True)
+
+    def give_back_attempt(self, key: str) -> None:
+        """A success from an address takes back its attempt (an office behind one address)."""
+        self.db.login_attempts.update_one({"_id": key, "count": {"$gt": 0}},
+                                          {"$inc": {"count": -1}}, hint=[("_id", ASCENDING)])
 
     def record_login(self, username: str, now: datetime) -> None:
-        self.db.users.update_one({"_id": username}, {"$set": {
-            "failed_logins": 0, "locked_until": None, "last_login_at": now}})
+        self.db.users.update_one({"_id": username}, {"$set": {"last_login_at": now}})
 
     # -- audit: appended, never changed ------------------------------------------------------
     def append_audit(self, entry: dict) -> None:

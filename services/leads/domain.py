@@ -174,6 +174,11 @@ def similar_leads(candidates: list[dict], credit_code: str | None, lead_id: str 
             matched_by = "credit_code"
         else:
             matched_by = "company_name"
+        # Team and branch: the gateway shows a lead outside the caller's scope only as
+        # "followed by that team" (shared/scope.lead_reference).
         similar.append({"id": other["_id"], "title": other["title"],
-                        "company_name": other["company"]["name"], "matched_by": matched_by})
+                        "company_name": other["company"]["name"], "matched_by": matched_by,
+                        "team_id": other.get("team_id"), "team_name": other.get("team_name"),
+                        "county_leader": other.get("county_leader"),
+                        "source_branch_id": other.get("source_branch_id")})
     return similar

@@ -17,6 +17,8 @@ GREEN_FIRST = [("major", DESCENDING)]
 def list_index(query: dict) -> str:
     """The index a list query should use. Named explicitly because SecantusDB's planner falls
     back to a collection scan on `$all` or on more than one predicate; MongoDB takes the hint too."""
+    if "_id" in query:  # a department's few leads (shared/scope.py)
+        return "_id_"
     if "search_keys" in query:
         return "search_keys"
     if "team_id" in query:
@@ -60,7 +62,7 @@ class LeadsRepository(MongoRepository):
     def same_company(self, name_key: str, credit_code: str | None, limit: int = 20) -> list[dict]:
         """Leads whose company has this folded name or this credit code."""
         projection = {"title": 1, "company": 1, "source_branch_id": 1, "team_id": 1, "stage": 1,
-                      "status": 1, "created_at": 1}
+                      "status": 1, "created_at": 1, "team_name": 1, "county_leader": 1}
         found = {d["_id"]: d for d in self.db.leads.find(
             {"company.name_key": name_key}, projection, hint="company_name_key").limit(limit)}
         if credit_code:

@@ -180,7 +180,9 @@ class LeadsService:
         return lead_view(self.storage.get(lead_id))
 
     @rpc
-    def list(self, filters: dict) -> dict:
+    def list(self, filters: dict, scope: dict | None = None) -> dict:
+        """A page of leads; `scope` is the caller's filter from shared/scope.py (set by the
+        gateway, never by the caller), and wins over the caller's own filters."""
         f = validated(LeadFilter, filters, ("query",))
         query = {
             key: value
@@ -196,6 +198,7 @@ class LeadsService:
             if not keys:
                 raise field_error(["query", "q"], "search for at least one character")
             query["search_keys"] = {"$all": keys}
+        query.update(scope or {})
         projection = {field: 0 for field in SUMMARY_LEAVES_OUT}
         leads, total = self.storage.list(query, SORTS[f.sort], f.page, f.page_size, projection)
         return page_of([lead_view(lead, summary=True) for lead in leads], total, f)

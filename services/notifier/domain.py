@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from shared import scope
+
 CHANNELS = ("inbox", "webhook", "email")
 ADDRESS_KINDS = ("user", "role", "team", "team-leader", "branch", "department")
 COUNTY_TIME = ZoneInfo("Asia/Shanghai")
@@ -27,14 +29,8 @@ SIGNATURE_HEADER = "X-Kuaiban-Signature"
 
 
 def addresses_of(principal: dict) -> list[str]:
-    """Every address that reaches this user."""
-    found = [f"user:{principal['username']}", f"role:{principal['role']}"]
-    for kind, key in (("team", "team_id"), ("branch", "branch_id"), ("department", "department")):
-        if principal.get(key):
-            found.append(f"{kind}:{principal[key]}")
-    if principal["role"] == "leader" and principal.get("team_id"):
-        found.append(f"team-leader:{principal['team_id']}")
-    return found
+    """Every address that reaches this user (the inbox's scope: shared/scope.py)."""
+    return scope.addresses_of(principal)
 
 
 # --- what each event says, and to whom ----------------------------------------------------

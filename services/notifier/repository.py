@@ -45,11 +45,15 @@ class NotifierRepository(MongoRepository):
 
     def mark_read(self, notification_id: str, addresses: list[str], username: str,
                   now: datetime) -> dict:
+        # Per-user marks are array elements, never a field named after the user: a username is
+        # data, and a dot in it would be a path ("a.b" -> {"a": {"b": ...}}).
         doc = self.db.notifications.find_one_and_update(
-            {"_id": notification_id, "recipients": {"$in": addresses}},
-            {"$addToSet": {"read_by": username}, "$set": {f"read_at.{username}": now}},
+            {"_id": notification_id, "recipients": {"$in": addresses},
+             "read_by": {"$ne": username}},
+            {"$addToSet": {"read_by": username}, "$push": {"reads": {"by": username, "at": now}}},
             return_document=ReturnDocument.AFTER,
-        )
+        ) or self.db.notifications.find_one(  # read before: unchanged
+            {"_id": notification_id, "recipients": {"$in": addresses}})
         if doc is None:  # not addressed to this user: as if it did not exist
             raise NotFound(f"no notification {notification_id}")
         return doc

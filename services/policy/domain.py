@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared import scope
+from shared.backdating import BACKDATE_DAYS, backdating
+from shared.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 REPLY_WITHIN = timedelta(hours=48)  # the county's headline promise: a stamped reply in 48 hours
 COUNTY_TIME = ZoneInfo("Asia/Shanghai")
@@ -42,10 +44,14 @@ SLA_STATES = ("on_track", "warning", "breached", "met", "met_late")
 READ_ALL_ROLES = ("admin", "leader", "inspector")
 
 
-def check_received_at(received_at: datetime, now: datetime) -> None:
+def check_received_at(received_at: datetime, now: datetime, actor: dict | None = None,
+                      backdate_days: int = BACKDATE_DAYS) -> dict | None:
+    """Never in the future; at most `backdate_days` back unless an admin enters it. Returns
+    the record of a back-dating (who, by how much), or None."""
     if received_at > now:
         raise InvalidInput("received_at is in the future", {"errors": [
             {"loc": ["body", "received_at"], "msg": "may be in the past, never in the future"}]})
+    return backdating(received_at, now, actor, backdate_days, ["body", "received_at"])
 
 
 def route_items(items: list[dict], routes: dict[str, str]) -> list[dict]:
@@ -60,14 +66,16 @@ def route_items(items: list[dict], routes: dict[str, str]) -> list[dict]:
 
 
 def new_request(request_id: str, body: dict, lead: dict, routes: dict[str, str], actor: str,
-                now: datetime) -> dict:
+                now: datetime, backdated: dict | None = None) -> dict:
     received_at = body.get("received_at") or now
-    check_received_at(received_at, now)
+    if received_at > now:
+        check_received_at(received_at, now)
     return {
         "_id": request_id,
         "lead_id": body["lead_id"],
         "lead_title": lead.get("title") or "",
         "team_id": lead.get("team_id"),
+        "team_assigned_at": assigned_at_of(lead),
         "project_lead": project_lead_of(lead),
         "enterprise": body["enterprise"],
         "received_at": received_at,
@@ -79,8 +87,15 @@ def new_request(request_id: str, body: dict, lead: dict, routes: dict[str, str],
         "sla_state": "on_track",
         "created_by": actor,
         "created_at": now,
+        "backdated": backdated,
         "version": 0,
     }
+
+
+def assigned_at_of(lead: dict) -> datetime | None:
+    """When the lead got the team it has now: a later `lead_assigned` moves the request too."""
+    at = lead.get("team_assigned_at")
+    return datetime.fromisoformat(at) if isinstance(at, str) else at
 
 
 def project_lead_of(lead: dict) -> str | None:
@@ -99,32 +114,29 @@ def departments_of(request: dict) -> list[str]:
 # --- who sees and acts -------------------------------------------------------------------
 
 def may_see(actor: dict, request: dict) -> bool:
-    role = actor.get("role")
-    if role in READ_ALL_ROLES:
-        return True
-    if role == "team_member":
-        return bool(actor.get("team_id")) and request.get("team_id") == actor.get("team_id")
-    if role == "department":
-        return actor.get("department") in departments_of(request)
-    return False
+    return scope.may_see_request(actor, request)
 
 
 def scoped(actor: dict, request: dict) -> dict:
-    """The request as the actor may see it: a department sees its own items only."""
-    if not may_see(actor, request):
+    """The request as the actor may see it (shared/scope.py): a department sees its own items."""
+    if not scope.may_see_request(actor, request):
         raise NotFound(f"no policy request {request['_id']}")  # 404: ids leak nothing
-    if actor.get("role") == "department":
-        return {**request, "items": [i for i in request["items"]
-                                     if i["department"] == actor.get("department")]}
-    return request
+    return scope.request_view_for(actor, request)
 
 
 def item_for(actor: dict, request: dict, n: int) -> dict:
     """Item n, if the actor may act on it; another department's item is 404."""
     for item in scoped(actor, request)["items"]:
-        if item["n"] == n:
+        if item["n"] == n and scope.may_act_on_item(actor, request, item):
             return item
     raise NotFound(f"no item {n} in policy request {request['_id']}")
+
+
+def check_may_act(actor: dict, request: dict) -> None:
+    """The request as a whole (the joint meeting): 404 outside scope, 403 for a read-only view."""
+    scoped(actor, request)
+    if not scope.may_act_on_request(actor, request):
+        raise NotAllowed("县领导只能操作本组或本人领衔项目的诉求", {"request_id": request["_id"]})
 
 
 # --- changes -------------------------------------------------------------------------------

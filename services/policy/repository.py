@@ -68,6 +68,21 @@ class PolicyRepository(MongoRepository):
                 raise StaleRequest(request["_id"])
         self.commit(change, events)
 
+    def open_requests_of(self, department: str) -> list[dict]:
+        return list(self.db.policy_requests.find(
+            {"items.department": department, "status": "open"},
+            {"lead_id": 1, "status": 1, "items.department": 1, "items.status": 1},
+            hint=[("items.department", ASCENDING), ("status", ASCENDING)]))
+
+    def record_team(self, envelope, lead_id: str, team_id: str, at: datetime) -> bool:
+        """The lead's current team on each of its requests (scope follows a reassignment),
+        unless a later assignment is already there."""
+        return self.apply_once(envelope, lambda s: self.db.policy_requests.update_many(
+            {"lead_id": lead_id, "$or": [{"team_assigned_at": None},
+                                         {"team_assigned_at": {"$lte": at}}]},
+            {"$set": {"team_id": team_id, "team_assigned_at": at}}, session=s,
+            hint=[("lead_id", ASCENDING)]))
+
     def record_sla_state(self, envelope, request_id: str, state: str, at: datetime) -> bool:
         return self.apply_once(envelope, lambda s: self.db.policy_requests.update_one(
             {"_id": request_id}, {"$set": {"sla_state": state, "sla_updated_at": at}}, session=s))

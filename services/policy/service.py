@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import uuid
 
+from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 
 from services.policy import domain
@@ -16,12 +17,14 @@ from services.policy.repository import PolicyRepository, StaleRequest, seed_rout
 from services.policy.schemas import (
     MeetingIn, PauseIn, PolicyRequestCreate, ReplyIn, RequestFilter, RouteIn,
 )
+from shared import scope
 from shared.clock import Clock
 from shared.errors import InvalidInput, NotFound, Unavailable
 from shared.events import (
     PolicyItemPaused, PolicyItemReplied, PolicyItemResumed, PolicyItemRouted,
     PolicyRequestClosed, PolicyRequestReceived, make_event,
 )
+from shared.units import check_unit
 from shared.handlers import on_event
 from shared.jsonable import jsonable
 from shared.rpc import call
@@ -41,7 +44,12 @@ class PolicyService:
 
     storage = Storage(PolicyRepository, on_start=seed_routes)
     clock = Clock()
+    config = Config()
     leads = RpcProxy("leads")
+
+    @property
+    def backdate_days(self) -> int:
+        return int(self.config.get("BACKDATE_DAYS") or domain.BACKDATE_DAYS)
 
     @rpc
     def health(self):
@@ -52,11 +60,15 @@ class PolicyService:
     def submit(self, body: dict, actor: dict) -> dict:
         request_in = validated(PolicyRequestCreate, body)
         now = self.clock.now()
-        if request_in.received_at:
-            domain.check_received_at(request_in.received_at, now)  # before asking anyone
+        backdated = None
+        if request_in.received_at:  # before asking anyone
+            backdated = domain.check_received_at(request_in.received_at, now, actor,
+                                                 self.backdate_days)
+        for i, item in enumerate(request_in.items):
+            check_unit(item.department, ["body", "items", str(i), "department"])
         lead = self.lead_of(request_in.lead_id, actor)
         request = domain.new_request(uuid.uuid4().hex, request_in.model_dump(), lead,
-                                     self.storage.routes(), actor["username"], now)
+                                     self.storage.routes(), actor["username"], now, backdated)
         received = PolicyRequestReceived(
             request_id=request["_id"], lead_id=request["lead_id"],
             lead_title=request["lead_title"], enterprise=request["enterprise"],
@@ -75,7 +87,7 @@ class PolicyService:
         except NotFound:
             lead = None
         if lead is None or (actor.get("role") == "team_member"
-                            and lead.get("team_id") != actor.get("team_id")):
+                            and not scope.may_see_lead(actor, lead)):
             raise InvalidInput(f"no lead {lead_id}", {"errors": [
                 {"loc": ["body", "lead_id"], "msg": "no such lead"}]})
         return lead
@@ -92,12 +104,7 @@ class PolicyService:
                                    "lead_id": f.lead_id, "items.department": f.department
                                    }.items() if v is not None}
         actor = actor or {"role": "admin"}
-        if actor.get("role") == "team_member":
-            query["team_id"] = actor.get("team_id") or "-"
-        elif actor.get("role") == "department":
-            query["items.department"] = actor.get("department") or "-"
-        elif actor.get("role") not in domain.READ_ALL_ROLES:
-            query["_id"] = "-"  # nobody else reads requests
+        query.update(scope.request_filter(actor))  # shared/scope.py: the caller's requests only
         docs, total = self.storage.list_requests(query, f.page, f.page_size)
         return page_of([request_view(domain.scoped(actor, d)) for d in docs], total, f)
 
@@ -156,7 +163,7 @@ class PolicyService:
         meeting = validated(MeetingIn, body)
 
         def change(request, now):
-            domain.scoped(actor, request)
+            domain.check_may_act(actor, request)
             return {"meeting": {**meeting.model_dump(), "recorded_by": actor["username"],
                                 "recorded_at": now}}, [], None
         return self.change(request_id, change)
@@ -186,8 +193,21 @@ class PolicyService:
         if category not in domain.CATEGORIES:
             raise NotFound(f"no category {category}", {"allowed": list(domain.CATEGORIES)})
         route = validated(RouteIn, body)
+        check_unit(route.department, ["body", "department"])
         self.storage.set_route(category, route.department, actor, self.clock.now())
         return {"category": category, "department": route.department}
+
+    @rpc
+    def leads_owed_by(self, department: str) -> list[str]:
+        """The leads on which the department still owes a reply (its view of leads, scope.py)."""
+        return sorted({r["lead_id"] for r in self.storage.open_requests_of(department)
+                       if scope.owes(department, r)})
+
+    # -- scope follows the lead's current team ------------------------------------------------
+    @on_event("teams", "lead_assigned")
+    def follow_team(self, envelope, assigned):
+        self.storage.record_team(envelope, assigned.lead_id, assigned.team_id,
+                                 envelope.occurred_at)
 
     # -- the clock's news, for the list's sla_state ------------------------------------------------
     @on_event("sla", "sla_warning")

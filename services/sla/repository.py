@@ -39,6 +39,17 @@ def facts_of(doc: dict) -> ClockFacts | None:
     )
 
 
+def list_hint(query: dict):
+    """The index of a scoped list (SecantusDB's planner scans beside a second predicate)."""
+    if "context.team_id" in query:
+        return [("context.team_id", ASCENDING), ("due_at", ASCENDING)]
+    if "context.departments" in query:
+        return [("context.departments", ASCENDING), ("due_at", ASCENDING)]
+    if "_id" in query:
+        return [("_id", ASCENDING)]
+    return None
+
+
 class SlaRepository(MongoRepository):
     def indexes(self):
         # The timer scans on the next threshold time only: cost grows with the clocks due.
@@ -49,6 +60,11 @@ class SlaRepository(MongoRepository):
                 IndexModel([("subject_id", ASCENDING), ("kind", ASCENDING)], unique=True),
                 IndexModel([("kind", ASCENDING), ("started_at", ASCENDING)]),
                 IndexModel([("estimated", ASCENDING), ("stopped_at", ASCENDING)]),
+                # Scope (shared/scope.py): a team's and a department's clocks; a lead's, to
+                # follow its reassignment.
+                IndexModel([("context.team_id", ASCENDING), ("due_at", ASCENDING)]),
+                IndexModel([("context.departments", ASCENDING), ("due_at", ASCENDING)]),
+                IndexModel([("context.lead_id", ASCENDING)]),
             ],
         }
 
@@ -119,7 +135,15 @@ class SlaRepository(MongoRepository):
 
     def list_clocks(self, query: dict, page: int, page_size: int):
         return self.page("clocks", {**query, "started_at": {"$exists": True}},
-                         [("due_at", ASCENDING)], page, page_size)
+                         [("due_at", ASCENDING)], page, page_size, hint=list_hint(query))
+
+    def record_team(self, envelope, lead_id: str, team_id: str, at: datetime) -> bool:
+        """The lead's current team in the context of each of its clocks (scope follows it)."""
+        return self.apply_once(envelope, lambda s: self.db.clocks.update_many(
+            {"context.lead_id": lead_id, "$or": [{"team_assigned_at": None},
+                                                 {"team_assigned_at": {"$lte": at}}]},
+            {"$set": {"context.team_id": team_id, "team_assigned_at": at}}, session=s,
+            hint=[("context.lead_id", ASCENDING)]))
 
     def started_between(self, kind: str, start: datetime | None, end: datetime | None):
         when = {"$exists": True}

@@ -16,6 +16,7 @@ from services.sla import domain
 from services.sla.calendar import HolidayTable
 from services.sla.repository import SlaRepository, clock_id, facts_of
 from services.sla.schemas import ClockFilter, HolidayTableIn, ReportQuery
+from shared import scope
 from shared.clock import Clock
 from shared.errors import InvalidInput
 from shared.events import ClockContext, ClockStopped, SlaBreached, SlaWarning, make_event
@@ -229,9 +230,11 @@ class SlaService:
         return self.view(doc, self.clock.now(), self.storage.holiday_tables())
 
     @rpc
-    def list_clocks(self, filters: dict) -> dict:
+    def list_clocks(self, filters: dict, actor: dict | None = None) -> dict:
+        """Clocks scoped like the objects they measure (shared/scope.py clock_filter)."""
         f = validated(ClockFilter, filters, ("query",))
         query = {k: v for k, v in {"state": f.state, "kind": f.kind}.items() if v is not None}
+        query.update(scope.clock_filter(actor))
         docs, total = self.storage.list_clocks(query, f.page, f.page_size)
         now, tables = self.clock.now(), self.storage.holiday_tables()
         return page_of([self.view(d, now, tables) for d in docs], total, f)
@@ -254,6 +257,12 @@ class SlaService:
                                          parts))
         return jsonable({"kind": q.kind, "from": q.from_, "to": q.to, "generated_at": now,
                          **domain.sla_report(rows)})
+
+    # -- scope follows the lead's current team ------------------------------------------------
+    @on_event("teams", "lead_assigned")
+    def follow_team(self, envelope, assigned):
+        self.storage.record_team(envelope, assigned.lead_id, assigned.team_id,
+                                 envelope.occurred_at)
 
     # -- holiday tables for years the calendar package does not cover ----------------------------
     @rpc

@@ -26,6 +26,8 @@ from services.supervision.schemas import (
     AnalysisIn, BimonthQuery, FeedbackIn, GenerateIn, MonthQuery, PlanIn, ProblemCreate,
     ProblemFilter, ProgressReportIn, QuarterQuery, ResolveIn, WeekQuery,
 )
+from shared import scope
+from shared.backdating import BACKDATE_DAYS, backdating
 from shared.clock import Clock
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.rpc import call
@@ -92,6 +94,11 @@ def project_lead_of(lead: dict) -> str | None:
     return person or None
 
 
+def assigned_at_of(lead: dict) -> datetime | None:
+    at = lead.get("team_assigned_at")
+    return datetime.fromisoformat(at) if isinstance(at, str) else at
+
+
 def clock_slot(kind: str, subject_id: str) -> dict:
     return {"kind": kind, "clock_id": f"{kind}:{subject_id}", "state": "on_track"}
 
@@ -132,6 +139,10 @@ class SupervisionService:
         return periods.parse_report_at(self.config.get("SUPERVISION_REPORT_AT") or "09:00")
 
     @property
+    def backdate_days(self) -> int:
+        return int(self.config.get("BACKDATE_DAYS") or BACKDATE_DAYS)
+
+    @property
     def yellow_card_points(self) -> int:
         return int(self.config.get("YELLOW_CARD_POINTS") or 3)
 
@@ -145,10 +156,11 @@ class SupervisionService:
         raised_at = problem_in.raised_at or now
         if raised_at > now:
             raise field_error(["body", "raised_at"], "raised_at may not be in the future")
+        backdated = backdating(raised_at, now, actor, self.backdate_days, ["body", "raised_at"])
         if self.storage.unit(problem_in.owner_department) is None:
             raise NotFound(f"no department or town named {problem_in.owner_department}")
         lead = call(self.leads, "get", problem_in.lead_id)
-        if actor.get("role") == "team_member" and lead.get("team_id") != actor.get("team_id"):
+        if actor.get("role") == "team_member" and not scope.may_see_lead(actor, lead):
             raise NotFound(f"no lead {problem_in.lead_id}")
         problem_id = uuid.uuid4().hex
         complexity = problem_in.complexity
@@ -166,6 +178,7 @@ class SupervisionService:
             },
             "history": [{"step": "raised", "at": raised_at, "by": actor["username"],
                          "recorded_at": now}],
+            "backdated": backdated, "team_assigned_at": assigned_at_of(lead),
             "version": 1, "created_at": now, "updated_at": now,
         }
         raised = ProblemRaised(problem=ref_of(problem), raised_at=raised_at, by=actor["username"])
@@ -175,22 +188,14 @@ class SupervisionService:
     def visible(self, problem_id: str, actor: dict) -> dict:
         """The problem if the actor may see it; another department's or team's is 404."""
         problem = self.storage.get_problem(problem_id)
-        role = actor.get("role")
-        if role in READ_ALL_ROLES:
-            return problem
-        if role == "department" and problem["owner_department"] == actor.get("department"):
-            return problem
-        if role == "team_member" and problem.get("team_id") and \
-                problem["team_id"] == actor.get("team_id"):
+        if scope.may_see_problem(actor, problem):
             return problem
         raise NotFound(f"no problem {problem_id}")
 
     def actionable(self, problem_id: str, actor: dict) -> dict:
         """The problem if the actor may act on it: its own department, or an admin."""
         problem = self.visible(problem_id, actor)
-        if actor.get("role") == "admin" or (
-                actor.get("role") == "department"
-                and problem["owner_department"] == actor.get("department")):
+        if scope.may_act_on_problem(actor, problem):
             return problem
         raise NotFound(f"no problem {problem_id}")
 
@@ -206,15 +211,10 @@ class SupervisionService:
             "complexity": f.complexity,
         }.items() if v is not None}
         actor = actor or {"role": "admin"}
-        role = actor.get("role")
-        if role == "department":
-            query["owner_department"] = actor.get("department") or "-"
-            if f.owner_department not in (None, actor.get("department")):
-                query["_id"] = "-"  # another department's list is empty, not an error
-        elif role == "team_member":
-            query["team_id"] = actor.get("team_id") or "-"
-        elif role not in READ_ALL_ROLES:
-            query["_id"] = "-"
+        within = scope.problem_filter(actor)  # shared/scope.py
+        if any(k in query and query[k] != v for k, v in within.items()):
+            within = scope.NOTHING  # another department's list is empty, not an error
+        query.update(within)
         docs, total = self.storage.list_problems(query, f.page, f.page_size)
         return page_of([problem_view(d) for d in docs], total, f)
 
@@ -312,6 +312,17 @@ class SupervisionService:
                     ProblemResolved(problem=ref_of(problem), at=now, by=who,
                                     report_clock=report_clock))
         return self.step(problem_id, "resolve", ResolveIn, body, actor, apply)
+
+    @rpc
+    def leads_owned_by(self, department: str) -> list[str]:
+        """The leads on which the department owns an unresolved problem (scope.py)."""
+        return sorted(self.storage.open_problem_leads(department))
+
+    # -- scope follows the lead's current team ------------------------------------------------
+    @on_event("teams", "lead_assigned")
+    def follow_team(self, envelope, assigned):
+        self.storage.record_team(envelope, assigned.lead_id, assigned.team_id,
+                                 assigned.team_name, envelope.occurred_at)
 
     # -- what the sla and policy services said --------------------------------------------------
     @on_event("sla", "sla_breached")

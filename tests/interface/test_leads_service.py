@@ -109,7 +109,8 @@ def test_errors_cross_rpc_as_their_own_type(rpc):
 def test_a_similar_company_name_is_flagged_and_found_for_the_branches(rpc):
     first = rpc.create(JIETAI, "admin")
     second = rpc.create({**JIETAI, "title": "捷泰二期", "company": {"name": "捷泰 新能源科技"}}, "admin")
-    assert second["possible_duplicates"] == [{
+    assert [{k: d[k] for k in ("id", "title", "company_name", "matched_by")}
+            for d in second["possible_duplicates"]] == [{
         "id": first["id"], "title": JIETAI["title"], "company_name": "捷泰新能源科技有限公司",
         "matched_by": "company_name"}]
 

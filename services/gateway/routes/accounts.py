@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import timedelta
 
 from services.gateway import problems
 from services.gateway.http import api, json_body, query_params
@@ -11,13 +10,20 @@ from services.gateway.routes import EVERYONE
 from services.gateway.schemas import (
     AuditQuery, PasswordChange, TokenRequest, UserCreate, UserUpdate,
 )
+from services.gateway.throttle import TRUSTED_FOR, client_address, rules_from_config
 from services.gateway.tokens import TokenCodec, hash_password, password_matches
 from shared.clock import utcnow
 from shared.errors import InvalidInput, NotFound
 from shared.jsonable import jsonable
 from shared.schemas import PageQuery, page_of, validated
+from shared.units import check_unit
 
 log = logging.getLogger(__name__)
+
+
+class TooManyAttempts(problems.KuaibanError):
+    status = 429
+    title = "Too many requests"
 
 
 def bootstrap_admin(accounts: AccountsRepository, config: dict) -> None:
@@ -34,11 +40,17 @@ def bootstrap_admin(accounts: AccountsRepository, config: dict) -> None:
     })
 
 
+# An account as shown: an allow-list (never the hash, counters or token version).
+USER_FIELDS = ("display_name", "role", "team_id", "branch_id", "department", "disabled",
+               "created_at", "created_by", "updated_at", "last_login_at")
+# Verified when the account is unknown or disabled, so that the answer takes as long as for a
+# wrong password: the time tells nothing about which usernames exist.
+DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
 def user_view(user: dict) -> dict:
-    return jsonable({
-        "username": user["_id"],
-        **{k: v for k, v in user.items() if k not in ("_id", "password_hash")},
-    })
+    return jsonable({"username": user["_id"], **{k: user.get(k) for k in USER_FIELDS}})
 
 
 class AccountRoutes:
@@ -47,37 +59,55 @@ class AccountRoutes:
     def issue_token(self, request):
         creds = validated(TokenRequest, json_body(request))
         now = utcnow()
-        user = self.accounts.find(creds.username)
-        if user is not None and user.get("locked_until") and user["locked_until"] > now:
-            raise problems.AuthError(
-                f"too many failed logins; locked until {user['locked_until'].isoformat()}")
-        if user is None or user.get("disabled") or not password_matches(
-            user["password_hash"], creds.password
-        ):
-            if user is not None:
-                self.note_failed_login(user["_id"], now)
-            raise problems.AuthError("wrong username or password")
+        rules = rules_from_config(self.config)
+        address = client_address(request, self.config.get("TRUSTED_PROXIES"))
+        keys = self.throttle_keys(creds.username, address, now)
+        # Counted before the password is checked; the first key that refuses ends the attempt.
+        allowed = all(self.accounts.claim_attempt(key, rules[kind], now) for kind, key in keys)
+        user = self.accounts.find(creds.username) if allowed else None
+        usable = user is not None and not user.get("disabled")
+        matches = password_matches(user["password_hash"] if usable else DUMMY_HASH,
+                                   creds.password) if allowed else False
+        if not (usable and matches):
+            if not allowed:
+                log.info("login for %r from %s throttled", creds.username, address)
+            # The same answer for an unknown, disabled, wrong or throttled account.
+            raise problems.AuthError("用户名或密码错误，或尝试过于频繁；请稍后再试")
+        self.accounts.clear_attempts(f"account:{user['_id']}")
+        self.accounts.clear_attempts(f"pair:{user['_id']}|{address}",
+                                     trusted_until=now + TRUSTED_FOR)
+        self.accounts.give_back_attempt(f"address:{address}")
         self.accounts.record_login(user["_id"], now)
         codec = TokenCodec.from_config(self.config)
-        return {"access_token": codec.encode(user), "token_type": "bearer",
-                "expires_in": codec.ttl_seconds}
+        return problems.json_response({"access_token": codec.encode(user), "token_type": "bearer",
+                                       "expires_in": codec.ttl_seconds}, headers=NO_STORE)
 
-    def note_failed_login(self, username: str, now) -> None:
-        """After LOGIN_MAX_FAILURES wrong passwords in a row the account locks for a while."""
-        failed = self.accounts.record_failed_login(username, now)
-        if failed and failed["failed_logins"] >= int(self.config.get("LOGIN_MAX_FAILURES") or 5):
-            minutes = int(self.config.get("LOGIN_LOCK_MINUTES") or 15)
-            self.accounts.lock(username, now + timedelta(minutes=minutes))
-            log.warning("account %s locked for %d minutes after repeated failed logins",
-                        username, minutes)
+    def throttle_keys(self, username: str, address: str, now) -> list[tuple[str, str]]:
+        """The counters an attempt goes through: the address, the account from that address,
+        and the account from anywhere unless this address is one it logged in from."""
+        pair = f"pair:{username}|{address}"
+        keys = [("address", f"address:{address}"), ("pair", pair)]
+        known = self.accounts.attempt_counter(pair)
+        if not (known and known.get("trusted_until") and known["trusted_until"] > now):
+            keys.append(("account", f"account:{username}"))
+        return keys
 
     @api("POST", "/api/v1/me/password", roles=EVERYONE, body=PasswordChange,
          summary="Change the caller's password; every earlier token stops working")
     def change_password(self, request):
         body = validated(PasswordChange, json_body(request))
-        user = self.accounts.find(request.principal["username"])
+        now = utcnow()
+        username = request.principal["username"]
+        rule = rules_from_config(self.config)["password"]
+        key = f"password:{username}"
+        if not self.accounts.claim_attempt(key, rule, now):
+            wait = rule.retry_after(self.accounts.attempt_counter(key), now)
+            raise TooManyAttempts(f"当前密码输错次数过多，请{wait}秒后再试",
+                                  {"retry_after": wait})
+        user = self.accounts.find(username)
         if user is None or not password_matches(user["password_hash"], body.current_password):
-            raise problems.AuthError("the current password is wrong")
+            raise problems.AuthError("当前密码不正确")
+        self.accounts.clear_attempts(key)
         self.accounts.update_user(user["_id"], {"password_hash": hash_password(body.new_password)},
                                   revoke_tokens=True)
         return {"changed": True}
@@ -86,6 +116,7 @@ class AccountRoutes:
          summary="Edit, disable or reset an account; its tokens stop working")
     def update_user(self, request, username):
         body = validated(UserUpdate, json_body(request))
+        check_unit(body.department, ["body", "department"])
         changes = body.model_dump(exclude_unset=True)
         if "password" in changes:
             changes["password_hash"] = hash_password(changes.pop("password"))
@@ -113,6 +144,7 @@ class AccountRoutes:
     @api("POST", "/api/v1/users", roles=("admin",), body=UserCreate, summary="Create an account")
     def create_user(self, request):
         body = validated(UserCreate, json_body(request))
+        check_unit(body.department, ["body", "department"])
         user = {
             "_id": body.username, "display_name": body.display_name, "role": body.role,
             "team_id": body.team_id, "branch_id": body.branch_id, "department": body.department,

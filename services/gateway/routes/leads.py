@@ -7,74 +7,144 @@ from services.gateway.routes import EVERYONE
 from services.leads.schemas import (
     FourOnes, LeadCreate, LeadFilter, LeadPatch, MilestoneActual, StageMove, StatusChange,
 )
-from shared.errors import NotFound
+from shared import scope
+from shared.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from shared.scope import Principal
 
 WRITERS_OF_LEADS = ("admin", "leader", "team_member", "branch_member")
 # Moving a project along, its status and its four ones: the teams' work, and the leaders'.
 PROJECT_WORKERS = ("admin", "leader", "team_member")
 
 
-def scoped_lead_filters(principal: dict, filters: dict) -> dict:
-    """A team member sees the own team's leads; a branch member the leads the branch sourced."""
-    if principal["role"] == "team_member":
-        return {**filters, "team_id": principal.get("team_id") or "-"}
-    if principal["role"] == "branch_member":
-        return {**filters, "branch_id": principal.get("branch_id") or "-"}
-    return filters
+def field_error(loc: list, message: str) -> InvalidInput:
+    return InvalidInput(message, {"errors": [{"loc": loc, "msg": message}]})
 
 
-def may_see_lead(principal: dict, lead: dict) -> bool:
-    if principal["role"] == "team_member":
-        return lead.get("team_id") == principal.get("team_id")
-    if principal["role"] == "branch_member":
-        return lead.get("source_branch_id") == principal.get("branch_id")
-    return True
+def presented(principal, lead: dict, department_leads=None) -> dict:
+    """The lead as the caller may see it, with each possible duplicate outside the caller's
+    scope told as "followed by another team" only (no id, no title)."""
+    view = scope.lead_view_for(principal, lead)
+    if view.get("possible_duplicates"):
+        view = {**view, "possible_duplicates": [
+            scope.lead_reference(principal, d, department_leads)
+            for d in view["possible_duplicates"]]}
+    return view
 
 
 class LeadRoutes:
     leads = RpcProxy("leads")
+    policy = RpcProxy("policy")
+    supervision = RpcProxy("supervision")
 
-    def visible_lead(self, request, lead_id: str) -> dict:
+    def department_leads(self, principal) -> set[str] | None:
+        """The leads a department owes a reply or a solution on (None for other roles)."""
+        p = Principal.of(principal)
+        if p.role != "department":
+            return None
+        if not p.department:
+            return set()
+        return set(call(self.policy, "leads_owed_by", p.department)) | \
+            set(call(self.supervision, "leads_owned_by", p.department))
+
+    def visible_lead(self, request, lead_id: str, department_leads=None) -> dict:
         """The lead, or 404 when it is outside the caller's scope (ids leak nothing)."""
+        principal = request.principal
+        if principal["role"] == "department" and department_leads is None:
+            department_leads = self.department_leads(principal)
+            if lead_id not in department_leads:  # no need to ask leads
+                raise NotFound(f"no lead {lead_id}")
         lead = call(self.leads, "get", lead_id)
-        if not may_see_lead(request.principal, lead):
+        if not scope.may_see_lead(principal, lead, department_leads):
             raise NotFound(f"no lead {lead_id}")
         return lead
 
     def check_visible(self, request, lead_id: str) -> None:
         # Admins, leaders and inspectors see every lead: no extra call for them.
-        if request.principal["role"] in ("team_member", "branch_member"):
+        if not Principal.of(request.principal).reads_all:
             self.visible_lead(request, lead_id)
+
+    def check_may_act(self, request, lead_id: str) -> dict:
+        """The lead if the caller may change it: 404 outside scope, 403 for a leader's read-only
+        view of another team's project."""
+        lead = self.visible_lead(request, lead_id)
+        if not scope.may_act_on_lead(request.principal, lead):
+            raise NotAllowed("县领导只能操作本组或本人领衔的项目", {"lead_id": lead_id})
+        return lead
+
+    def conflict_in_scope(self, request, exc: Conflict) -> Conflict:
+        """A 409 naming another team's lead says only that the company is followed there."""
+        existing_id = exc.extra.get("existing_id")
+        if not existing_id:
+            return exc
+        try:
+            existing = call(self.leads, "get", existing_id)
+        except NotFound:
+            return exc
+        if scope.may_see_lead(request.principal, existing):
+            return exc
+        reference = scope.lead_reference(request.principal, existing)
+        return Conflict(reference["message"], reference)
+
+    def source_branch_of(self, request, body) -> None:
+        """`source_branch_id` is the caller's branch for a branch member, else admin's only."""
+        if not isinstance(body, dict):
+            return
+        principal = Principal.of(request.principal)
+        given = body.get("source_branch_id")
+        if principal.role == "branch_member":
+            if given not in (None, principal.branch_id):
+                raise field_error(["body", "source_branch_id"], "来源分部即本人所在分部，不能指定其他分部")
+            body["source_branch_id"] = principal.branch_id
+        elif principal.role != "admin" and given is not None:
+            raise field_error(["body", "source_branch_id"], "来源分部只能由管理员指定")
 
     @api("POST", "/api/v1/leads", roles=WRITERS_OF_LEADS, body=LeadCreate,
          summary="Take in a lead; the teams service assigns it within a second")
     def create_lead(self, request):
         body = json_body(request)
-        return 201, call(self.leads, "create", body, request.principal["username"])
+        self.source_branch_of(request, body)
+        try:
+            created = call(self.leads, "create", body, request.principal["username"])
+        except Conflict as exc:
+            raise self.conflict_in_scope(request, exc) from None
+        return 201, presented(request.principal, created)
 
     @api("GET", "/api/v1/leads", roles=EVERYONE, query=LeadFilter,
          summary="List leads: filters, q= search in title and company, sort=, pages; major first")
     def list_leads(self, request):
-        filters = scoped_lead_filters(request.principal, query_params(request))
-        return call(self.leads, "list", filters)
+        principal = request.principal
+        department_leads = self.department_leads(principal)
+        page = call(self.leads, "list", query_params(request),
+                    scope.lead_filter(principal, department_leads))
+        page["items"] = [presented(principal, lead, department_leads) for lead in page["items"]]
+        return page
 
     @api("GET", "/api/v1/leads/<string:lead_id>", roles=EVERYONE,
          summary="One lead: team, stage history, four ones, milestones, audit trail")
     def get_lead(self, request, lead_id):
-        return self.visible_lead(request, lead_id)
+        department_leads = self.department_leads(request.principal)
+        lead = self.visible_lead(request, lead_id, department_leads)
+        return presented(request.principal, lead, department_leads)
 
     @api("PATCH", "/api/v1/leads/<string:lead_id>", roles=WRITERS_OF_LEADS, body=LeadPatch,
          summary="Change fields of a lead")
     def patch_lead(self, request, lead_id):
         body = json_body(request)
-        self.check_visible(request, lead_id)
-        return call(self.leads, "update", lead_id, body, request.principal["username"])
+        if isinstance(body, dict) and "source_branch_id" in body and \
+                request.principal["role"] != "admin":
+            raise field_error(["body", "source_branch_id"], "来源分部只能由管理员修改")
+        self.check_may_act(request, lead_id)
+        try:
+            updated = call(self.leads, "update", lead_id, body, request.principal["username"])
+        except Conflict as exc:
+            raise self.conflict_in_scope(request, exc) from None
+        return presented(request.principal, updated)
 
     @api("POST", "/api/v1/leads/<string:lead_id>/stage", roles=PROJECT_WORKERS, body=StageMove,
          summary="Move the lead along the pipeline; back only for a leader or an admin, with a note")
     def move_stage(self, request, lead_id):
         body = json_body(request)
-        self.check_visible(request, lead_id)
+        self.check_may_act(request, lead_id)
         return call(self.leads, "move_stage", lead_id, body, request.principal["username"],
                     request.principal["role"])
 
@@ -82,14 +152,14 @@ class LeadRoutes:
          body=StatusChange, summary="active, stalled or lost (with a reason)")
     def change_status(self, request, lead_id):
         body = json_body(request)
-        self.check_visible(request, lead_id)
+        self.check_may_act(request, lead_id)
         return call(self.leads, "change_status", lead_id, body, request.principal["username"])
 
     @api("PUT", "/api/v1/leads/<string:lead_id>/four-ones", roles=PROJECT_WORKERS, body=FourOnes,
          summary="The four ones: project lead, service group, plan of milestones")
     def put_four_ones(self, request, lead_id):
         body = json_body(request)
-        self.check_visible(request, lead_id)
+        self.check_may_act(request, lead_id)
         return call(self.leads, "set_four_ones", lead_id, body, request.principal["username"])
 
     @api("POST", "/api/v1/leads/<string:lead_id>/milestones/<string:milestone>",
@@ -97,7 +167,7 @@ class LeadRoutes:
          summary="The actual date of a milestone of the plan; answers the progress table")
     def record_milestone(self, request, lead_id, milestone):
         body = json_body(request)
-        self.check_visible(request, lead_id)
+        self.check_may_act(request, lead_id)
         return call(self.leads, "record_milestone", lead_id, milestone, body,
                     request.principal["username"])
 
@@ -105,7 +175,8 @@ class LeadRoutes:
          summary="The dynamic progress table: planned vs actual, days early or late, next due")
     def get_progress(self, request, lead_id):
         self.check_visible(request, lead_id)
-        return call(self.leads, "progress", lead_id)
+        table = call(self.leads, "progress", lead_id)
+        return scope.without_phones(table) if request.principal["role"] == "department" else table
 
     @api("GET", "/api/v1/leads/<string:lead_id>/cycle-times", roles=EVERYONE,
          summary="Days from first contact to signing, signing to land listing, to groundbreaking...")

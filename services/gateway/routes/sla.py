@@ -14,7 +14,7 @@ class SlaRoutes:
 
     @api("GET", "/api/v1/sla/clocks", roles=EVERYONE, query=ClockFilter, summary="SLA clocks")
     def list_clocks(self, request):
-        return call(self.sla, "list_clocks", query_params(request))
+        return call(self.sla, "list_clocks", query_params(request), dict(request.principal))
 
     @api("GET", "/api/v1/sla/report", roles=REPORT_READERS, query=ReportQuery,
          summary="Met rate, median and p90 time to reply, overall and by department")

@@ -25,6 +25,7 @@ class TeamRoutes:
          summary="Reassign a lead to another team or member (also out of triage)")
     def reassign_lead(self, request, lead_id):
         body = json_body(request)
+        self.check_may_act(request, lead_id)  # a leader: the own team's or the own projects
         return call(self.teams, "reassign", lead_id, body, request.principal["username"])
 
     @api("GET", "/api/v1/routing-rules", roles=EVERYONE,
