@@ -292,6 +292,13 @@ def may_see_trip(principal, trip: dict) -> bool:
                            and trip.get("branch_id") == p.branch_id)
 
 
+def may_act_on_trip(principal, trip: dict) -> bool:
+    """Plan trips, log visits, amend summaries: an admin, or the own branch's members."""
+    p = Principal.of(principal)
+    return p.role == "admin" or (p.role == "branch_member" and bool(p.branch_id)
+                                 and trip.get("branch_id") == p.branch_id)
+
+
 # --- notifications ---------------------------------------------------------------------------
 
 def addresses_of(principal) -> list[str]:

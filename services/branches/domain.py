@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Iterable
 
 from services.leads.domain import STAGES
+from shared import scope
 
 # A lead at any of these stages is a signed project.
 SIGNED_STAGES = frozenset(STAGES[STAGES.index("signed"):])
@@ -62,16 +63,12 @@ def secretary_problem(secretary: dict | None, members: list[dict]) -> str | None
 
 def may_read(viewer: dict, branch_id: str) -> bool:
     """admin, leader and inspector read every branch; a branch member only the own branch."""
-    if viewer.get("role") in READ_ALL_ROLES:
-        return True
-    return viewer.get("role") == "branch_member" and viewer.get("branch_id") == branch_id
+    return scope.may_see_trip(viewer, {"branch_id": branch_id})
 
 
 def may_write(viewer: dict, branch_id: str) -> bool:
     """admin writes every branch's trips and visits; a branch member only the own branch's."""
-    if viewer.get("role") in WRITE_ALL_ROLES:
-        return True
-    return viewer.get("role") == "branch_member" and viewer.get("branch_id") == branch_id
+    return scope.may_act_on_trip(viewer, {"branch_id": branch_id})
 
 
 # --- the same company, however it is written ---------------------------------------------

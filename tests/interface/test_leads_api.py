@@ -54,7 +54,8 @@ def people(gateway, web_session):
     admin = login(web_session, "admin", "admin-password-for-tests")
     for user in ({"username": "xny.zhao", "display_name": "赵磊", "role": "team_member",
                   "team_id": "new-energy"},
-                 {"username": "chen", "display_name": "陈国华", "role": "leader"},
+                 {"username": "chen", "display_name": "陈国华", "role": "leader",
+                  "team_id": "new-energy"},
                  {"username": "liquor1", "display_name": "食品酒类组", "role": "team_member",
                   "team_id": "food-liquor"}):
         created = web_session.post("/api/v1/users", json={**user, "password": "password-of-" + user["username"]},
@@ -170,17 +171,24 @@ def test_jietai_from_first_contact_to_production(web_session, people, mongo, db_
 
 def test_search_filters_and_a_leader_reassigning(web_session, people):
     admin, chen = people["admin"], people["chen"]
-    for body in (JIETAI, {"title": "今世缘南厂区技改扩能项目", "company": {"name": "江苏今世缘酒业股份有限公司"},
-                          "industry": "白酒", "investment_cny": 12_000_000_000}):
-        assert web_session.post("/api/v1/leads", json=body, headers=admin).status_code == 201
+    jietai = web_session.post("/api/v1/leads", json=JIETAI, headers=admin).json()
+    assert web_session.post("/api/v1/leads", headers=admin, json={
+        "title": "今世缘南厂区技改扩能项目", "company": {"name": "江苏今世缘酒业股份有限公司"},
+        "industry": "白酒", "investment_cny": 12_000_000_000}).status_code == 201
     found = web_session.get("/api/v1/leads", params={"q": "今世缘"}, headers=chen).json()
     assert [l["title"] for l in found["items"]] == ["今世缘南厂区技改扩能项目"]
     bad = web_session.get("/api/v1/leads", params={"sort": "random"}, headers=chen)
     assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["query", "sort"]
 
-    lead_id = found["items"][0]["id"]
-    eventually(lambda: web_session.get(f"/api/v1/leads/{lead_id}", headers=chen).json(),
+    liquor_id = found["items"][0]["id"]
+    eventually(lambda: web_session.get(f"/api/v1/leads/{liquor_id}", headers=chen).json(),
                lambda l: l.get("team_id"))
+    # A leader reads every team's project but reassigns only the own team's (or those led).
+    assert web_session.post(f"/api/v1/leads/{liquor_id}/team", headers=chen, json={
+        "team_id": "modern-services"}).status_code == 403
+    lead_id = jietai["id"]
+    eventually(lambda: web_session.get(f"/api/v1/leads/{lead_id}", headers=chen).json(),
+               lambda l: l.get("team_id") == "new-energy")
     moved = web_session.post(f"/api/v1/leads/{lead_id}/team",
                              json={"team_id": "modern-services", "reason": "文旅综合体"}, headers=chen)
     assert moved.status_code == 200, moved.text
