@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit test-interface test-e2e test-faults lint bench up down clean
+.PHONY: run test test-unit test-interface test-e2e test-faults lint bench up down clean web web-test web-api-types
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +14,11 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-run: $(VENV)/.installed  ## the whole platform on http://localhost:8000 (Ctrl-C stops it)
+run: $(VENV)/.installed web  ## the whole platform on http://localhost:8000 (Ctrl-C stops it)
 	$(PY) -m shared.launcher
 
-test: $(VENV)/.installed  ## the whole suite against the real broker and database (tests/faults too)
+test: $(VENV)/.installed web  ## the whole suite against the real broker and database (tests/faults too)
+	cd web && npx vitest run
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(VENV)/.installed
@@ -33,6 +34,27 @@ test-e2e: $(VENV)/.installed
 # node and database of its own; needs rabbitmq-server installed. Also part of `make test`.
 test-faults: $(VENV)/.installed
 	$(PY) -m pytest tests/faults $(PYTEST_ARGS)
+
+# The web workspace (web/): installed from its lockfile, built again only when its sources change.
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npx tsc --noEmit && npx vite build
+	touch $@
+
+web: web/dist/index.html
+
+web-test: web/node_modules/.installed  ## Vitest: the workspace's own logic
+	cd web && npx vitest run
+
+# The API types the workspace is compiled against, from the gateway's OpenAPI document (no server needed).
+web-api-types: $(VENV)/.installed web/node_modules/.installed
+	$(PY) -W ignore web/scripts/openapi_spec.py > web/openapi.json
+	cd web && npx openapi-typescript openapi.json -o src/lib/api-types.ts
 
 up:  ## the platform in containers (needs a Docker engine)
 	docker compose up -d --build
