@@ -94,5 +94,10 @@ def _numbers_given_as_dates(model: type[BaseModel], payload) -> list[dict]:
     ]
 
 
-def page_of(items: list, total: int, query: PageQuery) -> dict:
-    return {"items": items, "total": total, "page": query.page, "page_size": query.page_size}
+def page_of(items: list, total: int, query: PageQuery, capped: bool | None = None) -> dict:
+    """`capped`: the total was counted only up to a limit (`total_capped: true`), so that a
+    list never counts a whole growing collection."""
+    page = {"items": items, "total": total, "page": query.page, "page_size": query.page_size}
+    if capped is not None:
+        page["total_capped"] = capped
+    return page

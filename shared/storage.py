@@ -23,6 +23,7 @@ from nameko.standalone.events import get_event_exchange
 from pymongo import ASCENDING, IndexModel, MongoClient, ReturnDocument
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
+from shared import query_log
 from shared.clock import utcnow
 from shared.events import Envelope
 from shared.observability import (
@@ -63,6 +64,7 @@ def mongo_client(uri: str) -> MongoClient:
         connectTimeoutMS=3000,
         socketTimeoutMS=10000,
         appname="kuaiban",
+        event_listeners=query_log.listeners(),  # KUAIBAN_QUERY_LOG: the query guard's record
     )
 
 
@@ -137,10 +139,7 @@ class MongoRepository:
         return {}
 
     def ensure_indexes(self) -> None:
-        wanted = {
-            "outbox": [IndexModel([("sent_at", ASCENDING), ("claimed_until", ASCENDING)])],
-            **self.indexes(),
-        }
+        wanted = {**history_indexes(self.relay.config if self.relay else {}), **self.indexes()}
         for collection, models in wanted.items():
             if models:
                 self.db[collection].create_indexes(models)
@@ -168,23 +167,46 @@ class MongoRepository:
         event_id = str(envelope.event_id)
         events = list(events)
 
+        seen_before = False
+
         def work(session):
-            # Inside the transaction, so a retried transaction checks again.
-            if self.db.applied_events.find_one({"_id": event_id}, session=session):
-                return False
-            self.db.applied_events.insert_one(
-                {"_id": event_id, "type": envelope.type, "source": envelope.source,
-                 "applied_at": utcnow()},
-                session=session,
-            )
+            nonlocal seen_before
+            # No find first: the unique `_id` index refuses a second insert, inside the
+            # transaction, so a retried transaction checks again.
+            try:
+                self.db.applied_events.insert_one(
+                    {"_id": event_id, "type": envelope.type, "source": envelope.source,
+                     "applied_at": utcnow()},
+                    session=session,
+                )
+            except DuplicateKeyError:
+                seen_before = True
+                raise
             change(session)
             self._store_in_outbox(events, session)
             return True
 
-        applied = run_transaction(self.client, work, self.transaction_time_limit)
-        if applied:
-            self._publish(events)
-        return applied
+        try:
+            run_transaction(self.client, work, self.transaction_time_limit)
+        except DuplicateKeyError:
+            if seen_before:
+                return False
+            raise
+        self._publish(events)
+        return True
+
+    def update_at_version(self, collection: str, doc_id, version: int, update: dict, session,
+                          conflict: Exception) -> dict:
+        """Apply `update` (and +1 to `version`) to the document still at `version`, within
+        `session`'s transaction; raise `conflict` (aborting the transaction) if it has moved on.
+        Returns the document as written. The match is on `_id` alone, because SecantusDB's
+        planner scans the collection when a second predicate stands beside `_id`."""
+        update = {**update, "$inc": {**update.get("$inc", {}), "version": 1}}
+        after = self.db[collection].find_one_and_update(
+            {"_id": doc_id}, update, session=session, return_document=ReturnDocument.AFTER)
+        if after is None or after.get("version", 0) != (version or 0) + 1:
+            raise conflict
+        return after
 
     def _store_in_outbox(self, events: list[Envelope], session) -> None:
         if events:
@@ -219,6 +241,30 @@ class MongoRepository:
 
     def unsent_events(self) -> int:
         return self.db.outbox.count_documents({"sent_at": None})
+
+
+# How long a sent outbox entry stays (for an operator's look), and how long an applied event id
+# is remembered. docs/reliability.md says why these windows outlast any redelivery.
+OUTBOX_KEEP_SENT_SECONDS = 24 * 3600
+APPLIED_EVENTS_KEEP_SECONDS = 14 * 24 * 3600
+
+
+def history_indexes(config: dict) -> dict[str, list[IndexModel]]:
+    """The outbox and applied-event indexes of every service database: the unsent entries by
+    age (the relay's straggler query) and TTL indexes that remove history past its window."""
+    keep_sent = int(config.get("OUTBOX_KEEP_SENT_SECONDS") or OUTBOX_KEEP_SENT_SECONDS)
+    keep_applied = int(config.get("APPLIED_EVENTS_KEEP_SECONDS") or APPLIED_EVENTS_KEEP_SECONDS)
+    return {
+        "outbox": [
+            IndexModel([("sent_at", ASCENDING), ("created_at", ASCENDING)], name="unsent"),
+            # Only dates expire: an unsent entry (sent_at None) stays until it is sent.
+            IndexModel([("sent_at", ASCENDING)], name="sent_ttl", expireAfterSeconds=keep_sent),
+        ],
+        "applied_events": [
+            IndexModel([("applied_at", ASCENDING)], name="applied_ttl",
+                       expireAfterSeconds=keep_applied),
+        ],
+    }
 
 
 def outbox_document(envelope: Envelope) -> dict:
@@ -262,42 +308,73 @@ class OutboxRelay:
             self._exchanges[source] = get_event_exchange(source, self.config)
         return self._exchanges[source]
 
-    def _claim_next(self, only: list[str] | None):
-        now = utcnow()
-        if only is None:
-            # The loop takes stragglers only: a fresh entry is its own worker's to send.
-            wanted = {"created_at": {"$lt": now - self.grace}}
-        else:
-            wanted = {"_id": {"$in": only}}
-        return self.db.outbox.find_one_and_update(
-            {"sent_at": None, "claimed_until": {"$lt": now}, **wanted},
-            {"$set": {"claimed_until": now + CLAIM_FOR}},
-            sort=[("created_at", ASCENDING)],
-            return_document=ReturnDocument.AFTER,
-        )
-
     def publish_pending(self, only: Iterable[Envelope] | None = None) -> int:
         """Publish unsent entries (`only` these events, else every straggler); returns how
         many were sent. Never raises: what fails stays in the outbox for the loop."""
-        ids = None if only is None else [str(e.event_id) for e in only]
-        sent = 0
         try:
-            while (entry := self._claim_next(ids)) is not None:
-                exchange = self._exchange(entry["source"])
-                correlation_id = entry.get(CORRELATION_KEY)
-                self.publisher.publish(
-                    entry["payload"],
-                    exchange=exchange,
-                    routing_key=entry["type"],
-                    declare=[exchange],
-                    headers={f"nameko.{CORRELATION_KEY}": correlation_id} if correlation_id else {},
-                )
-                self.db.outbox.update_one({"_id": entry["_id"]}, {"$set": {"sent_at": utcnow()}})
-                self.stats.published[entry["type"]] += 1
-                sent += 1
+            if only is not None:
+                return self._publish_own(list(only))
+            return self._publish_stragglers()
         except Exception:  # broker or database down: the background loop tries again
             log.warning("outbox relay could not publish; will retry", exc_info=True)
+            return 0
+
+    def _publish_own(self, events: list[Envelope]) -> int:
+        """The events a worker has just committed: sent at once, then marked sent in one write.
+        No claim first: the loop leaves an entry alone for `grace`, and should it still send
+        one of these meanwhile, consumers ignore the repeat."""
+        if not events:
+            return 0
+        correlation_id = current_correlation_id()
+        for envelope in events:
+            self._send(envelope.source, envelope.type, envelope.model_dump(mode="json"),
+                       correlation_id)
+        self.db.outbox.update_many({"_id": {"$in": [str(e.event_id) for e in events]}},
+                                   {"$set": {"sent_at": utcnow()}})
+        return len(events)
+
+    def _publish_stragglers(self, batch: int = 100) -> int:
+        """What a crash or a broker outage left unsent. The query reads the unsent entries only
+        (index `unsent`), so it costs the same however much history the outbox holds."""
+        now = utcnow()
+        stragglers = list(self.db.outbox.find(
+            {"sent_at": None, "created_at": {"$lt": now - self.grace}},
+            {"_id": 1}).limit(batch))
+        sent = 0
+        for straggler in stragglers:
+            entry = self._claim(straggler["_id"], now)
+            if entry is None:
+                continue  # another worker or replica has it
+            self._send(entry["source"], entry["type"], entry["payload"], entry.get(CORRELATION_KEY))
+            self.db.outbox.update_one({"_id": entry["_id"]}, {"$set": {"sent_at": utcnow()}})
+            sent += 1
         return sent
+
+    def _claim(self, entry_id: str, now: datetime) -> dict | None:
+        """The entry, claimed for CLAIM_FOR, or None if it is sent or claimed by another.
+        A transaction with a read and a write on `_id` alone (SecantusDB scans on a second
+        predicate beside `_id`): two claimers conflict and the retry sees the claim."""
+        def work(session):
+            entry = self.db.outbox.find_one({"_id": entry_id}, session=session)
+            if entry is None or entry["sent_at"] is not None or entry["claimed_until"] >= now:
+                return None
+            self.db.outbox.update_one({"_id": entry_id},
+                                      {"$set": {"claimed_until": now + CLAIM_FOR}},
+                                      session=session)
+            return entry
+
+        return run_transaction(self.db.client, work)
+
+    def _send(self, source: str, event_type: str, payload: dict, correlation_id) -> None:
+        exchange = self._exchange(source)
+        self.publisher.publish(
+            payload,
+            exchange=exchange,
+            routing_key=event_type,
+            declare=[exchange],
+            headers={f"nameko.{CORRELATION_KEY}": correlation_id} if correlation_id else {},
+        )
+        self.stats.published[event_type] += 1
 
     def run_forever(self):
         self._running = True

@@ -14,20 +14,15 @@ log = logging.getLogger(__name__)
 GREEN_FIRST = [("major", DESCENDING)]
 
 
-def list_index(query: dict) -> str:
-    """The index a list query should use. Named explicitly because SecantusDB's planner falls
-    back to a collection scan on `$all` or on more than one predicate; MongoDB takes the hint too."""
-    if "_id" in query:  # a department's few leads (shared/scope.py)
-        return "_id_"
-    if "search_keys" in query:
-        return "search_keys"
-    if "team_id" in query:
-        return "team_stage"
-    if "source_branch_id" in query:
-        return "source_branch"
-    if "routing" in query:
-        return "routing"
-    return "green_channel"
+# A list's total is counted up to this many; past it the answer says `total_capped: true`.
+TOTAL_CAP = 1000
+
+
+def search_key_to_match(keys: list[str]) -> str:
+    """The one search key the database matches (the others are checked on its candidates):
+    a bigram rather than a single character (far rarer in Chinese text), the rarest-looking
+    one first. SecantusDB scans on `$all`, and MongoDB too walks one key's entries only."""
+    return min(keys, key=lambda k: (-len(k), k))
 
 
 class LeadsRepository(MongoRepository):
@@ -49,6 +44,9 @@ class LeadsRepository(MongoRepository):
                             ("created_at", DESCENDING)], name="routing"),
                 IndexModel([("major", DESCENDING), ("created_at", DESCENDING)], name="green_channel"),
                 IndexModel([("company.name_key", ASCENDING)], name="company_name_key"),
+                # Lookups by credit code alone: the unique index above is partial, and a query
+                # that does not repeat its filter may not use it.
+                IndexModel([("company.credit_code", ASCENDING)], name="credit_code"),
                 IndexModel([("search_keys", ASCENDING)], name="search_keys"),
             ]
         }
@@ -56,23 +54,26 @@ class LeadsRepository(MongoRepository):
     def find_duplicate(self, credit_code: str | None, title: str) -> dict | None:
         if not credit_code:
             return None
-        return self.db.leads.find_one({"company.credit_code": credit_code, "title": title},
-                                      hint="credit_code_title_unique")
+        # By credit code alone (few leads per company), the title compared here: SecantusDB's
+        # planner scans on a second predicate.
+        return next((d for d in self.db.leads.find({"company.credit_code": credit_code},
+                                                   {"title": 1})
+                     if d["title"] == title), None)
 
     def same_company(self, name_key: str, credit_code: str | None, limit: int = 20) -> list[dict]:
         """Leads whose company has this folded name or this credit code."""
         projection = {"title": 1, "company": 1, "source_branch_id": 1, "team_id": 1, "stage": 1,
                       "status": 1, "created_at": 1, "team_name": 1, "county_leader": 1}
         found = {d["_id"]: d for d in self.db.leads.find(
-            {"company.name_key": name_key}, projection, hint="company_name_key").limit(limit)}
+            {"company.name_key": name_key}, projection).limit(limit)}
         if credit_code:
-            for d in self.db.leads.find({"company.credit_code": credit_code}, projection,
-                                        hint="credit_code_title_unique").limit(limit):
+            for d in self.db.leads.find({"company.credit_code": credit_code},
+                                        projection).limit(limit):
                 found.setdefault(d["_id"], d)
         return sorted(found.values(), key=lambda d: d["created_at"])
 
     def exists(self, lead_id: str) -> bool:
-        return self.db.leads.count_documents({"_id": lead_id}, limit=1) > 0
+        return self.db.leads.find_one({"_id": lead_id}, {"_id": 1}) is not None
 
     def insert(self, lead: dict, events) -> dict:
         try:
@@ -105,47 +106,72 @@ class LeadsRepository(MongoRepository):
         return lead
 
     def list(self, query: dict, sort: list, page: int, page_size: int,
-             projection: dict | None = None) -> tuple[list[dict], int]:
-        """One page, major projects first (the green channel), then `sort`."""
-        index = list_index(query)
-        cursor = (self.db.leads.find(query, projection).hint(index)
-                  .sort(GREEN_FIRST + sort + [("_id", ASCENDING)])
+             projection: dict | None = None) -> tuple[list[dict], int, bool]:
+        """One page, major projects first (the green channel), then `sort`; and the total,
+        counted up to TOTAL_CAP (True when capped). `search_keys: [...]` in `query`: the leads
+        holding every one of those keys."""
+        query = dict(query)
+        keys = query.pop("search_keys", None)
+        if isinstance(keys, dict):  # {"$all": [...]}, as MongoDB would take it
+            keys = keys["$all"]
+        order = GREEN_FIRST + sort + [("_id", ASCENDING)]
+        if keys:
+            return self._search(query, keys, order, page, page_size, projection)
+        cursor = (self.db.leads.find(query, projection).sort(order)
                   .skip((page - 1) * page_size).limit(page_size))
-        return list(cursor), self.db.leads.count_documents(query, hint=index)
+        total = self.db.leads.count_documents(query, limit=TOTAL_CAP + 1)
+        return list(cursor), min(total, TOTAL_CAP), total > TOTAL_CAP
 
-    def explain_list(self, query: dict, sort: list) -> dict:
-        return self.db.leads.find(query).hint(list_index(query)).sort(GREEN_FIRST + sort).explain()
+    def _search(self, query: dict, keys: list[str], order: list, page: int, page_size: int,
+                projection: dict | None):
+        """The work is bounded by the leads holding one key: they are read by the index on
+        that key, and the other keys and filters checked here."""
+        wanted = set(keys)
+        key = search_key_to_match(keys)
+        found = [d for d in self.db.leads.find({"search_keys": key}, projection)
+                 if wanted <= set(d.get("search_keys", ()))
+                 and all(d.get(f) == v for f, v in query.items())]
+        for field, direction in reversed(order):
+            found.sort(key=lambda d: (d.get(field) is not None, d.get(field)),
+                       reverse=direction < 0)
+        start = (page - 1) * page_size
+        return found[start:start + page_size], len(found), False
 
     def update(self, lead: dict, update: dict, events) -> dict:
-        """Apply `update` if the lead is still at the version read; else 409 (changed meanwhile)."""
-        update = {**update, "$inc": {**update.get("$inc", {}), "version": 1}}
-
+        """Apply `update` if the lead is still at the version read; else 409 (changed meanwhile).
+        Returns the lead as written (no second read)."""
         def change(session):
-            result = self.db.leads.update_one(
-                {"_id": lead["_id"], "version": lead["version"]}, update, session=session)
-            if result.matched_count == 0:
-                raise Conflict("the lead changed meanwhile; reload it and try again",
-                               {"lead_id": lead["_id"]})
+            return self.update_at_version(
+                "leads", lead["_id"], lead["version"], update, session,
+                Conflict("the lead changed meanwhile; reload it and try again",
+                         {"lead_id": lead["_id"]}))
 
         try:
-            self.commit(change, events)
+            return self.commit(change, events)
         except DuplicateKeyError:
             existing = self.find_duplicate(
                 update["$set"].get("company", lead["company"]).get("credit_code"),
                 update["$set"].get("title", lead["title"]))
             raise Conflict("a lead with this credit code and title exists",
                            {"existing_id": existing["_id"] if existing else None}) from None
-        return self.get(lead["_id"])
 
     def record_assignment(self, envelope, lead_id: str, fields: dict, change: dict) -> bool:
         """Store the team the teams service chose, unless a later assignment is already there
         (a reassignment can overtake the first assignment on the broker)."""
         at = envelope.occurred_at
+        stored_at = at.replace(microsecond=at.microsecond // 1000 * 1000)  # BSON keeps ms
 
         def apply(session):
+            # Read and write by `_id` alone (SecantusDB scans on a second predicate); the
+            # transaction makes the check and the write one.
+            current = self.db.leads.find_one({"_id": lead_id}, {"team_assigned_at": 1},
+                                             session=session)
+            if current is None:
+                return
+            if current.get("team_assigned_at") is not None and current["team_assigned_at"] > stored_at:
+                return
             self.db.leads.update_one(
-                {"_id": lead_id, "$or": [{"team_assigned_at": None},
-                                         {"team_assigned_at": {"$lte": at}}]},
+                {"_id": lead_id},
                 {"$set": {**fields, "team_assigned_at": at}, "$push": {"changes": change}},
                 session=session,
             )

@@ -94,11 +94,7 @@ class LeadsService:
         return lead_view(lead)
 
     def build_lead(self, lead_id: str, lead_in: LeadCreate, actor: str, now) -> dict:
-        duplicate = self.storage.find_duplicate(lead_in.company.credit_code, lead_in.title)
-        if duplicate:
-            raise Conflict(
-                "a lead with this credit code and title exists", {"existing_id": duplicate["_id"]}
-            )
+        # No look for the same credit code and title first: the unique index refuses it (409).
         lead = domain.new_lead(lead_id, lead_in.model_dump(exclude_none=True), actor, now,
                                self.major_threshold)
         lead["possible_duplicates"] = domain.similar_leads(
@@ -200,8 +196,9 @@ class LeadsService:
             query["search_keys"] = {"$all": keys}
         query.update(scope or {})
         projection = {field: 0 for field in SUMMARY_LEAVES_OUT}
-        leads, total = self.storage.list(query, SORTS[f.sort], f.page, f.page_size, projection)
-        return page_of([lead_view(lead, summary=True) for lead in leads], total, f)
+        leads, total, capped = self.storage.list(query, SORTS[f.sort], f.page, f.page_size,
+                                                 projection)
+        return page_of([lead_view(lead, summary=True) for lead in leads], total, f, capped)
 
     # -- changes ---------------------------------------------------------------------------
 

@@ -115,3 +115,86 @@ def keyword_spellings(teams: list[dict], keyword: str) -> dict[str, list[str]]:
         if same:
             found[team["_id"]] = same
     return found
+
+
+# -- the team's figures, kept as counters ---------------------------------------------------
+# A team's pipeline, workload and totals are sums over its leads. Rather than reading every
+# lead of the team on each look (or each assignment), each change of a lead adds its
+# difference to counter documents in the same transaction: `figure_increments(after)` minus
+# `figure_increments(before)`.
+
+def figure_id(team_id: str, kind: str, key: str) -> str:
+    return f"{team_id}\x1f{kind}\x1f{key}"
+
+
+def figure_increments(lead: dict | None) -> dict[tuple[str, str, str], dict[str, int]]:
+    """(team, kind, key) -> the amounts this lead adds: to its stage's pipeline row (unless
+    lost), to the lost count, and, while open, to its owner's workload."""
+    if not lead or not lead.get("team_id"):
+        return {}
+    team = lead["team_id"]
+    investment = int(lead.get("investment_cny") or 0)
+    major = int(bool(lead.get("major")))
+    out: dict[tuple[str, str, str], dict[str, int]] = {}
+    if lead.get("status") == "lost":
+        out[(team, "lost", "")] = {"count": 1}
+    elif lead.get("stage"):
+        out[(team, "stage", lead["stage"])] = {"count": 1, "investment_cny": investment,
+                                               "major": major}
+    if is_open(lead) and lead.get("stage"):
+        out[(team, "owner", lead.get("owner") or "")] = {
+            "open_leads": 1, "major_leads": major, "investment_cny": investment,
+            f"by_stage.{lead['stage']}": 1}
+    return out
+
+
+def figure_changes(before: dict | None, after: dict | None) -> dict[tuple, dict[str, int]]:
+    """What to add to each counter when a lead goes from `before` to `after` (zeros left out)."""
+    changes: dict[tuple, dict[str, int]] = {}
+    for sign, lead in ((-1, before), (1, after)):
+        for key, amounts in figure_increments(lead).items():
+            row = changes.setdefault(key, {})
+            for field, amount in amounts.items():
+                row[field] = row.get(field, 0) + sign * amount
+    return {key: {f: n for f, n in row.items() if n} for key, row in changes.items()
+            if any(row.values())}
+
+
+def pipeline_of_figures(figures: list[dict], stages: tuple[str, ...]) -> list[dict]:
+    """As `pipeline`, from the counters."""
+    by_stage = {s: {"stage": s, "count": 0, "investment_cny": 0, "major": 0} for s in stages}
+    for row in sorted((f for f in figures if f["kind"] == "stage"), key=lambda f: f["key"]):
+        if row["key"] not in by_stage and not row.get("count"):
+            continue
+        target = by_stage.setdefault(row["key"], {"stage": row["key"], "count": 0,
+                                                  "investment_cny": 0, "major": 0})
+        for field in ("count", "investment_cny", "major"):
+            target[field] += row.get(field, 0)
+    return list(by_stage.values())
+
+
+def workload_of_figures(members: list[dict], figures: list[dict]) -> list[dict]:
+    """As `workload`, from the counters: every member, then any other owner with open leads."""
+    rows = {m["username"]: {"username": m["username"], "name": m.get("name"), "open_leads": 0,
+                            "major_leads": 0, "investment_cny": 0, "by_stage": {}}
+            for m in members}
+    for row in sorted((f for f in figures if f["kind"] == "owner"), key=lambda f: f["key"]):
+        owner = row["key"]
+        if owner not in rows and not row.get("open_leads"):
+            continue
+        target = rows.setdefault(owner, {"username": owner or None, "name": None, "open_leads": 0,
+                                         "major_leads": 0, "investment_cny": 0, "by_stage": {}})
+        for field in ("open_leads", "major_leads", "investment_cny"):
+            target[field] += row.get(field, 0)
+        for stage, n in (row.get("by_stage") or {}).items():
+            if n:
+                target["by_stage"][stage] = target["by_stage"].get(stage, 0) + n
+    return list(rows.values())
+
+
+def open_counts_of_figures(figures: list[dict]) -> dict[str, int]:
+    return {f["key"]: f.get("open_leads", 0) for f in figures if f["kind"] == "owner" and f["key"]}
+
+
+def lost_of_figures(figures: list[dict]) -> int:
+    return sum(f.get("count", 0) for f in figures if f["kind"] == "lost")

@@ -1,8 +1,9 @@
 """The teams database (`kuaiban_teams`): teams with their routing keywords, and the leads each holds."""
 from __future__ import annotations
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
 
+from services.teams import domain
 from shared.errors import Conflict, NotFound
 from shared.storage import MongoRepository
 
@@ -13,10 +14,14 @@ TEAM_LEAD_FIELDS = {"team_id": 1, "stage": 1, "status": 1, "investment_cny": 1, 
 
 class TeamsRepository(MongoRepository):
     def indexes(self):
-        return {"team_leads": [
-            IndexModel([("team_id", ASCENDING), ("stage", ASCENDING)], name="team_stage"),
-            IndexModel([("team_id", ASCENDING), ("owner", ASCENDING)], name="team_owner"),
-        ]}
+        return {
+            "team_leads": [
+                IndexModel([("team_id", ASCENDING), ("stage", ASCENDING)], name="team_stage"),
+                IndexModel([("team_id", ASCENDING), ("owner", ASCENDING)], name="team_owner"),
+            ],
+            # A team's counters: a few documents per team, whatever its number of leads.
+            "team_figures": [IndexModel([("team_id", ASCENDING)], name="team")],
+        }
 
     def seed(self, teams: list[dict]) -> int:
         """Insert the teams that are not there yet; edits made since are kept."""
@@ -26,7 +31,42 @@ class TeamsRepository(MongoRepository):
                 {"_id": team["_id"]}, {"$setOnInsert": team}, upsert=True
             )
             created += result.upserted_id is not None
+        self.count_figures_if_missing()
         return created
+
+    # -- the team's figures (domain.figure_increments) ------------------------------------
+    def figures(self, team_id: str) -> list[dict]:
+        return list(self.db.team_figures.find({"team_id": team_id}))
+
+    def _add_figures(self, before: dict | None, after: dict | None, session) -> None:
+        changes = domain.figure_changes(before, after)
+        if changes:
+            self.db.team_figures.bulk_write([
+                UpdateOne({"_id": domain.figure_id(*key)},
+                          {"$inc": amounts,
+                           "$setOnInsert": {"team_id": key[0], "kind": key[1], "key": key[2]}},
+                          upsert=True)
+                for key, amounts in changes.items()], ordered=True, session=session)
+
+    def count_figures_if_missing(self) -> None:
+        """Counters for a database that has team leads but no counters yet (kept before the
+        counters existed): counted once, at start."""
+        if self.db.team_figures.find_one({}, {"_id": 1}) is not None:
+            return
+        if self.db.team_leads.find_one({}, {"_id": 1}) is None:
+            return
+        totals: dict = {}
+        for lead in self.db.team_leads.find({}, TEAM_LEAD_FIELDS):
+            for key, amounts in domain.figure_increments(lead).items():
+                row = totals.setdefault(key, {})
+                for field, amount in amounts.items():
+                    row[field] = row.get(field, 0) + amount
+        if totals:
+            self.db.team_figures.bulk_write([
+                UpdateOne({"_id": domain.figure_id(*key)},
+                          {"$inc": amounts,
+                           "$setOnInsert": {"team_id": key[0], "kind": key[1], "key": key[2]}},
+                          upsert=True) for key, amounts in totals.items()])
 
     def all(self) -> list[dict]:
         return list(self.db.teams.find().sort("_id", ASCENDING))
@@ -48,47 +88,49 @@ class TeamsRepository(MongoRepository):
         return lead
 
     def open_counts(self, team_id: str) -> dict[str, int]:
-        """Open leads per owner in the team (not lost, not in production)."""
-        counts = self.db.team_leads.aggregate([
-            {"$match": {"team_id": team_id, "status": {"$in": ["active", "stalled"]},
-                        "stage": {"$ne": "production"}}},
-            {"$group": {"_id": "$owner", "n": {"$sum": 1}}},
-        ], hint="team_owner")
-        return {row["_id"]: row["n"] for row in counts if row["_id"]}
+        """Open leads per owner in the team (not lost, not in production), from the counters."""
+        return domain.open_counts_of_figures(self.figures(team_id))
 
     def assign(self, envelope, lead_id: str, fields: dict, events) -> bool:
         """Record the lead under its team (or in triage) and publish the outcome, once. A stage
         change that overtook the lead's creation has made the record already: keep its stage."""
-        return self.apply_once(
-            envelope,
-            lambda session: self.db.team_leads.update_one(
+        def change(session):
+            before = self.db.team_leads.find_one_and_update(
                 {"_id": lead_id},
                 {"$set": fields, "$setOnInsert": {"stage": "lead", "status": "active"}},
-                upsert=True, session=session),
-            events,
-        )
+                upsert=True, session=session, return_document=ReturnDocument.BEFORE)
+            after = {"stage": "lead", "status": "active", **(before or {}), **fields}
+            self._add_figures(before, after, session)
+
+        return self.apply_once(envelope, change, events)
 
     def record_lead(self, envelope, lead_id: str, fields: dict, stamp: str) -> bool:
         """Keep the team's copy of a lead current; an older event never overwrites a newer one."""
         at = envelope.occurred_at
+        stored_at = at.replace(microsecond=at.microsecond // 1000 * 1000)  # BSON keeps ms
 
         def apply(session):
-            current = self.db.team_leads.find_one({"_id": lead_id}, {stamp: 1}, session=session)
+            current = self.db.team_leads.find_one({"_id": lead_id}, session=session)
             if current is None:
                 self.db.team_leads.insert_one({"_id": lead_id, **fields, stamp: at}, session=session)
-            elif current.get(stamp) is None or current[stamp] <= at:
+                self._add_figures(None, {"_id": lead_id, **fields}, session)
+            elif current.get(stamp) is None or current[stamp] <= stored_at:
                 self.db.team_leads.update_one({"_id": lead_id}, {"$set": {**fields, stamp: at}},
                                               session=session)
+                self._add_figures(current, {**current, **fields}, session)
 
         return self.apply_once(envelope, apply)
 
     def reassign(self, lead: dict, fields: dict, events) -> None:
         def change(session):
-            result = self.db.team_leads.update_one(
-                {"_id": lead["_id"], "team_id": lead["team_id"]}, {"$set": fields}, session=session)
-            if result.matched_count == 0:
+            # By `_id` alone (SecantusDB scans on a second predicate); the team read is checked.
+            before = self.db.team_leads.find_one_and_update(
+                {"_id": lead["_id"]}, {"$set": fields}, session=session,
+                return_document=ReturnDocument.BEFORE)
+            if before is None or before.get("team_id") != lead["team_id"]:
                 raise Conflict("the lead was reassigned meanwhile; reload it and try again",
                                {"lead_id": lead["_id"]})
+            self._add_figures(before, {**before, **fields}, session)
 
         self.commit(change, events)
 

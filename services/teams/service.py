@@ -72,14 +72,14 @@ class TeamsService:
     def get_team(self, team_id: str) -> dict:
         """The team with its pipeline (count and investment per stage) and members' workload."""
         team = self.storage.get(team_id)
-        leads = self.storage.leads_of(team_id)
+        figures = self.storage.figures(team_id)  # counters: the same cost at any number of leads
         view = team_view(team)
-        view["pipeline"] = domain.pipeline(leads, STAGES)
-        view["workload"] = domain.workload(team.get("members", []), leads)
+        view["pipeline"] = domain.pipeline_of_figures(figures, STAGES)
+        view["workload"] = domain.workload_of_figures(team.get("members", []), figures)
         view["totals"] = {
-            "open_leads": sum(domain.is_open(lead) for lead in leads),
+            "open_leads": sum(row["open_leads"] for row in view["workload"]),
             "investment_cny": sum(row["investment_cny"] for row in view["pipeline"]),
-            "lost": sum(lead.get("status") == "lost" for lead in leads),
+            "lost": domain.lost_of_figures(figures),
         }
         return view
 
