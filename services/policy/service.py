@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import base64
-import uuid
 
 from nameko.rpc import RpcProxy, rpc
 
@@ -23,6 +22,7 @@ from shared.events import (
     PolicyRequestClosed, PolicyRequestReceived, make_event,
 )
 from shared.handlers import on_event
+from shared.idempotency import IdempotencyKey, new_id
 from shared.jsonable import jsonable
 from shared.rpc import call
 from shared.schemas import page_of, validated
@@ -42,6 +42,7 @@ class PolicyService:
     storage = Storage(PolicyRepository, on_start=seed_routes)
     clock = Clock()
     leads = RpcProxy("leads")
+    idempotency_key = IdempotencyKey()
 
     @rpc
     def health(self):
@@ -55,7 +56,10 @@ class PolicyService:
         if request_in.received_at:
             domain.check_received_at(request_in.received_at, now)  # before asking anyone
         lead = self.lead_of(request_in.lead_id, actor)
-        request = domain.new_request(uuid.uuid4().hex, request_in.model_dump(), lead,
+        request_id = new_id(actor["username"], self.idempotency_key)
+        if self.idempotency_key and self.storage.find(request_id):
+            return request_view(self.storage.find(request_id))  # a retry of the same POST
+        request = domain.new_request(request_id, request_in.model_dump(), lead,
                                      self.storage.routes(), actor["username"], now)
         received = PolicyRequestReceived(
             request_id=request["_id"], lead_id=request["lead_id"],
