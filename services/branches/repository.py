@@ -60,6 +60,9 @@ class BranchesRepository(MongoRepository):
         self.db.trips.insert_one(trip)
         return trip
 
+    def find_trip(self, trip_id: str) -> dict | None:
+        return self.db.trips.find_one({"_id": trip_id})
+
     def get_trip(self, trip_id: str) -> dict:
         trip = self.db.trips.find_one({"_id": trip_id})
         if trip is None:
@@ -90,6 +93,9 @@ class BranchesRepository(MongoRepository):
     def insert_visit(self, visit: dict) -> dict:
         self.db.visits.insert_one(visit)
         return visit
+
+    def find_visit(self, visit_id: str) -> dict | None:
+        return self.db.visits.find_one({"_id": visit_id})
 
     def get_visit(self, visit_id: str) -> dict:
         visit = self.db.visits.find_one({"_id": visit_id})

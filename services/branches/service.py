@@ -26,6 +26,7 @@ from shared.clock import Clock
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.events import LeadSourced, TripDayUnreported, make_event
 from shared.handlers import on_event
+from shared.idempotency import IdempotencyKey, new_id
 from shared.jsonable import jsonable
 from shared.rpc import call
 from shared.schemas import PageQuery, page_of, validated
@@ -59,6 +60,7 @@ class BranchesService:
 
     storage = Storage(BranchesRepository, on_start=seed_from_file)
     clock = Clock()
+    idempotency_key = IdempotencyKey()
     config = Config()
     leads = RpcProxy("leads")
 
@@ -112,8 +114,11 @@ class BranchesService:
         who = self.writable_branch(branch_id, viewer)
         self.check_dates(trip_in.start_date, trip_in.end_date)
         now = self.clock.now()
+        trip_id = new_id(who.username, self.idempotency_key)
+        if self.idempotency_key and self.storage.find_trip(trip_id):
+            return self.trip_view(self.storage.find_trip(trip_id))  # a retry of the same POST
         trip = {
-            "_id": uuid.uuid4().hex, "branch_id": branch_id,
+            "_id": trip_id, "branch_id": branch_id,
             **trip_in.model_dump(mode="json", exclude_none=True),
             "members": trip_in.members or [who.username],
             "created_at": now, "created_by": who.username, "updated_at": now,
@@ -168,8 +173,11 @@ class BranchesService:
             date.fromisoformat(trip["end_date"]), self.zone)
         if problem:
             raise InvalidInput(problem, {"errors": [{"loc": ["body", "visited_at"], "msg": problem}]})
+        visit_id = new_id(who.username, self.idempotency_key)
+        if self.idempotency_key and self.storage.find_visit(visit_id):
+            return view(self.storage.find_visit(visit_id))  # a phone that sent it again
         visit = {
-            "_id": uuid.uuid4().hex, "trip_id": trip_id, "branch_id": trip["branch_id"],
+            "_id": visit_id, "trip_id": trip_id, "branch_id": trip["branch_id"],
             **visit_in.model_dump(mode="json", exclude_none=True),
             "visited_at": visited_at.astimezone(timezone.utc),
             "day": domain.local_day(visited_at, self.zone).isoformat(),

@@ -15,11 +15,12 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from services.gateway import problems
+from services.gateway import idempotency, problems
 from services.gateway.metrics import observe_request
 from services.gateway.records import GatewayRecords
 from services.gateway.tokens import TokenCodec
 from shared import rpc
+from shared.idempotency import IDEMPOTENCY_CONTEXT_KEY
 from shared.observability import CORRELATION_KEY
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -69,11 +70,17 @@ class ProblemWebServer(WebServer):
     def context_data_from_headers(self, request):
         """Each request's correlation id: the caller's X-Request-Id if sane, else a new one."""
         if getattr(request, "correlation_id", None):
-            return {CORRELATION_KEY: request.correlation_id}
+            return {CORRELATION_KEY: request.correlation_id, **idempotency_context(request)}
         given = request.headers.get("X-Request-Id", "")
         ok = 0 < len(given) <= 64 and all(c.isalnum() or c in "-_." for c in given)
         request.correlation_id = given if ok else uuid.uuid4().hex
         return {CORRELATION_KEY: request.correlation_id}
+
+
+def idempotency_context(request) -> dict:
+    """A POST's Idempotency-Key goes with its RPCs, so the service's create is idempotent too."""
+    key = getattr(request, "idempotency_key", None)
+    return {IDEMPOTENCY_CONTEXT_KEY: key} if key else {}
 
 
 class ApiRoute(HttpRequestHandler):
@@ -105,8 +112,10 @@ class ApiRoute(HttpRequestHandler):
         except Exception as exc:
             response = self.response_from_exception(exc)
         else:
-            response = super().handle_request(request)
-            if self.method in WRITE_METHODS and 200 <= response.status_code < 300:
+            response = idempotency.answered_once(
+                self.records, request, lambda: super(ApiRoute, self).handle_request(request))
+            if self.method in WRITE_METHODS and 200 <= response.status_code < 300 \
+                    and idempotency.REPLAYED_HEADER not in response.headers:
                 self.audit(request, response)
         response.headers["X-Request-Id"] = request.correlation_id
         secure(response, request.path)

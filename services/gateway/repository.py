@@ -9,11 +9,17 @@ from pymongo.errors import DuplicateKeyError
 from shared.errors import Conflict, NotFound
 from shared.storage import MongoRepository
 
+IDEMPOTENCY_KEPT_SECONDS = 24 * 3600
+
 
 class AccountsRepository(MongoRepository):
     def indexes(self):
         return {"audit": [IndexModel([("object_id", ASCENDING), ("at", DESCENDING)]),
-                          IndexModel([("actor", ASCENDING), ("at", DESCENDING)])]}
+                          IndexModel([("actor", ASCENDING), ("at", DESCENDING)])],
+                # A POST's Idempotency-Key and its first answer, gone 24 h after the first try.
+                "idempotency_keys": [IndexModel([("created_at", ASCENDING)],
+                                                expireAfterSeconds=IDEMPOTENCY_KEPT_SECONDS,
+                                                name="expiry")]}
 
     def find(self, username: str) -> dict | None:
         return self.db.users.find_one({"_id": username})
@@ -92,3 +98,29 @@ class AccountsRepository(MongoRepository):
     def audit_page(self, query: dict, page: int, page_size: int):
         return self.page("audit", query, [("at", DESCENDING), ("_id", DESCENDING)], page,
                          page_size)
+
+    # -- idempotency keys: one per caller and key, claimed before the work --------------------
+    # Filters beside `_id` are hinted to `_id_`: SecantusDB's planner would scan otherwise.
+    def claim_idempotency_key(self, claim: dict) -> dict | None:
+        """Store the claim; None when it is ours, else the record already there."""
+        try:
+            self.db.idempotency_keys.insert_one(claim)
+            return None
+        except DuplicateKeyError:
+            return self.db.idempotency_keys.find_one({"_id": claim["_id"]}) or {}
+
+    def take_over_idempotency_key(self, old: dict, claim: dict) -> bool:
+        """Replace a stale or expired record by our claim, unless another request did first."""
+        result = self.db.idempotency_keys.replace_one(
+            {"_id": old["_id"], "claim": old.get("claim")}, claim, hint="_id_")
+        return result.modified_count == 1
+
+    def record_idempotent_answer(self, claim: dict, answer: dict) -> None:
+        self.db.idempotency_keys.update_one(
+            {"_id": claim["_id"], "claim": claim["claim"]},
+            {"$set": {**answer, "state": "answered"}}, hint="_id_")
+
+    def release_idempotency_key(self, claim: dict) -> None:
+        """The answer was a 5xx (outcome unknown): a retry with the same body runs again."""
+        self.db.idempotency_keys.update_one({"_id": claim["_id"], "claim": claim["claim"]},
+                                            {"$set": {"state": "retryable"}}, hint="_id_")

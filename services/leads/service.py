@@ -3,7 +3,6 @@ progress.py, storage in repository.py."""
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import date
 
 from nameko.dependency_providers import Config
@@ -21,6 +20,7 @@ from shared.events import (
     make_event,
 )
 from shared.handlers import on_event
+from shared.idempotency import IdempotencyKey, new_id
 from shared.jsonable import jsonable
 from shared.schemas import page_of, validated
 from shared.storage import Storage
@@ -67,6 +67,7 @@ class LeadsService:
     storage = Storage(LeadsRepository)
     clock = Clock()
     config = Config()
+    idempotency_key = IdempotencyKey()
 
     @property
     def major_threshold(self) -> int:
@@ -89,7 +90,10 @@ class LeadsService:
         now = self.clock.now()
         if lead_in.first_contact_at and lead_in.first_contact_at > now:
             raise field_error(["body", "first_contact_at"], "first contact may not be in the future")
-        lead = self.build_lead(uuid.uuid4().hex, lead_in, actor, now)
+        lead_id = new_id(actor, self.idempotency_key)
+        if self.idempotency_key and self.storage.exists(lead_id):
+            return lead_view(self.storage.get(lead_id))  # a retry: the lead its first try stored
+        lead = self.build_lead(lead_id, lead_in, actor, now)
         self.storage.insert(lead, [make_event(self.name, self.created_event(lead), now)])
         return lead_view(lead)
 

@@ -36,6 +36,9 @@ class PolicyRepository(MongoRepository):
         self.commit(lambda s: self.db.policy_requests.insert_one(request, session=s), events)
         return request
 
+    def find(self, request_id: str) -> dict | None:
+        return self.db.policy_requests.find_one({"_id": request_id})
+
     def get(self, request_id: str) -> dict:
         doc = self.db.policy_requests.find_one({"_id": request_id})
         if doc is None:

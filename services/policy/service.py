@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import base64
-import uuid
 
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
@@ -26,6 +25,7 @@ from shared.events import (
 )
 from shared.units import check_unit
 from shared.handlers import on_event
+from shared.idempotency import IdempotencyKey, new_id
 from shared.jsonable import jsonable
 from shared.rpc import call
 from shared.schemas import page_of, validated
@@ -46,6 +46,7 @@ class PolicyService:
     clock = Clock()
     config = Config()
     leads = RpcProxy("leads")
+    idempotency_key = IdempotencyKey()
 
     @property
     def backdate_days(self) -> int:
@@ -67,7 +68,10 @@ class PolicyService:
         for i, item in enumerate(request_in.items):
             check_unit(item.department, ["body", "items", str(i), "department"])
         lead = self.lead_of(request_in.lead_id, actor)
-        request = domain.new_request(uuid.uuid4().hex, request_in.model_dump(), lead,
+        request_id = new_id(actor["username"], self.idempotency_key)
+        if self.idempotency_key and self.storage.find(request_id):
+            return request_view(self.storage.find(request_id))  # a retry of the same POST
+        request = domain.new_request(request_id, request_in.model_dump(), lead,
                                      self.storage.routes(), actor["username"], now, backdated)
         received = PolicyRequestReceived(
             request_id=request["_id"], lead_id=request["lead_id"],

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import uuid
 from datetime import date, datetime
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from shared.events import (
     YellowCardIssued, YellowCardReason, make_event,
 )
 from shared.handlers import on_event
+from shared.idempotency import IdempotencyKey, new_id
 from shared.jsonable import jsonable
 from shared.schemas import page_of, validated
 from shared.storage import Storage
@@ -120,6 +120,7 @@ class SupervisionService:
 
     storage = Storage(SupervisionRepository, on_start=load_units)
     clock = Clock()
+    idempotency_key = IdempotencyKey()
     config = Config()
     leads = RpcProxy("leads")
     teams = RpcProxy("teams")
@@ -162,7 +163,9 @@ class SupervisionService:
         lead = call(self.leads, "get", problem_in.lead_id)
         if actor.get("role") == "team_member" and not scope.may_see_lead(actor, lead):
             raise NotFound(f"no lead {problem_in.lead_id}")
-        problem_id = uuid.uuid4().hex
+        problem_id = new_id(actor["username"], self.idempotency_key)
+        if self.idempotency_key and self.storage.find_problem(problem_id):
+            return problem_view(self.storage.find_problem(problem_id))  # a retry of the same POST
         complexity = problem_in.complexity
         problem = {
             "_id": problem_id, "lead_id": lead["id"], "lead_title": lead["title"],

@@ -178,13 +178,15 @@ class Api:
         self.token: str | None = None
 
     def request(self, method: str, path: str, body=None, token: str | None = "default",
-                timeout: float = 30) -> Answer:
+                timeout: float = 30, headers: dict | None = None) -> Answer:
         token = self.token if token == "default" else token
         data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
         req = urllib.request.Request(self.url + path, data=data, method=method)
         req.add_header("Content-Type", "application/json")
         if token:
             req.add_header("Authorization", f"Bearer {token}")
+        for name, value in (headers or {}).items():
+            req.add_header(name, value)
         sent_at = time.monotonic()
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:

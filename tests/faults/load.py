@@ -17,9 +17,17 @@ def lead_body(title: str) -> dict:
             "investment_cny": MAJOR_CNY, "source_branch_id": "shanghai"}
 
 
+RETRY_FOR_SECONDS = 60.0
+
+
 class Load:
-    def __init__(self, api: Api, prefix: str, clients: int = 4, pause: float = 0.05):
+    """With `retry=True` each client sends its lead with an Idempotency-Key and repeats it
+    after a 503 (or no answer) until it gets another answer, as a careful client would."""
+
+    def __init__(self, api: Api, prefix: str, clients: int = 4, pause: float = 0.05,
+                 retry: bool = False):
         self.api, self.prefix, self.clients, self.pause = api, prefix, clients, pause
+        self.retry = retry
         self.answers: list[tuple[str, Answer]] = []
         self._running = False
         self._threads = []
@@ -37,13 +45,29 @@ class Load:
 
     def _client(self):
         while self._running:
-            title = f"{self.prefix}{next(self._numbers):05d}"
-            answer = self.api.request("POST", "/api/v1/leads", lead_body(title), timeout=30)
-            self.answers.append((title, answer))
-            time.sleep(self.pause)
+            number = next(self._numbers)
+            title = f"{self.prefix}{number:05d}"
+            headers = {"Idempotency-Key": f"lead-{number:05d}"} if self.retry else None
+            given_up_at = time.monotonic() + RETRY_FOR_SECONDS
+            while True:
+                answer = self.api.request("POST", "/api/v1/leads", lead_body(title), timeout=30,
+                                          headers=headers)
+                self.answers.append((title, answer))
+                time.sleep(self.pause)
+                if not (self.retry and answer.status in (0, 503)) \
+                        or time.monotonic() > given_up_at:
+                    break
 
     def accepted(self) -> list[str]:
         return [title for title, a in self.answers if 200 <= a.status < 300]
+
+    def titles(self) -> set[str]:
+        return {title for title, _ in self.answers}
+
+    def retried(self) -> set[str]:
+        """Titles sent more than once (after a 503 or no answer)."""
+        sent = [title for title, _ in self.answers]
+        return {title for title in sent if sent.count(title) > 1}
 
     def failed(self) -> list[Answer]:
         return [a for _, a in self.answers if not 200 <= a.status < 300]
