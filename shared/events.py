@@ -235,6 +235,7 @@ class PolicyRequestReceived(EventData):
     # Who hears of it at 90%: the team's county leader (team-leader:<team_id>) and the project lead.
     team_id: Optional[str] = None
     project_lead: Optional[str] = None
+    submitted_by: Optional[str] = None  # the team member who follows the batch's alerts
 
 
 @event("policy", "policy_item_replied")
@@ -253,7 +254,7 @@ class PolicyItemReplied(EventData):
 
 @event("policy", "policy_item_paused")
 class PolicyItemPaused(EventData):
-    """An item waits for the enterprise's documents: the request's clock stops counting."""
+    """An item waits for the enterprise's documents: that item's clock stops counting."""
 
     request_id: str
     n: int
@@ -272,7 +273,7 @@ class PolicyItemResumed(EventData):
 
 @event("policy", "policy_request_closed")
 class PolicyRequestClosed(EventData):
-    """Every item has its stamped reply: sla stops the clock."""
+    """Every item has its stamped reply (each item's clock stopped at its own reply)."""
 
     request_id: str
     received_at: AwareDatetime
@@ -289,6 +290,10 @@ class ClockContext(EventData):
     departments: list[str] = []  # the departments that still owe their part
     team_id: Optional[str] = None
     project_lead: Optional[str] = None
+    # A policy item's clock: its request, its number and who submitted the batch.
+    request_id: Optional[str] = None
+    item: Optional[int] = None
+    submitted_by: Optional[str] = None
 
 
 @event("sla", "sla_warning")

@@ -69,6 +69,21 @@ KINDS: dict[str, ClockKind] = {k.name: k for k in (
 CLOCK_KINDS = tuple(KINDS)
 
 
+def item_subject(request_id: str, n: int) -> str:
+    """The subject of one policy item's clock: each item of a batch keeps its own 48 hours."""
+    return f"{request_id}-{n}"
+
+
+def audiences_reached(alerts: dict, fired_before: int, fire: int) -> list[str]:
+    """Who hears of threshold `fire`: its rung of the ladder and every rung skipped on the way
+    (a batch received already late alerts the department as well as the supervision office)."""
+    found: list[str] = []
+    for threshold in sorted(int(t) for t in alerts):
+        if fired_before < threshold <= fire:
+            found += [a for a in alerts[str(threshold)] if a not in found]
+    return found
+
+
 def kind_targets(kinds: dict[str, ClockKind], override: str | None) -> dict[str, ClockKind]:
     """KINDS with targets overridden by a setting like "policy_reply=48h,problem_general=7d"."""
     if not override or not override.strip():
@@ -240,6 +255,42 @@ def evaluate(clock: ClockFacts, now: datetime,
         state = "on_track"
     return Evaluation(state, round(pct, 2), counted, due_at, next_at, fire, fired,
                       bool(days.estimated_years))
+
+
+# --- from one clock per batch to one clock per item (a one-off migration) -----------------
+
+def split_batch_clock(doc: dict, now: datetime) -> list[dict]:
+    """The clocks of a batch clock's items (the shape before per-item clocks): each starts
+    when the batch did, keeps only its own pauses (keys "item-<n>-<k>"), stops at its own
+    reply, and keeps the thresholds already fired so that nobody is alerted twice."""
+    context = dict(doc.get("context") or {})
+    request_id = doc["subject_id"]
+    clocks = []
+    for n, part in sorted((doc.get("parts") or {}).items(), key=lambda p: int(p[0])):
+        department = part.get("department")
+        holds = {key: hold for key, hold in (doc.get("holds") or {}).items()
+                 if key.startswith(f"item-{n}-")}
+        stopped_at = part.get("done_at") or doc.get("stopped_at")
+        subject = item_subject(request_id, int(n))
+        clock = {
+            "_id": f"{doc['kind']}:{subject}", "kind": doc["kind"], "subject_id": subject,
+            "started_at": doc.get("started_at"), "target_seconds": doc.get("target_seconds"),
+            "working_days": doc.get("working_days"), "thresholds": doc.get("thresholds"),
+            "alerts": doc.get("alerts"), "label_zh": doc.get("label_zh"),
+            "context": {**context, "title": f"{context.get('title', '')}（第{n}项）",
+                        "departments": [department] if department else [],
+                        "request_id": request_id, "item": int(n)},
+            "holds": holds, "stopped_at": stopped_at, "department": department,
+            "fired": doc.get("fired", 0), "fired_at": doc.get("fired_at") or {},
+            # Evaluated at once: a stopped item announces its own met or met_late.
+            "state": "on_track",
+            # Due for evaluation at once, whatever the service's clock reads.
+            "version": 0, "next_threshold_at": doc.get("started_at") or now,
+            "created_at": doc.get("created_at", now),
+            "updated_at": now, "migrated_from": doc["_id"],
+        }
+        clocks.append(clock)
+    return clocks
 
 
 # --- the report -------------------------------------------------------------------------
