@@ -124,6 +124,9 @@ class LeadUpdated(EventData):
     major: bool
     source_branch_id: Optional[str] = None
     by: str
+    became_major: bool = False  # the change put the lead on the green channel
+    team_id: Optional[str] = None
+    team_name: Optional[str] = None
 
 
 @event("leads", "four_ones_recorded")
@@ -134,6 +137,7 @@ class FourOnesRecorded(EventData):
     title: str
     project_lead: str
     project_lead_username: Optional[str] = None
+    project_lead_appointed: bool = True  # a new project lead (not the same one set again)
     milestones: list[str]
     team_id: Optional[str] = None
     major: bool
@@ -294,6 +298,7 @@ class ClockContext(EventData):
     request_id: Optional[str] = None
     item: Optional[int] = None
     submitted_by: Optional[str] = None
+    batch_title: Optional[str] = None  # the whole batch, for alerts that gather its items
 
 
 @event("sla", "sla_warning")

@@ -24,7 +24,8 @@ from services.sla.calendar import HolidayTable, NaturalDays, WorkingCalendar
 COUNTY_TIME = ZoneInfo("Asia/Shanghai")  # days begin and end at midnight in the county
 BREACH = 100
 # Audiences of the county's alert ladder; the notifier turns each into addresses.
-AUDIENCES = ("department", "team_leader", "project_lead", "supervision")
+AUDIENCES = ("department", "department_leader", "team_leader", "project_lead", "submitter",
+             "supervision")
 CLOCK_STATES = ("on_track", "warning", "breached", "met", "met_late")
 WARNING_STATE_FROM = 75  # the API's `warning`: past 75% of the target
 # Counted time within this of a threshold has reached it (float rounding of instants).
@@ -51,12 +52,16 @@ LADDER = {  # the county's ladder: department first, then the leaders, then supe
     50: ("department",),
     75: ("department",),
     90: ("team_leader", "project_lead"),
-    BREACH: ("supervision",),
+    # The breach reaches whoever owes the reply (the department and its county leader) as
+    # well as the supervision office.
+    BREACH: ("department", "department_leader", "supervision"),
 }
+# A policy batch's submitter follows every alert of its items.
+POLICY_LADDER = {threshold: (*audiences, "submitter") for threshold, audiences in LADDER.items()}
 
 KINDS: dict[str, ClockKind] = {k.name: k for k in (
     ClockKind("policy_reply", "政策和要素保障诉求48小时答复", timedelta(hours=48), False,
-              (50, 75, 90), LADDER),
+              (50, 75, 90), POLICY_LADDER),
     ClockKind("problem_feedback", "问题3日内反馈", timedelta(days=3), True, (50, 75, 90), LADDER),
     ClockKind("problem_general", "一般问题7日内解决", timedelta(days=7), True, (50, 75, 90),
               LADDER),
@@ -64,7 +69,7 @@ KINDS: dict[str, ClockKind] = {k.name: k for k in (
               LADDER),
     ClockKind("plan_progress_report", "月度进展报告", timedelta(days=30), False, (75, 90),
               {75: ("department",), 90: ("department", "team_leader"),
-               BREACH: ("supervision",)}),
+               BREACH: ("department", "department_leader", "supervision")}),
 )}
 CLOCK_KINDS = tuple(KINDS)
 

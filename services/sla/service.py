@@ -66,6 +66,8 @@ class SlaService:
                 team_id=received.team_id, project_lead=received.project_lead,
                 request_id=received.request_id, item=item.n,
                 submitted_by=received.submitted_by,
+                batch_title=(f"{received.enterprise}：{received.lead_title}"
+                             f"（{len(received.items)}项诉求）"),
             )
             self.start_clock(part_of(envelope, f"item-{item.n}"), "policy_reply",
                              domain.item_subject(received.request_id, item.n),

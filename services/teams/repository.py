@@ -68,7 +68,10 @@ class TeamsRepository(MongoRepository):
             events,
         )
 
-    def record_lead(self, envelope, lead_id: str, fields: dict, stamp: str) -> bool:
+    def find_team_lead(self, lead_id: str) -> dict | None:
+        return self.db.team_leads.find_one({"_id": lead_id})
+
+    def record_lead(self, envelope, lead_id: str, fields: dict, stamp: str, events=()) -> bool:
         """Keep the team's copy of a lead current; an older event never overwrites a newer one."""
         at = envelope.occurred_at
 
@@ -80,7 +83,7 @@ class TeamsRepository(MongoRepository):
                 self.db.team_leads.update_one({"_id": lead_id}, {"$set": {**fields, stamp: at}},
                                               session=session)
 
-        return self.apply_once(envelope, apply)
+        return self.apply_once(envelope, apply, events)
 
     def reassign(self, lead: dict, fields: dict, events) -> None:
         def change(session):

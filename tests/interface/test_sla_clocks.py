@@ -87,7 +87,8 @@ def test_received_47_hours_ago_warns_once_at_90_then_breaches_once_with_two_inst
         fired = alerts(mongo, db_prefix, request_id, n)
         assert [a.get("threshold") for a in fired] == [90]  # 50 and 75 past: only 90 fires
         # ... but it tells every rung it passed: the department as well as the leaders.
-        assert set(fired[0]["notify"]) == {"department", "team_leader", "project_lead"}
+        assert set(fired[0]["notify"]) == {"department", "team_leader", "project_lead",
+                                           "submitter"}
         assert fired[0]["context"]["departments"] == [department]
         assert fired[0]["context"]["team_id"] == "new-energy"
 
