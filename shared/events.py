@@ -124,6 +124,9 @@ class LeadUpdated(EventData):
     major: bool
     source_branch_id: Optional[str] = None
     by: str
+    became_major: bool = False  # the change put the lead on the green channel
+    team_id: Optional[str] = None
+    team_name: Optional[str] = None
 
 
 @event("leads", "four_ones_recorded")
@@ -134,6 +137,7 @@ class FourOnesRecorded(EventData):
     title: str
     project_lead: str
     project_lead_username: Optional[str] = None
+    project_lead_appointed: bool = True  # a new project lead (not the same one set again)
     milestones: list[str]
     team_id: Optional[str] = None
     major: bool
@@ -235,6 +239,7 @@ class PolicyRequestReceived(EventData):
     # Who hears of it at 90%: the team's county leader (team-leader:<team_id>) and the project lead.
     team_id: Optional[str] = None
     project_lead: Optional[str] = None
+    submitted_by: Optional[str] = None  # the team member who follows the batch's alerts
 
 
 @event("policy", "policy_item_replied")
@@ -253,7 +258,7 @@ class PolicyItemReplied(EventData):
 
 @event("policy", "policy_item_paused")
 class PolicyItemPaused(EventData):
-    """An item waits for the enterprise's documents: the request's clock stops counting."""
+    """An item waits for the enterprise's documents: that item's clock stops counting."""
 
     request_id: str
     n: int
@@ -272,7 +277,7 @@ class PolicyItemResumed(EventData):
 
 @event("policy", "policy_request_closed")
 class PolicyRequestClosed(EventData):
-    """Every item has its stamped reply: sla stops the clock."""
+    """Every item has its stamped reply (each item's clock stopped at its own reply)."""
 
     request_id: str
     received_at: AwareDatetime
@@ -289,6 +294,11 @@ class ClockContext(EventData):
     departments: list[str] = []  # the departments that still owe their part
     team_id: Optional[str] = None
     project_lead: Optional[str] = None
+    # A policy item's clock: its request, its number and who submitted the batch.
+    request_id: Optional[str] = None
+    item: Optional[int] = None
+    submitted_by: Optional[str] = None
+    batch_title: Optional[str] = None  # the whole batch, for alerts that gather its items
 
 
 @event("sla", "sla_warning")

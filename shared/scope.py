@@ -311,4 +311,7 @@ def addresses_of(principal) -> list[str]:
             found.append(f"{kind}:{value}")
     if p.role == "leader" and p.team_id:
         found.append(f"team-leader:{p.team_id}")
+    if p.role == "leader" and p.department:
+        # A county leader's account may name the department they oversee (分管县领导).
+        found.append(f"department-leader:{p.department}")
     return found

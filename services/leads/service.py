@@ -56,6 +56,12 @@ def plan_of(lead: dict) -> list[dict]:
             for item in four_ones.get("plan", [])]
 
 
+def project_lead_changed(before: dict | None, project_lead) -> bool:
+    previous = (before or {}).get("project_lead") or {}
+    return (previous.get("username"), previous.get("name")) != (project_lead.username,
+                                                                project_lead.name)
+
+
 def dates_of(lead: dict) -> dict[str, date]:
     return progress.milestone_dates(lead.get("first_contact_at"), lead["stage_history"],
                                     recorded_actuals(lead))
@@ -232,7 +238,9 @@ class LeadsService:
         event = LeadUpdated(
             lead_id=lead_id, title=merged["title"], changed=sorted(changes),
             industry=merged["industry"], investment_cny=merged["investment_cny"],
-            major=new_fields["major"], source_branch_id=merged.get("source_branch_id"), by=actor)
+            major=new_fields["major"], source_branch_id=merged.get("source_branch_id"), by=actor,
+            became_major=new_fields["major"] and not lead["major"],
+            team_id=lead.get("team_id"), team_name=lead.get("team_name"))
         updated = self.storage.update(lead, {
             "$set": new_fields,
             "$push": {"changes": {"at": now, "by": actor, "action": "updated", "fields": changes}},
@@ -326,6 +334,8 @@ class LeadsService:
         event = FourOnesRecorded(
             lead_id=lead_id, title=lead["title"], project_lead=four_in.project_lead.name,
             project_lead_username=four_in.project_lead.username,
+            project_lead_appointed=project_lead_changed(lead.get("four_ones"),
+                                                        four_in.project_lead),
             milestones=[item.milestone for item in four_in.plan], team_id=lead.get("team_id"),
             major=lead["major"], by=actor)
         updated = self.storage.update(lead, {

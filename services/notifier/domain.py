@@ -2,7 +2,8 @@
 
 A notification is addressed to one or more addresses: `user:<username>`, `role:<role>`,
 `team:<team_id>`, `team-leader:<team_id>` (the team's county leader: a `leader` account with that
-team_id), `branch:<branch_id>`, `department:<department>`. A user's inbox holds what is
+team_id), `branch:<branch_id>`, `department:<department>`, `department-leader:<department>` (the
+county leader overseeing it: a `leader` account with that department). A user's inbox holds what is
 addressed to any of the user's own addresses.
 
 SLA alerts name audiences of the county's ladder (the sla service's kind table says who at
@@ -21,7 +22,8 @@ from zoneinfo import ZoneInfo
 from shared import scope
 
 CHANNELS = ("inbox", "webhook", "email")
-ADDRESS_KINDS = ("user", "role", "team", "team-leader", "branch", "department")
+ADDRESS_KINDS = ("user", "role", "team", "team-leader", "branch", "department",
+                 "department-leader")
 COUNTY_TIME = ZoneInfo("Asia/Shanghai")
 SUPERVISION_OFFICE = "role:inspector"
 FALLBACK = "role:admin"  # an alert with nobody to address goes to the admins, never nowhere
@@ -41,6 +43,10 @@ class Message:
     title: str
     body: str
     recipients: tuple[str, ...]
+    # Messages with the same key are one notification that gathers their items (a batch's
+    # 16 items passing 90% together tell the county leader once).
+    group_key: str | None = None
+    item: int | None = None
 
 
 def local(when: datetime | str) -> str:
@@ -56,8 +62,12 @@ def ladder_addresses(audiences: list[str], context: dict) -> tuple[str, ...]:
             found += [f"department:{d}" for d in context.get("departments") or []]
         elif audience == "team_leader" and context.get("team_id"):
             found.append(f"team-leader:{context['team_id']}")
+        elif audience == "department_leader":
+            found += [f"department-leader:{d}" for d in context.get("departments") or []]
         elif audience == "project_lead" and context.get("project_lead"):
             found.append(f"user:{context['project_lead']}")
+        elif audience == "submitter" and context.get("submitted_by"):
+            found.append(f"user:{context['submitted_by']}")
         elif audience == "supervision":
             found.append(SUPERVISION_OFFICE)
     return tuple(dict.fromkeys(found)) or (FALLBACK,)
@@ -80,6 +90,36 @@ def sla_message(event_type: str, data: dict) -> Message:
     return Message(event_type, title, body, ladder_addresses(data["notify"], context))
 
 
+OWING_AUDIENCES = ("department", "department_leader")
+
+
+def sla_messages(event_type: str, data: dict) -> list[Message]:
+    """The messages of an SLA alert. A policy item's alert goes to its department (and the
+    county leader overseeing it) gathered per department and batch, and to everyone else of
+    the ladder gathered per batch: one notice per rung, however many items pass it."""
+    context = data["context"]
+    if not context.get("request_id"):
+        return [sla_message(event_type, data)]
+    rung = data.get("threshold", 100)
+    key = f"{event_type}:{context['request_id']}:{rung}"
+    owing = [a for a in data["notify"] if a in OWING_AUDIENCES]
+    others = [a for a in data["notify"] if a not in OWING_AUDIENCES]
+    messages = []
+    item = sla_message(event_type, data)
+    for department in context.get("departments") or []:
+        recipients = ladder_addresses(owing, {**context, "departments": [department]})
+        if owing:
+            messages.append(Message(event_type, item.title, item.body, recipients,
+                                    f"{key}:department:{department}", context.get("item")))
+    if others:
+        batch = sla_message(event_type, {**data, "context": {
+            **context, "title": context.get("batch_title") or context["title"],
+            "departments": []}})
+        messages.append(Message(event_type, batch.title, batch.body,
+                                ladder_addresses(others, context), key, context.get("item")))
+    return messages or [item]
+
+
 def green_channel_message(data: dict) -> Message:
     return Message(
         "lead_assigned",
@@ -87,6 +127,30 @@ def green_channel_message(data: dict) -> Message:
         f"重大项目「{data['title']}」已分配至{data['team_name']}（县领导：{data['county_leader']}），"
         "纳入绿色服务通道，要素跟着项目走，请优先对接。",
         (f"team-leader:{data['team_id']}", f"team:{data['team_id']}"),
+    )
+
+
+def became_major_message(data: dict) -> Message:
+    """A lead that became major after its intake (a later PATCH) joins the green channel."""
+    team = data.get("team_id")
+    where = f"（{data['team_name']}）" if data.get("team_name") else ""
+    return Message(
+        "lead_updated",
+        f"重大项目「{data['title']}」纳入绿色服务通道",
+        f"项目「{data['title']}」{where}经修改投资额或标记已成为重大项目，纳入绿色服务通道，"
+        "要素跟着项目走，请优先对接。",
+        (f"team-leader:{team}", f"team:{team}") if team and team != "triage" else (FALLBACK,),
+    )
+
+
+def project_lead_message(data: dict) -> Message:
+    """The county-level project lead (县级项目长) appointed through the four ones."""
+    return Message(
+        "four_ones_recorded",
+        f"您已被确定为「{data['title']}」的县级项目长",
+        f"项目「{data['title']}」已落实“四个一”，由您担任县级项目长，"
+        f"计划节点{len(data['milestones'])}个，请牵头推进（设定人：{data['by']}）。",
+        (f"user:{data['project_lead_username']}",),
     )
 
 

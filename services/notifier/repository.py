@@ -14,13 +14,14 @@ from shared.errors import NotFound
 from shared.storage import MongoRepository
 
 CLAIM_FOR = timedelta(seconds=60)
+INBOX_INDEX = [("recipients", ASCENDING), ("created_at", DESCENDING)]
 
 
 class NotifierRepository(MongoRepository):
     def indexes(self):
         return {
             "notifications": [
-                IndexModel([("recipients", ASCENDING), ("created_at", DESCENDING)]),
+                IndexModel(INBOX_INDEX),
             ],
             "deliveries": [
                 IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)]),
@@ -28,13 +29,35 @@ class NotifierRepository(MongoRepository):
             ],
         }
 
-    def inbox(self, addresses: list[str], page: int, page_size: int):
-        return self.page("notifications", {"recipients": {"$in": addresses}},
-                         [("created_at", DESCENDING)], page, page_size)
+    def inbox(self, addresses: list[str], page: int, page_size: int,
+              unread_by: str | None = None):
+        query = {"recipients": {"$in": addresses}}
+        if unread_by is not None:
+            query["read_by"] = {"$ne": unread_by}
+        found = (self.db.notifications.find(query).hint(INBOX_INDEX)
+                 .sort([("created_at", DESCENDING)]).skip((page - 1) * page_size).limit(page_size))
+        return list(found), self.db.notifications.count_documents(query, hint=INBOX_INDEX)
 
     def unread(self, addresses: list[str], username: str) -> int:
         return self.db.notifications.count_documents(
-            {"recipients": {"$in": addresses}, "read_by": {"$ne": username}})
+            {"recipients": {"$in": addresses}, "read_by": {"$ne": username}}, hint=INBOX_INDEX)
+
+    def add_all(self, envelope, notifications: list[tuple[dict, int | None, list[dict]]]) -> bool:
+        """An event's notifications, once. One that gathers items (`item` set) is upserted by
+        its group key: the first event makes it with its deliveries, later ones add their item."""
+        def change(session):
+            for notification, item, deliveries in notifications:
+                if item is None:
+                    self.db.notifications.insert_one(notification, session=session)
+                    created = True
+                else:
+                    created = self.db.notifications.update_one(
+                        {"_id": notification["_id"]},
+                        {"$setOnInsert": notification, "$addToSet": {"items": item}},
+                        upsert=True, session=session).upserted_id is not None
+                if created and deliveries:
+                    self.db.deliveries.insert_many(deliveries, session=session)
+        return self.apply_once(envelope, change)
 
     def add(self, envelope, notification: dict, deliveries: list[dict]) -> bool:
         def change(session):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Annotated
+from typing import Annotated, Optional
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
@@ -35,6 +35,7 @@ class InboxQuery(PageQuery):
 
     addresses: Addresses
     username: Annotated[str, Field(min_length=1, max_length=100)]
+    unread: Optional[bool] = Field(default=None, description="true: only the unread ones")
 
 
 class Reader(Strict):
@@ -46,6 +47,7 @@ def notification_view(doc: dict, username: str) -> dict:
     return jsonable({
         "id": doc["_id"], "kind": doc["kind"], "title": doc["title"], "body": doc["body"],
         "recipients": doc["recipients"], "created_at": doc["created_at"], "data": doc["data"],
+        "items": sorted(doc.get("items") or []),  # the policy items a gathered alert covers
         "read": username in doc.get("read_by", []),
     })
 
@@ -65,10 +67,16 @@ class NotifierService:
     @rpc
     def inbox(self, query: dict) -> dict:
         q = validated(InboxQuery, query, ("query",))
-        docs, total = self.storage.inbox(q.addresses, q.page, q.page_size)
+        docs, total = self.storage.inbox(q.addresses, q.page, q.page_size,
+                                         unread_by=q.username if q.unread else None)
         result = page_of([notification_view(d, q.username) for d in docs], total, q)
         result["unread"] = self.storage.unread(q.addresses, q.username)
         return result
+
+    @rpc
+    def unread_count(self, reader: dict) -> dict:
+        who = validated(Reader, reader, ("query",))
+        return {"unread": self.storage.unread(who.addresses, who.username)}
 
     @rpc
     def mark_read(self, notification_id: str, reader: dict) -> dict:
@@ -84,11 +92,27 @@ class NotifierService:
     # -- what becomes an alert -----------------------------------------------------------------
     @on_event("sla", "sla_warning")
     def sla_warning(self, envelope, warning):
-        self.notify(envelope, domain.sla_message("sla_warning", warning.model_dump(mode="json")))
+        self.notify_all(envelope, domain.sla_messages("sla_warning",
+                                                      warning.model_dump(mode="json")))
 
     @on_event("sla", "sla_breached")
     def sla_breached(self, envelope, breached):
-        self.notify(envelope, domain.sla_message("sla_breached", breached.model_dump(mode="json")))
+        self.notify_all(envelope, domain.sla_messages("sla_breached",
+                                                      breached.model_dump(mode="json")))
+
+    @on_event("leads", "lead_updated")
+    def lead_became_major(self, envelope, updated):
+        if updated.became_major:  # the green channel, whenever a lead becomes major
+            self.notify(envelope, domain.became_major_message(updated.model_dump(mode="json")))
+        else:
+            self.storage.apply_once(envelope, lambda session: None)
+
+    @on_event("leads", "four_ones_recorded")
+    def project_lead_appointed(self, envelope, recorded):
+        if recorded.project_lead_appointed and recorded.project_lead_username:
+            self.notify(envelope, domain.project_lead_message(recorded.model_dump(mode="json")))
+        else:
+            self.storage.apply_once(envelope, lambda session: None)
 
     @on_event("teams", "lead_assigned")
     def major_lead_assigned(self, envelope, assigned):
@@ -116,15 +140,23 @@ class NotifierService:
         self.notify(envelope, domain.yellow_card_message(card.model_dump(mode="json")))
 
     def notify(self, envelope, message: domain.Message) -> None:
+        self.notify_all(envelope, [message])
+
+    def notify_all(self, envelope, messages: list[domain.Message]) -> None:
+        """Store the event's notifications (and their deliveries) once; a message with a group
+        key joins that group's notification, which is delivered once when it is first made."""
         now = self.clock.now()
-        notification_id = uuid.uuid4().hex
-        notification = {
-            "_id": notification_id, "kind": message.kind, "title": message.title,
-            "body": message.body, "recipients": list(message.recipients),
-            "data": envelope.data, "event_id": str(envelope.event_id),
-            "created_at": now, "read_by": [],
-        }
-        if self.storage.add(envelope, notification, self.deliveries_for(notification, now)):
+        notifications = []
+        for message in messages:
+            notification = {
+                "_id": message.group_key or uuid.uuid4().hex, "kind": message.kind,
+                "title": message.title, "body": message.body,
+                "recipients": list(message.recipients), "data": envelope.data,
+                "event_id": str(envelope.event_id), "created_at": now, "read_by": [],
+            }
+            notifications.append((notification, message.item,
+                                  self.deliveries_for(notification, now)))
+        if self.storage.add_all(envelope, notifications):
             self.deliver_due()
 
     def deliveries_for(self, notification: dict, now) -> list[dict]:

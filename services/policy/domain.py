@@ -60,7 +60,7 @@ def route_items(items: list[dict], routes: dict[str, str]) -> list[dict]:
         {"n": n, "topic": item["topic"], "category": item["category"], "text": item["text"],
          "department": item.get("department") or routes.get(item["category"])
          or DEFAULT_ROUTES[item["category"]],
-         "status": "open", "pauses": [], "reply": None}
+         "status": "open", "pauses": [], "reply": None, "sla_state": "on_track"}
         for n, item in enumerate(items, start=1)
     ]
 
@@ -200,6 +200,60 @@ def resume(request: dict, item: dict, now: datetime) -> tuple[dict, str]:
     last = len(item["pauses"]) - 1
     return ({f"items.{index}.status": "open", f"items.{index}.pauses.{last}.until": now},
             item["pauses"][last]["key"])
+
+
+# An item's state only moves forward: a warning that arrives after the item's stop (events
+# travel on separate queues) changes nothing.
+STATE_RANK = {"on_track": 0, "warning": 1, "breached": 2, "met": 3, "met_late": 3}
+
+
+def item_of_subject(subject_id: str) -> tuple[str, int | None]:
+    """"<request_id>-<n>" -> (request_id, n); a batch clock of before (no item) -> (id, None)."""
+    request_id, _, n = subject_id.rpartition("-")
+    return (request_id, int(n)) if request_id and n.isdigit() else (subject_id, None)
+
+
+def later_state(current: str | None, new: str) -> str:
+    current = current or "on_track"
+    return new if STATE_RANK[new] > STATE_RANK[current] else current
+
+
+def request_sla_state(item_states: list[str | None]) -> str:
+    """The batch's state from its items': met when all are met, breached when any is."""
+    states = [s or "on_track" for s in item_states]
+    if states and all(s in ("met", "met_late") for s in states):
+        return "met" if all(s == "met" for s in states) else "met_late"
+    if any(s in ("breached", "met_late") for s in states):
+        return "breached"
+    if any(s == "warning" for s in states):
+        return "warning"
+    return "on_track"
+
+
+def request_sla(request: dict, clocks: dict[int, dict]) -> dict:
+    """`sla` of a request from its items' clocks (`clocks` by item number): the earliest due
+    time still owed, the furthest elapsed share, the state by request_sla_state."""
+    states, open_due, pcts, hours = [], [], [], []
+    for item in request["items"]:
+        clock = clocks.get(item["n"])
+        state = later_state(item.get("sla_state"), clock["state"]) if clock else (
+            item.get("sla_state") or "on_track")
+        states.append(state)
+        if clock:
+            pcts.append(clock["elapsed_pct"])
+            hours.append(clock["counted_hours"])
+            if not clock.get("stopped_at"):
+                open_due.append(clock["due_at"])
+    open_items = [i for i in request["items"] if i["status"] != "replied"]
+    return {
+        "due_at": min((d for d in open_due if d), default=request["due_at"]),
+        "elapsed_pct": max(pcts) if pcts else None,
+        "state": request_sla_state(states),
+        "paused": bool(open_items) and all(i["status"] == "paused" for i in open_items),
+        "counted_hours": max(hours) if hours else None,
+        "items": len(states),
+        "items_breached": sum(s in ("breached", "met_late") for s in states),
+    }
 
 
 def sla_state_after(event_type: str, data: dict) -> str | None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from services.policy.domain import DEFAULT_ROUTES
+from services.policy.domain import DEFAULT_ROUTES, later_state, request_sla_state
 from shared.errors import Conflict, NotFound
 from shared.storage import MongoRepository
 
@@ -86,9 +86,32 @@ class PolicyRepository(MongoRepository):
             {"$set": {"team_id": team_id, "team_assigned_at": at}}, session=s,
             hint=[("lead_id", ASCENDING)]))
 
-    def record_sla_state(self, envelope, request_id: str, state: str, at: datetime) -> bool:
-        return self.apply_once(envelope, lambda s: self.db.policy_requests.update_one(
-            {"_id": request_id}, {"$set": {"sla_state": state, "sla_updated_at": at}}, session=s))
+    def record_sla_state(self, envelope, request_id: str, n: int | None, state: str,
+                         at: datetime) -> bool:
+        """Item n's state (None: a whole batch's, from before per-item clocks) and the request's
+        state that follows, at the version read (StaleRequest: read again)."""
+        def change(session):
+            request = self.db.policy_requests.find_one({"_id": request_id}, session=session)
+            if request is None:
+                return
+            fields = {"sla_updated_at": at}
+            if n is None:
+                fields["sla_state"] = state
+            else:
+                states = []
+                for index, item in enumerate(request["items"]):
+                    item_state = item.get("sla_state")
+                    if item["n"] == n:
+                        item_state = later_state(item_state, state)
+                        fields[f"items.{index}.sla_state"] = item_state
+                    states.append(item_state)
+                fields["sla_state"] = request_sla_state(states)
+            result = self.db.policy_requests.update_one(
+                {"_id": request_id, "version": request["version"]},
+                {"$set": fields, "$inc": {"version": 1}}, session=session)
+            if result.matched_count != 1:
+                raise StaleRequest(request_id)
+        return self.apply_once(envelope, change)
 
     # -- the routing table -------------------------------------------------------------------
     def routes(self) -> dict[str, str]:

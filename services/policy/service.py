@@ -80,6 +80,7 @@ class PolicyService:
             items=[PolicyItemRouted(n=i["n"], topic=i["topic"], category=i["category"],
                                     department=i["department"]) for i in request["items"]],
             team_id=request["team_id"], project_lead=request["project_lead"],
+            submitted_by=actor["username"],
         )
         self.storage.insert(request, [make_event(self.name, received, now)])
         return request_view(request)
@@ -229,6 +230,16 @@ class PolicyService:
                         stopped.model_dump())
 
     def record_sla(self, envelope, kind, subject_id, event_type, data):
+        """An item's clock changed state: the item keeps it, the request's follows from all."""
         state = domain.sla_state_after(event_type, data)
-        if kind == "policy_reply" and state:
-            self.storage.record_sla_state(envelope, subject_id, state, envelope.occurred_at)
+        if kind != "policy_reply" or not state:
+            return
+        request_id, n = domain.item_of_subject(subject_id)
+        for _ in range(RETRIES_ON_RACE):
+            try:
+                self.storage.record_sla_state(envelope, request_id, n, state,
+                                              envelope.occurred_at)
+                return
+            except StaleRequest:
+                continue
+        raise Unavailable(f"request {request_id} is changing too fast; the event is retried")

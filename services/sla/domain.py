@@ -24,7 +24,8 @@ from services.sla.calendar import HolidayTable, NaturalDays, WorkingCalendar
 COUNTY_TIME = ZoneInfo("Asia/Shanghai")  # days begin and end at midnight in the county
 BREACH = 100
 # Audiences of the county's alert ladder; the notifier turns each into addresses.
-AUDIENCES = ("department", "team_leader", "project_lead", "supervision")
+AUDIENCES = ("department", "department_leader", "team_leader", "project_lead", "submitter",
+             "supervision")
 CLOCK_STATES = ("on_track", "warning", "breached", "met", "met_late")
 WARNING_STATE_FROM = 75  # the API's `warning`: past 75% of the target
 # Counted time within this of a threshold has reached it (float rounding of instants).
@@ -51,12 +52,16 @@ LADDER = {  # the county's ladder: department first, then the leaders, then supe
     50: ("department",),
     75: ("department",),
     90: ("team_leader", "project_lead"),
-    BREACH: ("supervision",),
+    # The breach reaches whoever owes the reply (the department and its county leader) as
+    # well as the supervision office.
+    BREACH: ("department", "department_leader", "supervision"),
 }
+# A policy batch's submitter follows every alert of its items.
+POLICY_LADDER = {threshold: (*audiences, "submitter") for threshold, audiences in LADDER.items()}
 
 KINDS: dict[str, ClockKind] = {k.name: k for k in (
     ClockKind("policy_reply", "政策和要素保障诉求48小时答复", timedelta(hours=48), False,
-              (50, 75, 90), LADDER),
+              (50, 75, 90), POLICY_LADDER),
     ClockKind("problem_feedback", "问题3日内反馈", timedelta(days=3), True, (50, 75, 90), LADDER),
     ClockKind("problem_general", "一般问题7日内解决", timedelta(days=7), True, (50, 75, 90),
               LADDER),
@@ -64,9 +69,24 @@ KINDS: dict[str, ClockKind] = {k.name: k for k in (
               LADDER),
     ClockKind("plan_progress_report", "月度进展报告", timedelta(days=30), False, (75, 90),
               {75: ("department",), 90: ("department", "team_leader"),
-               BREACH: ("supervision",)}),
+               BREACH: ("department", "department_leader", "supervision")}),
 )}
 CLOCK_KINDS = tuple(KINDS)
+
+
+def item_subject(request_id: str, n: int) -> str:
+    """The subject of one policy item's clock: each item of a batch keeps its own 48 hours."""
+    return f"{request_id}-{n}"
+
+
+def audiences_reached(alerts: dict, fired_before: int, fire: int) -> list[str]:
+    """Who hears of threshold `fire`: its rung of the ladder and every rung skipped on the way
+    (a batch received already late alerts the department as well as the supervision office)."""
+    found: list[str] = []
+    for threshold in sorted(int(t) for t in alerts):
+        if fired_before < threshold <= fire:
+            found += [a for a in alerts[str(threshold)] if a not in found]
+    return found
 
 
 def kind_targets(kinds: dict[str, ClockKind], override: str | None) -> dict[str, ClockKind]:
@@ -240,6 +260,42 @@ def evaluate(clock: ClockFacts, now: datetime,
         state = "on_track"
     return Evaluation(state, round(pct, 2), counted, due_at, next_at, fire, fired,
                       bool(days.estimated_years))
+
+
+# --- from one clock per batch to one clock per item (a one-off migration) -----------------
+
+def split_batch_clock(doc: dict, now: datetime) -> list[dict]:
+    """The clocks of a batch clock's items (the shape before per-item clocks): each starts
+    when the batch did, keeps only its own pauses (keys "item-<n>-<k>"), stops at its own
+    reply, and keeps the thresholds already fired so that nobody is alerted twice."""
+    context = dict(doc.get("context") or {})
+    request_id = doc["subject_id"]
+    clocks = []
+    for n, part in sorted((doc.get("parts") or {}).items(), key=lambda p: int(p[0])):
+        department = part.get("department")
+        holds = {key: hold for key, hold in (doc.get("holds") or {}).items()
+                 if key.startswith(f"item-{n}-")}
+        stopped_at = part.get("done_at") or doc.get("stopped_at")
+        subject = item_subject(request_id, int(n))
+        clock = {
+            "_id": f"{doc['kind']}:{subject}", "kind": doc["kind"], "subject_id": subject,
+            "started_at": doc.get("started_at"), "target_seconds": doc.get("target_seconds"),
+            "working_days": doc.get("working_days"), "thresholds": doc.get("thresholds"),
+            "alerts": doc.get("alerts"), "label_zh": doc.get("label_zh"),
+            "context": {**context, "title": f"{context.get('title', '')}（第{n}项）",
+                        "departments": [department] if department else [],
+                        "request_id": request_id, "item": int(n)},
+            "holds": holds, "stopped_at": stopped_at, "department": department,
+            "fired": doc.get("fired", 0), "fired_at": doc.get("fired_at") or {},
+            # Evaluated at once: a stopped item announces its own met or met_late.
+            "state": "on_track",
+            # Due for evaluation at once, whatever the service's clock reads.
+            "version": 0, "next_threshold_at": doc.get("started_at") or now,
+            "created_at": doc.get("created_at", now),
+            "updated_at": now, "migrated_from": doc["_id"],
+        }
+        clocks.append(clock)
+    return clocks
 
 
 # --- the report -------------------------------------------------------------------------

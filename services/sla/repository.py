@@ -8,12 +8,12 @@ transaction as the event it sends, so two instances can never both fire a thresh
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
 from services.sla.calendar import HolidayTable
-from services.sla.domain import ClockFacts, ClockKind
+from services.sla.domain import ClockFacts, ClockKind, split_batch_clock
 from shared.errors import NotFound
 from shared.storage import MongoRepository
 
@@ -48,6 +48,15 @@ def list_hint(query: dict):
     if "_id" in query:
         return [("_id", ASCENDING)]
     return None
+
+
+MIGRATION_PER_ITEM = "policy_reply_per_item"
+
+
+def split_batch_clocks(repository: "SlaRepository", config: dict) -> int:
+    """At start: turn the policy clocks kept one per batch into one per item (once; safe
+    when two instances start together, or after a crash half-way)."""
+    return repository.split_batch_clocks(datetime.now(timezone.utc))
 
 
 class SlaRepository(MongoRepository):
@@ -85,10 +94,9 @@ class SlaRepository(MongoRepository):
             )
         return self.apply_once(envelope, change)
 
-    def start_fields(self, kind: ClockKind, started_at: datetime, context: dict,
-                     parts: dict[str, str]) -> dict:
+    def start_fields(self, kind: ClockKind, started_at: datetime, context: dict) -> dict:
         """The $set of a clock's start: target and thresholds are fixed at start."""
-        fields = {
+        return {
             "started_at": started_at,
             "target_seconds": kind.target.total_seconds(),
             "working_days": kind.working_days,
@@ -97,9 +105,6 @@ class SlaRepository(MongoRepository):
             "label_zh": kind.label_zh,
             "context": context,
         }
-        for n, department in parts.items():  # keeps a part's done_at if it arrived first
-            fields[f"parts.{n}.department"] = department
-        return fields
 
     # -- evaluation ------------------------------------------------------------------------
     def due_clocks(self, now: datetime, limit: int) -> list[dict]:
@@ -133,6 +138,12 @@ class SlaRepository(MongoRepository):
             raise NotFound(f"no {kind} clock for {subject_id}")
         return doc
 
+    def get_many(self, ids: list[str]) -> list[dict]:
+        order = {i: k for k, i in enumerate(ids)}
+        found = self.db.clocks.find({"_id": {"$in": ids}, "started_at": {"$exists": True}},
+                                    hint=[("_id", ASCENDING)])
+        return sorted(found, key=lambda d: order[d["_id"]])
+
     def list_clocks(self, query: dict, page: int, page_size: int):
         return self.page("clocks", {**query, "started_at": {"$exists": True}},
                          [("due_at", ASCENDING)], page, page_size, hint=list_hint(query))
@@ -152,6 +163,40 @@ class SlaRepository(MongoRepository):
         if end:
             when["$lt"] = end
         return list(self.db.clocks.find({"kind": kind, "started_at": when}))
+
+    # -- migrations ------------------------------------------------------------------------
+    def split_batch_clocks(self, now: datetime) -> int:
+        """Each batch clock of kind policy_reply (it has `parts`) becomes its items' clocks,
+        in one transaction per batch: the batch clock goes as its items arrive, so a second
+        run (or instance) finds nothing left to split."""
+        if self.db.migrations.find_one({"_id": MIGRATION_PER_ITEM}):
+            return 0
+        split = 0
+        batches = self.db.clocks.find({"kind": "policy_reply", "parts": {"$exists": True}},
+                                      hint=[("kind", ASCENDING), ("started_at", ASCENDING)])
+        for batch in list(batches):
+            items = split_batch_clock(batch, now)
+
+            def change(session, batch=batch, items=items):
+                if self.db.clocks.delete_one({"_id": batch["_id"]},
+                                             session=session).deleted_count != 1:
+                    raise StaleClock(batch["_id"])  # another instance split it
+                for item in items:
+                    # An item's event that came after the upgrade and before this run is kept.
+                    newer = self.db.clocks.find_one({"_id": item["_id"]}, session=session) or {}
+                    item["holds"] = {**item["holds"], **(newer.get("holds") or {})}
+                    item["stopped_at"] = newer.get("stopped_at") or item["stopped_at"]
+                    self.db.clocks.replace_one({"_id": item["_id"]}, item, upsert=True,
+                                               session=session)
+            try:
+                self.commit(change)
+                split += 1
+            except StaleClock:
+                continue
+        self.db.migrations.update_one({"_id": MIGRATION_PER_ITEM},
+                                      {"$setOnInsert": {"at": now, "batches": split}},
+                                      upsert=True)
+        return split
 
     # -- holiday tables --------------------------------------------------------------------
     def holiday_tables(self) -> dict[int, HolidayTable]:

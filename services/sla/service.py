@@ -14,7 +14,7 @@ from nameko.rpc import rpc
 
 from services.sla import domain
 from services.sla.calendar import HolidayTable
-from services.sla.repository import SlaRepository, clock_id, facts_of
+from services.sla.repository import SlaRepository, clock_id, facts_of, split_batch_clocks
 from services.sla.schemas import ClockFilter, HolidayTableIn, ReportQuery
 from shared import scope
 from shared.clock import Clock
@@ -47,7 +47,7 @@ SCAN_MAX_BATCHES = 50  # a pass handles at most this many batches; the next pass
 class SlaService:
     name = "sla"
 
-    storage = Storage(SlaRepository)
+    storage = Storage(SlaRepository, on_start=split_batch_clocks)
     clock = Clock()
     config = Config()
 
@@ -55,40 +55,50 @@ class SlaService:
     def health(self):
         return {"service": self.name, "database": self.storage.ping()}
 
-    # -- clocks started, paused and stopped by the policy service ----------------------------
+    # -- one clock per policy item, started, paused and stopped by the policy service ---------
+    # Each item of a batch is its own 48-hour promise (subject "<request_id>-<n>"): only its
+    # own pause holds it, its reply stops it; the request's state follows from its items.
     @on_event("policy", "policy_request_received")
     def start_policy_clock(self, envelope, received):
-        context = ClockContext(
-            title=f"{received.enterprise}：{received.lead_title}（{len(received.items)}项诉求）",
-            lead_id=received.lead_id,
-            departments=sorted({i.department for i in received.items}),
-            team_id=received.team_id, project_lead=received.project_lead,
-        )
-        self.start_clock(envelope, "policy_reply", received.request_id, received.received_at,
-                         context, {str(i.n): i.department for i in received.items})
+        for item in received.items:
+            context = ClockContext(
+                title=f"{received.enterprise}：{received.lead_title}（第{item.n}项：{item.topic}）",
+                lead_id=received.lead_id, departments=[item.department],
+                team_id=received.team_id, project_lead=received.project_lead,
+                request_id=received.request_id, item=item.n,
+                submitted_by=received.submitted_by,
+                batch_title=(f"{received.enterprise}：{received.lead_title}"
+                             f"（{len(received.items)}项诉求）"),
+            )
+            self.start_clock(part_of(envelope, f"item-{item.n}"), "policy_reply",
+                             domain.item_subject(received.request_id, item.n),
+                             received.received_at, context)
 
     @on_event("policy", "policy_item_replied")
     def record_item_replied(self, envelope, replied):
-        fields = {f"parts.{replied.n}.done_at": replied.replied_at,
-                  f"parts.{replied.n}.department": replied.department}
+        fields = {"stopped_at": replied.replied_at, "department": replied.department}
         if replied.ended_pause:
             fields[f"holds.{replied.ended_pause}.until"] = replied.replied_at
-        self.change_clock(envelope, "policy_reply", replied.request_id, fields)
+        self.change_clock(envelope, "policy_reply",
+                          domain.item_subject(replied.request_id, replied.n), fields)
 
     @on_event("policy", "policy_item_paused")
     def pause_policy_clock(self, envelope, paused):
-        self.change_clock(envelope, "policy_reply", paused.request_id,
+        self.change_clock(envelope, "policy_reply",
+                          domain.item_subject(paused.request_id, paused.n),
                           {f"holds.{paused.pause_key}.since": paused.paused_at})
 
     @on_event("policy", "policy_item_resumed")
     def resume_policy_clock(self, envelope, resumed):
-        self.change_clock(envelope, "policy_reply", resumed.request_id,
+        self.change_clock(envelope, "policy_reply",
+                          domain.item_subject(resumed.request_id, resumed.n),
                           {f"holds.{resumed.pause_key}.until": resumed.resumed_at})
 
     @on_event("policy", "policy_request_closed")
     def stop_policy_clock(self, envelope, closed):
-        self.change_clock(envelope, "policy_reply", closed.request_id,
-                          {"stopped_at": closed.closed_at})
+        """Each item's clock stopped at its own reply: the close changes no clock (the handler
+        stays so that the event's queue keeps a consumer)."""
+        self.storage.apply_once(envelope, lambda session: None)
 
     # For the next kinds (supervision's problem clocks): a handler of a few lines that calls
     # start_clock(...) / change_clock(..., {"stopped_at": at}) like the ones above.
@@ -128,11 +138,10 @@ class SlaService:
                           reported.stopped_clock, {"stopped_at": reported.at})
         self.start_clock(part_of(envelope, "start"), "plan_progress_report", reported.next_clock,
                          reported.at, problem_context(reported.problem))
-    def start_clock(self, envelope, kind_name: str, subject_id: str, started_at, context,
-                    parts: dict[str, str] | None = None):
+
+    def start_clock(self, envelope, kind_name: str, subject_id: str, started_at, context):
         kind = self.kinds()[kind_name]
-        fields = self.storage.start_fields(kind, started_at, context.model_dump(mode="json"),
-                                           parts or {})
+        fields = self.storage.start_fields(kind, started_at, context.model_dump(mode="json"))
         self.change_clock(envelope, kind_name, subject_id, fields)
 
     def change_clock(self, envelope, kind: str, subject_id: str, fields: dict):
@@ -193,16 +202,13 @@ class SlaService:
 
     def alert(self, doc: dict, result: domain.Evaluation):
         context = dict(doc.get("context") or {})
-        parts = doc.get("parts") or {}
-        if parts:  # only the departments that still owe a reply are chased
-            context["departments"] = sorted({p["department"] for p in parts.values()
-                                             if p.get("department") and not p.get("done_at")})
         common = dict(
             clock_id=doc["_id"], kind=doc["kind"], subject_id=doc["subject_id"],
             label_zh=doc.get("label_zh") or doc["kind"], elapsed_pct=result.elapsed_pct,
             started_at=doc["started_at"], due_at=result.due_at,
             estimated=result.estimated,
-            notify=list((doc.get("alerts") or {}).get(str(result.fire), [])),
+            notify=domain.audiences_reached(doc.get("alerts") or {}, doc.get("fired", 0),
+                                            result.fire),
             context=ClockContext(**context),
         )
         if result.fire >= domain.BREACH:
@@ -230,6 +236,13 @@ class SlaService:
         return self.view(doc, self.clock.now(), self.storage.holiday_tables())
 
     @rpc
+    def get_clocks(self, kind: str, subject_ids: list[str]) -> list[dict]:
+        """The clocks of these subjects that have started (e.g. every item of a request)."""
+        ids = [clock_id(kind, str(s)) for s in list(subject_ids)[:200]]
+        now, tables = self.clock.now(), self.storage.holiday_tables()
+        return [self.view(d, now, tables) for d in self.storage.get_many(ids)]
+
+    @rpc
     def list_clocks(self, filters: dict, actor: dict | None = None) -> dict:
         """Clocks scoped like the objects they measure (shared/scope.py clock_filter)."""
         f = validated(ClockFilter, filters, ("query",))
@@ -247,12 +260,11 @@ class SlaService:
         for doc in self.storage.started_between(q.kind, q.from_, q.to):
             facts = facts_of(doc)
             live = domain.evaluate(facts, now, tables)
-            days = domain.days_counted(facts.working_days, tables)
-            parts = tuple(
-                domain.PartDone(p["department"], domain.counted_seconds(
-                    facts.started_at, p["done_at"], facts.holds, days) if p.get("done_at") else None)
-                for p in (doc.get("parts") or {}).values() if p.get("department")
-            )
+            # Each clock counts for the departments that owed it: a policy item's one
+            # department, a problem's owner.
+            done = live.counted_seconds if facts.stopped_at is not None else None
+            parts = tuple(domain.PartDone(d, done)
+                          for d in (doc.get("context") or {}).get("departments") or [])
             rows.append(domain.ReportRow(live.state, live.counted_seconds, facts.target_seconds,
                                          parts))
         return jsonable({"kind": q.kind, "from": q.from_, "to": q.to, "generated_at": now,

@@ -297,7 +297,9 @@ def showcase(period: Period, units: list[dict], projects: dict[str, Project],
             if within(item.get("replied_at"), period):
                 figures_of = unit(item["department"])
                 figures_of["replies"] += 1
-                on_time = (request["request_id"], item["department"]) not in late_replies
+                # An item's own clock ("<request>-<n>"), or a whole batch's from before.
+                on_time = not ({(f"{request['request_id']}-{item['n']}", item["department"]),
+                                (request["request_id"], item["department"])} & late_replies)
                 figures_of["replies_on_time"] += on_time
     for problem in problems:
         owner = unit(problem["owner_department"])

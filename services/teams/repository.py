@@ -104,7 +104,10 @@ class TeamsRepository(MongoRepository):
 
         return self.apply_once(envelope, change, events)
 
-    def record_lead(self, envelope, lead_id: str, fields: dict, stamp: str) -> bool:
+    def find_team_lead(self, lead_id: str) -> dict | None:
+        return self.db.team_leads.find_one({"_id": lead_id})
+
+    def record_lead(self, envelope, lead_id: str, fields: dict, stamp: str, events=()) -> bool:
         """Keep the team's copy of a lead current; an older event never overwrites a newer one."""
         at = envelope.occurred_at
         stored_at = at.replace(microsecond=at.microsecond // 1000 * 1000)  # BSON keeps ms
@@ -119,7 +122,7 @@ class TeamsRepository(MongoRepository):
                                               session=session)
                 self._add_figures(current, {**current, **fields}, session)
 
-        return self.apply_once(envelope, apply)
+        return self.apply_once(envelope, apply, events)
 
     def reassign(self, lead: dict, fields: dict, events) -> None:
         def change(session):

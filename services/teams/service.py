@@ -155,9 +155,35 @@ class TeamsService:
 
     @on_event("leads", "lead_updated")
     def record_update(self, envelope, updated):
-        self.storage.record_lead(envelope, updated.lead_id, {
-            "title": updated.title, "investment_cny": updated.investment_cny,
-            "major": updated.major}, "fields_event_at")
+        """Keep the copy current; a changed industry routes the lead again, to the team of its
+        new chain (with the reason, which the lead's history keeps)."""
+        fields = {"title": updated.title, "investment_cny": updated.investment_cny,
+                  "major": updated.major}
+        events = []
+        if "industry" in updated.changed:
+            moved = self.reroute(updated)
+            if moved is not None:
+                fields.update(moved[0])
+                events = [make_event(self.name, moved[1], self.clock.now())]
+        self.storage.record_lead(envelope, updated.lead_id, fields, "fields_event_at", events)
+
+    def reroute(self, updated):
+        """(fields, lead_assigned) when the new industry belongs to another team, else None."""
+        teams = self.storage.all()
+        route = domain.pick_team(updated.industry, domain.routing_table(teams))
+        current = self.storage.find_team_lead(updated.lead_id) or {}
+        if route is None or route.team_id == current.get("team_id"):
+            return None
+        team = next(t for t in teams if t["_id"] == route.team_id)
+        owner = domain.pick_owner(team.get("members", []), self.storage.open_counts(team["_id"]))
+        event = LeadAssigned(
+            lead_id=updated.lead_id, title=updated.title, team_id=team["_id"],
+            team_name=team["name_zh"], county_leader=county_leader(team),
+            matched_keyword=route.keyword, major=updated.major, owner=owner,
+            previous_team_id=current.get("team_id"), assigned_by=updated.by,
+            reason=f"行业变更为「{updated.industry}」，按产业链改由{team['name_zh']}承接")
+        return ({"team_id": team["_id"], "owner": owner,
+                 "assigned_at": self.clock.now()}, event)
 
     # -- routing rules ---------------------------------------------------------------------
 

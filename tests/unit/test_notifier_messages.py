@@ -68,3 +68,37 @@ def test_a_users_addresses_include_the_team_leaders_for_a_leader():
         {"username": "chen", "role": "leader", "team_id": "new-energy"})
     assert "team-leader:new-energy" not in domain.addresses_of(
         {"username": "li", "role": "team_member", "team_id": "new-energy"})
+
+
+def item_alert(event_type, n, department, notify, threshold=None):
+    data = warning(threshold or 100, notify, departments=[department], request_id="r16", item=n,
+                   submitted_by="zhangsan", batch_title="捷泰新能源：电池片项目（16项诉求）",
+                   title=f"捷泰新能源：电池片项目（第{n}项：诉求{n}）")
+    if event_type == "sla_breached":
+        data.pop("threshold")
+    return data
+
+
+def test_an_items_breach_reaches_its_department_and_its_leader_apart_from_the_batch_notice():
+    data = item_alert("sla_breached", 3, "县供电公司",
+                      ["department", "department_leader", "supervision", "submitter"])
+    owing, batch = domain.sla_messages("sla_breached", data)
+    assert owing.recipients == ("department:县供电公司", "department-leader:县供电公司")
+    assert "第3项" in owing.title and owing.item == 3
+    assert owing.group_key == "sla_breached:r16:100:department:县供电公司"
+    assert batch.recipients == ("role:inspector", "user:zhangsan")
+    assert batch.group_key == "sla_breached:r16:100" and "16项诉求" in batch.title
+
+
+def test_items_of_one_batch_passing_a_rung_share_one_notice_per_audience():
+    keys = {m.group_key for n, d in ((1, "县供电公司"), (2, "县水务局"), (3, "县供电公司"))
+            for m in domain.sla_messages("sla_warning", item_alert(
+                "sla_warning", n, d, ["team_leader", "project_lead"], threshold=90))}
+    assert keys == {"sla_warning:r16:90"}
+
+
+def test_a_leader_overseeing_a_department_reads_its_leader_address():
+    assert "department-leader:县供电公司" in domain.addresses_of(
+        {"username": "li", "role": "leader", "department": "县供电公司"})
+    assert "department-leader:县供电公司" not in domain.addresses_of(
+        {"username": "gd", "role": "department", "department": "县供电公司"})

@@ -124,3 +124,22 @@ def test_the_list_state_follows_the_clock():
     assert domain.sla_state_after("sla_warning", {"threshold": 90}) == "warning"
     assert domain.sla_state_after("sla_breached", {}) == "breached"
     assert domain.sla_state_after("clock_stopped", {"state": "met_late"}) == "met_late"
+
+
+class TestTheRequestsStateFollowsItsItems:
+    def test_met_when_all_are_met_breached_when_any_is(self):
+        assert domain.request_sla_state(["met", "met"]) == "met"
+        assert domain.request_sla_state(["met", "met_late"]) == "met_late"
+        assert domain.request_sla_state(["met", "on_track", "breached"]) == "breached"
+        assert domain.request_sla_state(["met_late", "on_track"]) == "breached"
+        assert domain.request_sla_state(["warning", None]) == "warning"
+        assert domain.request_sla_state([None, "on_track"]) == "on_track"
+
+    def test_an_items_state_never_goes_back(self):
+        assert domain.later_state("met", "warning") == "met"
+        assert domain.later_state("warning", "breached") == "breached"
+        assert domain.later_state(None, "warning") == "warning"
+
+    def test_subjects_name_the_item(self):
+        assert domain.item_of_subject("abc123-16") == ("abc123", 16)
+        assert domain.item_of_subject("abc123") == ("abc123", None)

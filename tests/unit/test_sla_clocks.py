@@ -132,9 +132,21 @@ class TestKinds:
 
     def test_the_ladder_of_the_48_hour_reply(self):
         alerts = domain.KINDS["policy_reply"].alerts
-        assert alerts[50] == alerts[75] == ("department",)
-        assert set(alerts[90]) == {"team_leader", "project_lead"}
-        assert alerts[100] == ("supervision",)
+        assert alerts[50] == alerts[75] == ("department", "submitter")
+        assert set(alerts[90]) == {"team_leader", "project_lead", "submitter"}
+        # The breach reaches whoever owes, as well as the supervision office.
+        assert set(alerts[100]) == {"department", "department_leader", "supervision",
+                                    "submitter"}
+
+    def test_a_threshold_fired_late_tells_every_rung_it_skipped(self):
+        alerts = {str(t): list(a) for t, a in domain.KINDS["policy_reply"].alerts.items()}
+        assert domain.audiences_reached(alerts, 0, 100) == [
+            "department", "submitter", "team_leader", "project_lead", "department_leader",
+            "supervision"]
+        assert domain.audiences_reached(alerts, 75, 90) == [
+            "team_leader", "project_lead", "submitter"]
+        assert domain.audiences_reached(alerts, 90, 100) == [
+            "department", "department_leader", "supervision", "submitter"]
 
     def test_targets_can_be_overridden_per_kind(self):
         kinds = domain.kind_targets(domain.KINDS, "policy_reply=24h, problem_complex=20d")

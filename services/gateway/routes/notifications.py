@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+from typing import Optional
+
+from pydantic import Field
+
 from nameko.rpc import RpcProxy
 
 from services.gateway.http import api, call, query_params
 from services.gateway.routes import EVERYONE
 from services.notifier.domain import addresses_of
 from shared.schemas import PageQuery
+
+
+class InboxFilter(PageQuery):
+    unread: Optional[bool] = Field(default=None, description="true: only the unread ones")
 
 
 def reader(principal: dict) -> dict:
@@ -15,10 +23,15 @@ def reader(principal: dict) -> dict:
 class NotificationRoutes:
     notifier = RpcProxy("notifier")
 
-    @api("GET", "/api/v1/notifications", roles=EVERYONE, query=PageQuery,
-         summary="The caller's inbox")
+    @api("GET", "/api/v1/notifications", roles=EVERYONE, query=InboxFilter,
+         summary="The caller's inbox (`unread=true`: the unread ones), with the unread count")
     def list_notifications(self, request):
         return call(self.notifier, "inbox", {**query_params(request), **reader(request.principal)})
+
+    @api("GET", "/api/v1/notifications/unread-count", roles=EVERYONE,
+         summary="How many of the caller's notifications are unread")
+    def count_unread_notifications(self, request):
+        return call(self.notifier, "unread_count", reader(request.principal))
 
     @api("POST", "/api/v1/notifications/<string:notification_id>/read", roles=EVERYONE,
          summary="Mark one of the caller's notifications read")

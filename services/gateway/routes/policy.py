@@ -9,6 +9,8 @@ from services.gateway.http import api, call, json_body, query_params
 from services.policy.schemas import (
     MeetingIn, PauseIn, PolicyRequestCreate, ReplyIn, RequestFilter, RouteIn,
 )
+from services.policy.domain import request_sla
+from services.sla.domain import item_subject
 from shared.errors import NotFound
 
 # Who reads requests (the policy service narrows a team member and a department to their scope).
@@ -22,10 +24,7 @@ def actor(request) -> dict:
     return dict(request.principal)
 
 
-def provisional_sla(policy_request: dict) -> dict:
-    """Before the sla service has the clock (a second at most): the promise as submitted."""
-    return {"due_at": policy_request["due_at"], "elapsed_pct": None,
-            "state": policy_request.get("sla_state") or "on_track"}
+ITEM_CLOCK_FIELDS = ("due_at", "elapsed_pct", "state", "paused", "counted_hours", "stopped_at")
 
 
 class PolicyRoutes:
@@ -46,12 +45,16 @@ class PolicyRoutes:
          summary="One request, its items and its clock: sla {due_at, elapsed_pct, state}")
     def get_policy_request(self, request, request_id):
         policy_request = call(self.policy, "get", request_id, actor(request))
-        try:
-            clock = call(self.sla, "get_clock", "policy_reply", request_id)
-            policy_request["sla"] = {k: clock[k] for k in
-                                     ("due_at", "elapsed_pct", "state", "paused", "counted_hours")}
-        except NotFound:
-            policy_request["sla"] = provisional_sla(policy_request)
+        # Each item has its own clock; the request's sla follows from the items shown.
+        clocks = {int(c["subject_id"].rpartition("-")[2]): c for c in call(
+            self.sla, "get_clocks", "policy_reply",
+            [item_subject(request_id, i["n"]) for i in policy_request["items"]])}
+        for item in policy_request["items"]:
+            clock = clocks.get(item["n"])
+            item["sla"] = ({k: clock[k] for k in ITEM_CLOCK_FIELDS} if clock else
+                           {"due_at": policy_request["due_at"], "elapsed_pct": None,
+                            "state": item.get("sla_state") or "on_track"})
+        policy_request["sla"] = request_sla(policy_request, clocks)
         return policy_request
 
     @api("POST", "/api/v1/policy-requests/<string:request_id>/items/<int:n>/reply",
