@@ -1,8 +1,11 @@
-"""The gateway database (`kuaiban_gateway`): accounts and the append-only audit trail."""
+"""The gateway database (`kuaiban_gateway`): accounts, the append-only audit trail and the
+attachments (GridFS bucket `attachments`)."""
 from __future__ import annotations
 
+import io
 from datetime import datetime
 
+import gridfs
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
@@ -19,7 +22,9 @@ class AccountsRepository(MongoRepository):
                 # A POST's Idempotency-Key and its first answer, gone 24 h after the first try.
                 "idempotency_keys": [IndexModel([("created_at", ASCENDING)],
                                                 expireAfterSeconds=IDEMPOTENCY_KEPT_SECONDS,
-                                                name="expiry")]}
+                                                name="expiry")],
+                "attachments.files": [IndexModel([("metadata.owner", ASCENDING),
+                                                  ("uploadDate", ASCENDING)])]}
 
     def find(self, username: str) -> dict | None:
         return self.db.users.find_one({"_id": username})
@@ -124,3 +129,43 @@ class AccountsRepository(MongoRepository):
         """The answer was a 5xx (outcome unknown): a retry with the same body runs again."""
         self.db.idempotency_keys.update_one({"_id": claim["_id"], "claim": claim["claim"]},
                                             {"$set": {"state": "retryable"}}, hint="_id_")
+
+
+class AttachmentsRepository:
+    """Files attached to leads, requests and their items, problems and visits, in GridFS.
+
+    Each file's metadata names its owner ("lead:<id>", "policy_item:<id>:<n>", ...), the
+    uploader, the type found in its bytes and its SHA-256; the listing uses the owner index.
+    """
+
+    BUCKET = "attachments"
+
+    def __init__(self, db):
+        self.db = db
+        self.bucket = gridfs.GridFSBucket(db, bucket_name=self.BUCKET)
+
+    def store(self, file_id: str, filename: str, content: bytes, metadata: dict) -> None:
+        self.bucket.upload_from_stream_with_id(file_id, filename, content, metadata=metadata)
+
+    def get(self, file_id: str) -> dict:
+        doc = self.db[f"{self.BUCKET}.files"].find_one({"_id": file_id})
+        if doc is None:
+            raise NotFound(f"no attachment {file_id}")
+        return doc
+
+    def content(self, file_id: str) -> bytes:
+        out = io.BytesIO()
+        self.bucket.download_to_stream(file_id, out)
+        return out.getvalue()
+
+    def of_owner(self, owner: str, limit: int = 200) -> list[dict]:
+        return list(self.db[f"{self.BUCKET}.files"].find({"metadata.owner": owner})
+                    .sort([("metadata.owner", ASCENDING), ("uploadDate", ASCENDING)])
+                    .hint([("metadata.owner", ASCENDING), ("uploadDate", ASCENDING)])
+                    .limit(limit))
+
+    def delete(self, file_id: str) -> None:
+        try:
+            self.bucket.delete(file_id)
+        except gridfs.errors.NoFile:
+            raise NotFound(f"no attachment {file_id}") from None

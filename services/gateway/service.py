@@ -14,6 +14,7 @@ from services.gateway.routes.docs import DocsRoutes
 from services.gateway.routes.health import HealthRoutes
 from services.gateway.routes.leads import LeadRoutes
 from services.gateway.routes.notifications import NotificationRoutes
+from services.gateway.routes.paper import PaperRoutes
 from services.gateway.routes.policy import PolicyRoutes
 from services.gateway.routes.sla import SlaRoutes
 from services.gateway.routes.supervision import SupervisionRoutes
@@ -27,6 +28,7 @@ class GatewayService(
     SlaRoutes,
     SupervisionRoutes, NotificationRoutes,
     WebRoutes,
+    PaperRoutes,
 ):
     name = "gateway"
 

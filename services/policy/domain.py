@@ -7,10 +7,11 @@ gets one stamped reply (盖章函复). The request closes when every item has it
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from shared import scope
+from shared import filetypes, scope
 from shared.backdating import BACKDATE_DAYS, backdating
 from shared.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
@@ -265,3 +266,28 @@ def sla_state_after(event_type: str, data: dict) -> str | None:
     if event_type == "clock_stopped":
         return data["state"]
     return None
+
+
+# --- seals -----------------------------------------------------------------------------------
+SEAL_MAX_BYTES = 2 * 1024 * 1024
+SEAL_MIN_PIXELS, SEAL_MAX_PIXELS = 100, 4000
+
+
+def check_seal(png: bytes) -> str:
+    """A seal is a PNG that can be transparent (printed over the 落款's text), of a sane size;
+    its SHA-256. Anything else: 422 in Chinese."""
+    def refuse(message: str):
+        raise InvalidInput(message, {"errors": [{"loc": ["body"], "msg": message}]})
+    if not png:
+        refuse("印章文件为空")
+    if len(png) > SEAL_MAX_BYTES:
+        refuse(f"印章文件不能超过 {SEAL_MAX_BYTES // 1024 // 1024} MB")
+    shape = filetypes.png_size_and_alpha(png)
+    if shape is None:
+        refuse("印章须为 PNG 图片（按文件内容判断）")
+    width, height, alpha = shape
+    if not alpha:
+        refuse("印章 PNG 须带透明通道（盖在落款文字之上）")
+    if not (SEAL_MIN_PIXELS <= min(width, height) and max(width, height) <= SEAL_MAX_PIXELS):
+        refuse(f"印章图片的边长须在 {SEAL_MIN_PIXELS} 至 {SEAL_MAX_PIXELS} 像素之间")
+    return hashlib.sha256(png).hexdigest()

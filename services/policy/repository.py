@@ -56,13 +56,20 @@ class PolicyRepository(MongoRepository):
         """
         def change(session):
             if reference is not None:
-                try:
-                    self.db.references.insert_one(reference, session=session)
-                except DuplicateKeyError:
-                    existing = self.db.references.find_one({"_id": reference["_id"]}) or {}
+                # One 文号 may answer several items of the same letter (one 函, one number):
+                # looked up first, since a failed insert would abort the transaction.
+                existing = self.db.references.find_one({"_id": reference["_id"]},
+                                                       session=session)
+                if existing is not None and existing.get("request_id") != reference["request_id"]:
                     raise Conflict("this reference number is already used by the department "
                                    "this year", {"request_id": existing.get("request_id"),
-                                                 "n": existing.get("n")}) from None
+                                                 "n": existing.get("n")})
+                if existing is None:
+                    try:
+                        self.db.references.insert_one(reference, session=session)
+                    except DuplicateKeyError:
+                        raise Conflict("this reference number was just used by the department",
+                                       {"allowed": ["another reference number"]}) from None
             result = self.db.policy_requests.update_one(
                 {"_id": request["_id"], "version": request["version"]},
                 {"$set": changes, "$inc": {"version": 1}}, session=session,
@@ -112,6 +119,22 @@ class PolicyRepository(MongoRepository):
             if result.matched_count != 1:
                 raise StaleRequest(request_id)
         return self.apply_once(envelope, change)
+
+    # -- seals (印章): one PNG per department, replaced by a new upload, the history kept ----
+    def set_seal(self, unit: str, png: bytes, sha256: str, actor: str, now: datetime) -> dict:
+        previous = self.db.seals.find_one({"_id": unit}, {"png": 0})
+        entry = {"sha256": sha256, "bytes": len(png), "uploaded_by": actor, "uploaded_at": now}
+        history = [*(previous or {}).get("history", []), entry][-20:]
+        self.db.seals.replace_one({"_id": unit}, {"png": png, **entry, "history": history},
+                                  upsert=True)
+        return {"unit": unit, **entry, "replaced": previous is not None,
+                "versions": len(history)}
+
+    def seals(self, units: list[str]) -> dict[str, bytes]:
+        return {d["_id"]: bytes(d["png"]) for d in self.db.seals.find({"_id": {"$in": units}})}
+
+    def seal_info(self, unit: str) -> dict | None:
+        return self.db.seals.find_one({"_id": unit}, {"png": 0})
 
     # -- the routing table -------------------------------------------------------------------
     def routes(self) -> dict[str, str]:

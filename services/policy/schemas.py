@@ -35,7 +35,10 @@ class ReplyIn(Strict):
     department: Department
     signer: Text
     reference_no: Annotated[str, Field(min_length=1, max_length=60,
-                                       description="文号, unique per department and year")]
+                                       description="文号, unique per department and year; "
+                                                   "several items of one request may share one")]
+    proof_attachment_id: Optional[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default=None, description="the scanned stamped letter, attached to this item first")
 
 
 class PauseIn(Strict):

@@ -11,7 +11,7 @@ from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 
 from services.policy import domain
-from services.policy.letter import letter_pdf
+from services.policy.letter import LetterSetter, departments_in_order
 from services.policy.repository import PolicyRepository, StaleRequest, seed_routes
 from services.policy.schemas import (
     MeetingIn, PauseIn, PolicyRequestCreate, ReplyIn, RequestFilter, RouteIn,
@@ -47,6 +47,7 @@ class PolicyService:
     config = Config()
     leads = RpcProxy("leads")
     idempotency_key = IdempotencyKey()
+    letters = LetterSetter()
 
     @property
     def backdate_days(self) -> int:
@@ -117,7 +118,22 @@ class PolicyService:
     def letter(self, request_id: str, actor: dict) -> str:
         """The reply letter as PDF, base64-encoded to cross RPC."""
         request = domain.scoped(actor, self.storage.get(request_id))
-        return base64.b64encode(letter_pdf(request)).decode("ascii")
+        seals = self.storage.seals(departments_in_order(request["items"]))
+        return base64.b64encode(self.letters(request, seals)).decode("ascii")
+
+    # -- seals (印章), printed over each department's 落款 ---------------------------------------
+    @rpc
+    def set_seal(self, unit: str, content_b64: str, actor: str) -> dict:
+        png = base64.b64decode(content_b64)
+        sha256 = domain.check_seal(png)
+        return jsonable(self.storage.set_seal(unit, png, sha256, actor, self.clock.now()))
+
+    @rpc
+    def seal_info(self, unit: str) -> dict:
+        info = self.storage.seal_info(unit)
+        if info is None:
+            raise NotFound(f"no seal for {unit}")
+        return jsonable({"unit": info.pop("_id"), **info})
 
     # -- replies, pauses, the joint meeting ----------------------------------------------------
     @rpc

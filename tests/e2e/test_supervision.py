@@ -8,17 +8,16 @@ company owing. On the 1st of M+1 at 09:00 the timer issues M's yellow cards to e
 land bureau, the power company and the housing bureau, with reasons; regenerated, the same;
 the .xlsx holds the same rows as the JSON.
 """
-import io
 import time
 import urllib.request
 from urllib.parse import quote
 from datetime import date, datetime, time as clock_time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import openpyxl
 import pytest
 
 from services.supervision import exports
+from shared import xlsx
 from shared.embedded_db import free_port
 from tests.e2e.conftest import Launched
 
@@ -197,9 +196,9 @@ def test_problems_are_chased_and_the_months_faults_give_yellow_cards(platform):
     content_type, content = download(platform, f"/api/v1/yellow-cards.xlsx?month={month_key}",
                                      leader)
     assert content_type == exports.MEDIA_TYPE
-    book = openpyxl.load_workbook(io.BytesIO(content))
     for title, key, columns in exports.SHEETS["yellow_cards"]:
-        rows = list(book[title].values)
+        header, rows = xlsx.table(content, title)
+        rows = [header, *rows]
         assert rows[0] == tuple(header for _, header in columns)
         assert rows[1:] == [tuple(exports.cell(f, row.get(f)) for f, _ in columns)
                             for row in again[key]]

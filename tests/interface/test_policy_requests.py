@@ -148,7 +148,7 @@ def test_items_are_routed_replied_by_their_departments_and_the_request_closes_as
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(letter.content)).pages)
     assert "关于捷泰新能源科技有限公司政策和要素保障诉求的答复函" in text
     assert "关于879亩用地和双回路供电的第1项诉求" in text and "第4项已研究同意" in text
-    assert "涟函〔2026〕1号" in text and LAND in text and "（盖章）" in text
+    assert "涟函〔2026〕1号" in text and LAND in text and "（印章未上传）" in text
 
     report = web_session.get("/api/v1/sla/report", headers=admin).json()
     assert report["overall"]["met"] == 4  # one clock per item: the four items of the batch

@@ -8,11 +8,9 @@ bureau one feedback. On 1 December at 09:00 the month's yellow cards are issued 
 instances), to exactly the land bureau, the power company and the housing bureau, with their
 reasons; regenerated they are the same; every report downloads as .xlsx with the JSON's rows.
 """
-import io
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import openpyxl
 import pytest
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_waiter, replace_dependencies
@@ -23,6 +21,7 @@ from services.notifier.service import NotifierService
 from services.supervision import exports
 from services.supervision.service import SupervisionService
 from services.teams.service import TeamsService
+from shared import xlsx
 from shared.clock import SettableClock
 from shared.events import (
     ClockContext, PolicyItemReplied, PolicyItemRouted, PolicyRequestReceived, SlaBreached,
@@ -93,12 +92,13 @@ def outbox(mongo, db_prefix, event_type, **data):
 
 
 def sheet_rows(content: bytes, title: str):
-    book = openpyxl.load_workbook(io.BytesIO(content))
-    return list(book[title].values)
+    """The header row and the data rows (below the title and period rows)."""
+    header, rows = xlsx.table(content, title)
+    return [header, *rows]
 
 
 def as_cells(rows, columns):
-    return [tuple(exports.cell(field, row.get(field)) for field, _ in columns) for row in rows]
+    return [tuple(exports.cell(c, row.get(c.key)) for c in columns) for row in rows]
 
 
 def test_a_month_of_faults_gives_yellow_cards_to_exactly_the_units_at_fault_once(
@@ -201,7 +201,7 @@ def test_a_month_of_faults_gives_yellow_cards_to_exactly_the_units_at_fault_once
     assert "yellow_cards-2026-11.xlsx" in download.headers["Content-Disposition"]
     for title, key, columns in exports.SHEETS["yellow_cards"]:
         rows = sheet_rows(download.content, title)
-        assert rows[0] == tuple(header for _, header in columns)
+        assert rows[0] == tuple(c.header for c in columns)
         assert rows[1:] == as_cells(again[key], columns)
     assert sheet_rows(download.content, "黄牌单位")[1][:3] == (LAND, "部门", 4)
 

@@ -9,6 +9,7 @@ import pytest
 
 from services.supervision import domain, exports, periods, reports
 from services.supervision.periods import BIMONTHLY, MONTHLY, QUARTERLY, WEEKLY
+from shared import xlsx
 from shared.errors import Conflict, InvalidInput
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -306,14 +307,15 @@ class TestWorkbook:
         november = periods.period_of(MONTHLY, "2026-11")
         content = TestYellowCards().cards()
         report = {"report": MONTHLY, "period": november.key, **content}
-        book = openpyxl.load_workbook(io.BytesIO(exports.workbook(report)))
+        workbook = exports.workbook(report)
+        book = openpyxl.load_workbook(io.BytesIO(workbook))
         assert book.sheetnames == ["黄牌单位", "单位扣分", "扣分明细"]
         for title, key, columns in exports.SHEETS[MONTHLY]:
-            values = list(book[title].values)
+            header, rows = xlsx.table(workbook, title)
+            values = [header, *rows]
             assert values[0] == tuple(header for _, header in columns)
             expected = [tuple(exports.cell(f, row.get(f)) for f, _ in columns)
                         for row in report[key]]
             assert values[1:] == expected
-        cards = list(book["黄牌单位"].values)
-        assert cards[1][:3] == (LAND, "部门", 4)
-        assert list(book["单位扣分"].values)[1][4] == "是"
+        assert xlsx.table(workbook, "黄牌单位")[1][0][:3] == (LAND, "部门", 4)
+        assert xlsx.table(workbook, "单位扣分")[1][0][4] == "是"

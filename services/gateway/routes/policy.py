@@ -65,6 +65,7 @@ class PolicyRoutes:
         if principal["role"] == "department" and (
                 not isinstance(body, dict) or body.get("department") != principal.get("department")):
             raise NotFound(f"no item {n} for this department")  # another department's: 404
+        self.check_proof(request_id, n, body)  # the scanned letter is this item's attachment
         return call(self.policy, "reply", request_id, n, body, principal)
 
     @api("POST", "/api/v1/policy-requests/<string:request_id>/items/<int:n>/pause",
