@@ -277,6 +277,18 @@ class Platform:
             self.database.stop()
 
 
+def stop_requested(signum, frame):
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def install_stop_handlers() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM stop everything. Both set explicitly: a process started as a
+    script's background job or by some supervisors inherits SIGINT ignored, and Python then
+    installs no handler of its own, so Ctrl-C would do nothing."""
+    signal.signal(signal.SIGINT, stop_requested)
+    signal.signal(signal.SIGTERM, stop_requested)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="make run", description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=os.environ.get("KUAIBAN_DATA_DIR", ROOT / ".data"),
@@ -289,8 +301,7 @@ def main(argv=None) -> int:
     logging.getLogger("amqp").setLevel(logging.ERROR)
 
     platform = Platform(args.data_dir.resolve(), args.port, args.demo)
-    # SIGTERM (from a supervisor or a test) stops everything like Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    install_stop_handlers()
     try:
         platform.start()
         say(f"Kuaiban is up on http://localhost:{args.port} (logs in {args.data_dir}/logs)")
