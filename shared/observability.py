@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
+import sys
 import threading
 import time
 from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+from werkzeug.exceptions import HTTPException
+
+from shared.errors import KuaibanError
 
 CORRELATION_KEY = "correlation_id"
 _current = threading.local()  # green under eventlet's monkey patch: one slot per greenthread
@@ -83,12 +92,60 @@ class CorrelationFilter(logging.Filter):
         return True
 
 
+SERVICE_TARGET = re.compile(r"^services\.(\w+)\.service:\w+$")
+
+
+def process_service_name(argv=None) -> str:
+    """The service this process runs: KUAIBAN_SERVICE, else the `services.<name>.service:Class`
+    argument of `nameko run`, else the program's name (the launcher, the CLI)."""
+    if os.environ.get("KUAIBAN_SERVICE"):
+        return os.environ["KUAIBAN_SERVICE"]
+    argv = sys.argv if argv is None else argv
+    for arg in argv:
+        if match := SERVICE_TARGET.match(arg):
+            return match.group(1)
+    return Path(argv[0]).stem if argv else "kuaiban"
+
+
+def client_error_status(exc: BaseException | None) -> int | None:
+    """The HTTP status of an error that is the caller's (404, 409, 422, 401, ...), else None."""
+    status = getattr(exc, "status", None) if isinstance(exc, KuaibanError) else None
+    if status is None and isinstance(exc, HTTPException):
+        status = exc.code
+    return status if isinstance(status, int) and 400 <= status < 500 else None
+
+
+class ClientErrorFilter(logging.Filter):
+    """nameko logs every entrypoint that raised as ERROR with its traceback
+    (nameko.containers: "error handling worker"), a 404 or a 422 as much as a real fault, in
+    the service that raised it and again in the gateway that passed it on. An error that is
+    the caller's becomes one INFO line with its status and no traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and record.exc_info:
+            status = client_error_status(record.exc_info[1])
+            if status is not None:
+                exc = record.exc_info[1]
+                worker = record.args[0] if isinstance(record.args, tuple) and record.args else "-"
+                record.msg, record.args = "%s answered %d: %s", (worker, status, exc.args[0] if exc.args else exc)
+                record.levelno, record.levelname = logging.INFO, "INFO"
+                record.exc_info = record.exc_text = None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, correlation_id (and exception)."""
+    """One JSON object per line: UTC time to the millisecond, service, level, logger, message,
+    correlation_id (and exception)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.service = process_service_name()
 
     def format(self, record: logging.LogRecord) -> str:
+        stamp = datetime.fromtimestamp(record.created, timezone.utc)
         line = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "time": stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z",
+            "service": self.service,
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -96,4 +153,4 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False)
+        return json.dumps(line, ensure_ascii=False, default=str)
