@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from werkzeug.exceptions import HTTPException
 
@@ -37,26 +38,72 @@ def set_correlation_id(value: str | None) -> None:
 
 class WorkerStats:
     """Counts of finished workers per entrypoint and outcome (an event handler's entrypoint
-    names the event it handles) and of events published, for Prometheus."""
+    names the event it handles), the time of each entrypoint's last success (a timer that
+    stopped running shows as a growing lag) and events published, for Prometheus; and, read at
+    each scrape, the service's unsent outbox entries and its dead-letter queues' depths."""
 
     def __init__(self):
         self.finished: Counter = Counter()
+        self.last_success: dict[str, float] = {}
         self.published: Counter = Counter()
+        self.service: str | None = None
+        self.unsent_events: Callable[[], int] | None = None
+        self.dead_letter_depths: Callable[[], dict[str, int]] | None = None
+
+    def watch(self, service: str, unsent_events: Callable[[], int],
+              dead_letter_depths: Callable[[], dict[str, int]]) -> None:
+        self.service = service
+        self.unsent_events, self.dead_letter_depths = unsent_events, dead_letter_depths
 
     def collect(self):
         """prometheus_client's custom-collector protocol."""
-        from prometheus_client.core import CounterMetricFamily
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
         workers = CounterMetricFamily("kuaiban_workers_finished",
                                       "Finished workers per entrypoint and outcome",
                                       labels=["entrypoint", "outcome"])
         for (entrypoint, outcome), count in sorted(self.finished.items()):
             workers.add_metric([entrypoint, outcome], count)
+        last = GaugeMetricFamily("kuaiban_worker_last_success_timestamp_seconds",
+                                 "When a worker of the entrypoint last finished without error",
+                                 labels=["entrypoint"])
+        for entrypoint, stamp in sorted(self.last_success.items()):
+            last.add_metric([entrypoint], stamp)
         published = CounterMetricFamily("kuaiban_events_published",
                                         "Events published from the outbox", labels=["type"])
         for event_type, count in sorted(self.published.items()):
             published.add_metric([event_type], count)
-        return [workers, published]
+        return [workers, last, published, *self.collect_backlog()]
+
+    def collect_backlog(self):
+        from prometheus_client.core import GaugeMetricFamily
+
+        families = []
+        # A scrape while the database or the broker is away leaves the gauge out (the rules
+        # alert on the outage itself), rather than failing the whole scrape.
+        if self.unsent_events is not None:
+            try:
+                unsent = self.unsent_events()
+            except Exception:
+                log.warning("outbox backlog unreadable for the scrape", exc_info=True)
+            else:
+                outbox = GaugeMetricFamily("kuaiban_outbox_unsent",
+                                           "Outbox entries not yet published", labels=["service"])
+                outbox.add_metric([self.service], unsent)
+                families.append(outbox)
+        if self.dead_letter_depths is not None:
+            try:
+                depths = self.dead_letter_depths()
+            except Exception:
+                log.warning("dead-letter depths unreadable for the scrape", exc_info=True)
+            else:
+                dead = GaugeMetricFamily("kuaiban_dead_letters",
+                                         "Messages in a dead-letter queue of this service",
+                                         labels=["service", "queue"])
+                for queue, depth in sorted(depths.items()):
+                    dead.add_metric([self.service, queue], depth)
+                families.append(dead)
+        return families
 
 
 # One per process: a deployed process runs one service.
@@ -72,6 +119,18 @@ def serve_metrics(port: int) -> None:
     start_http_server(port, registry=registry)
 
 
+def start_metrics(container, unsent_events: Callable[[], int]) -> None:
+    """Watch the service's outbox and dead-letter queues, and serve its metrics on METRICS_PORT
+    when set (the gateway serves the same at its own /metrics)."""
+    from shared.reliable import dead_letter_depths
+
+    config = container.config
+    PROCESS_STATS.watch(container.service_name, unsent_events,
+                        lambda: dead_letter_depths(config, [container.service_cls]))
+    if config.get("METRICS_PORT"):
+        serve_metrics(int(config["METRICS_PORT"]))
+
+
 def worker_started(worker_ctx) -> None:
     set_correlation_id(worker_ctx.context_data.get(CORRELATION_KEY))
     worker_ctx.data["_started_at"] = time.monotonic()
@@ -82,6 +141,8 @@ def worker_finished(worker_ctx, exc_info, stats: WorkerStats) -> None:
     entrypoint = f"{worker_ctx.service_name}.{worker_ctx.entrypoint.method_name}"
     outcome = "ok" if exc_info is None else type(exc_info[1]).__name__
     stats.finished[(entrypoint, outcome)] += 1
+    if exc_info is None:
+        stats.last_success[entrypoint] = time.time()
     log.info("%s %s in %.1f ms", entrypoint, outcome, elapsed_ms)
     set_correlation_id(None)
 

@@ -26,7 +26,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from shared.clock import utcnow
 from shared.events import Envelope
 from shared.observability import (
-    CORRELATION_KEY, PROCESS_STATS, WorkerStats, current_correlation_id, serve_metrics,
+    CORRELATION_KEY, PROCESS_STATS, WorkerStats, current_correlation_id, start_metrics,
     worker_finished, worker_started,
 )
 from shared.reliable import declare_topology
@@ -338,8 +338,7 @@ class Storage(DependencyProvider):
             self.on_start(self.repository, self.container.config)
 
     def start(self):
-        if self.container.config.get("METRICS_PORT"):
-            serve_metrics(int(self.container.config["METRICS_PORT"]))
+        start_metrics(self.container, self.repository.unsent_events)
         self._relay_thread = self.container.spawn_managed_thread(self.relay.run_forever)
 
     def stop(self):
