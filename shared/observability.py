@@ -119,16 +119,19 @@ def serve_metrics(port: int) -> None:
     start_http_server(port, registry=registry)
 
 
-def start_metrics(container, unsent_events: Callable[[], int]) -> None:
-    """Watch the service's outbox and dead-letter queues, and serve its metrics on METRICS_PORT
-    when set (the gateway serves the same at its own /metrics)."""
+def start_telemetry(container, repository) -> None:
+    """Watch the service's outbox and dead-letter queues, serve its metrics on METRICS_PORT
+    when set (the gateway serves the same at its own /metrics), and beat into HEALTH_FILE
+    when set (the probes read it: shared.healthcheck)."""
+    from shared.healthcheck import start_heartbeat
     from shared.reliable import dead_letter_depths
 
     config = container.config
-    PROCESS_STATS.watch(container.service_name, unsent_events,
+    PROCESS_STATS.watch(container.service_name, repository.unsent_events,
                         lambda: dead_letter_depths(config, [container.service_cls]))
     if config.get("METRICS_PORT"):
         serve_metrics(int(config["METRICS_PORT"]))
+    start_heartbeat(container, repository.ping)
 
 
 def worker_started(worker_ctx) -> None:

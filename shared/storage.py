@@ -26,7 +26,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from shared.clock import utcnow
 from shared.events import Envelope
 from shared.observability import (
-    CORRELATION_KEY, PROCESS_STATS, WorkerStats, current_correlation_id, start_metrics,
+    CORRELATION_KEY, PROCESS_STATS, WorkerStats, current_correlation_id, start_telemetry,
     worker_finished, worker_started,
 )
 from shared.reliable import declare_topology
@@ -338,7 +338,7 @@ class Storage(DependencyProvider):
             self.on_start(self.repository, self.container.config)
 
     def start(self):
-        start_metrics(self.container, self.repository.unsent_events)
+        start_telemetry(self.container, self.repository)
         self._relay_thread = self.container.spawn_managed_thread(self.relay.run_forever)
 
     def stop(self):
