@@ -69,7 +69,7 @@ def config(rabbit_config, mongo_uri, db_prefix):
         "MONGO_URI": mongo_uri,
         "MONGO_DB_PREFIX": db_prefix,
         "OUTBOX_RELAY_INTERVAL": 0.2,
-        "JWT_SECRET": secrets.token_urlsafe(16),
+        "JWT_SECRET": secrets.token_urlsafe(32),
         "ADMIN_PASSWORD": "admin-password-for-tests",
         "MAJOR_PROJECT_CNY": 1_000_000_000,
     }
