@@ -39,8 +39,10 @@ up:  ## the platform in containers (needs a Docker engine)
 	docker compose up -d --build
 
 # compose insists on the gateway's secrets for any command; stopping needs none of them.
+COMPOSE_SECRETS := KUAIBAN_ADMIN_PASSWORD KUAIBAN_JWT_SECRET KUAIBAN_RABBITMQ_PASSWORD \
+	KUAIBAN_MONGO_ROOT_PASSWORD KUAIBAN_MONGO_PASSWORD
 down:
-	KUAIBAN_ADMIN_PASSWORD=$${KUAIBAN_ADMIN_PASSWORD:-unset} KUAIBAN_JWT_SECRET=$${KUAIBAN_JWT_SECRET:-unset} docker compose down
+	$(foreach s,$(COMPOSE_SECRETS),$(s)=$${$(s):-unset}) docker compose down
 
 clean:
 	rm -rf $(VENV) .pytest_cache
