@@ -1,5 +1,6 @@
 # Kuaiban: `make run` starts the whole platform, `make test` runs the whole suite.
-# Both create .venv and install the pinned dependencies (requirements.lock) on first use.
+# Both create .venv and install the pinned dependencies (requirements.lock and
+# requirements-dev.lock) on first use.
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -7,10 +8,10 @@ PYTEST_ARGS ?=
 
 .PHONY: run test test-unit test-interface test-e2e test-faults lint bench up down clean web web-test web-api-types
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+$(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip<27"
-	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet -r requirements.lock -r requirements-dev.lock
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
@@ -59,8 +60,11 @@ web-api-types: $(VENV)/.installed web/node_modules/.installed
 up:  ## the platform in containers (needs a Docker engine)
 	docker compose up -d --build
 
+# compose insists on the gateway's secrets for any command; stopping needs none of them.
+COMPOSE_SECRETS := KUAIBAN_ADMIN_PASSWORD KUAIBAN_JWT_SECRET KUAIBAN_RABBITMQ_PASSWORD \
+	KUAIBAN_MONGO_ROOT_PASSWORD KUAIBAN_MONGO_PASSWORD
 down:
-	docker compose down
+	$(foreach s,$(COMPOSE_SECRETS),$(s)=$${$(s):-unset}) docker compose down
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -84,13 +84,15 @@ def ensure_rabbitmq(amqp_uri: str, wait_seconds: float = 60) -> None:
     raise LaunchError(f"RabbitMQ did not come up within {wait_seconds:.0f}s; see its logs")
 
 
-def secret_file(path: Path, env_value: str | None) -> str:
-    """The value from the environment, else the one kept in `path`, else a new one kept there."""
+def secret_file(path: Path, env_value: str | None, nbytes: int = 12) -> str:
+    """The value from the environment, else the one kept in `path` (unless shorter than a new
+    one would be: the gateway refuses a short JWT key), else a new one kept there."""
     if env_value:
         return env_value
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    value = secrets.token_urlsafe(12)
+    length = len(secrets.token_urlsafe(nbytes))
+    if path.exists() and len(kept := path.read_text(encoding="utf-8").strip()) >= length:
+        return kept
+    value = secrets.token_urlsafe(nbytes)
     path.write_text(value, encoding="utf-8")
     path.chmod(0o600)
     return value
@@ -145,7 +147,7 @@ class Platform:
             "MONGO_URI": mongo_uri,
             "KUAIBAN_ADMIN_PASSWORD": self.admin_password,
             "KUAIBAN_JWT_SECRET": secret_file(self.data_dir / "jwt_secret",
-                                              self.environ.get("KUAIBAN_JWT_SECRET")),
+                                              self.environ.get("KUAIBAN_JWT_SECRET"), nbytes=48),
             "WEB_SERVER_ADDRESS": f"0.0.0.0:{self.port}",
             "PYTHONUNBUFFERED": "1",
             "PYTHONWARNINGS": self.environ.get("PYTHONWARNINGS", "ignore"),
@@ -277,6 +279,18 @@ class Platform:
             self.database.stop()
 
 
+def stop_requested(signum, frame):
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def install_stop_handlers() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM stop everything. Both set explicitly: a process started as a
+    script's background job or by some supervisors inherits SIGINT ignored, and Python then
+    installs no handler of its own, so Ctrl-C would do nothing."""
+    signal.signal(signal.SIGINT, stop_requested)
+    signal.signal(signal.SIGTERM, stop_requested)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="make run", description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=os.environ.get("KUAIBAN_DATA_DIR", ROOT / ".data"),
@@ -289,8 +303,7 @@ def main(argv=None) -> int:
     logging.getLogger("amqp").setLevel(logging.ERROR)
 
     platform = Platform(args.data_dir.resolve(), args.port, args.demo)
-    # SIGTERM (from a supervisor or a test) stops everything like Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    install_stop_handlers()
     try:
         platform.start()
         say(f"Kuaiban is up on http://localhost:{args.port} (logs in {args.data_dir}/logs)")

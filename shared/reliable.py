@@ -16,6 +16,7 @@ import importlib
 import logging
 import traceback
 
+from amqp.exceptions import NotFound as QueueNotFound
 from kombu import Exchange, Queue
 from nameko.amqp.publish import Publisher, get_connection
 from nameko.constants import AMQP_URI_CONFIG_KEY
@@ -164,3 +165,19 @@ def declare_topology(config: dict, classes=None, source: str | None = None) -> i
 
 def dead_letter_queues(config: dict) -> list[str]:
     return [dead_letter_queue_name(q) for _, _, q in handler_bindings()]
+
+
+def dead_letter_depths(config: dict, classes=None) -> dict[str, int]:
+    """Messages waiting in each dead-letter queue of the handlers of `classes` (all services)."""
+    names = [dead_letter_queue_name(q) for _, _, q in handler_bindings(classes)]
+    if not names:
+        return {}
+    depths = {}
+    with get_connection(config[AMQP_URI_CONFIG_KEY]) as connection:
+        for name in names:
+            try:
+                depths[name] = connection.default_channel.queue_declare(
+                    name, passive=True).message_count
+            except QueueNotFound:  # never declared yet: nothing dead-lettered either
+                depths[name] = 0
+    return depths

@@ -27,7 +27,7 @@ from shared import query_log
 from shared.clock import utcnow
 from shared.events import Envelope
 from shared.observability import (
-    CORRELATION_KEY, PROCESS_STATS, WorkerStats, current_correlation_id, serve_metrics,
+    CORRELATION_KEY, PROCESS_STATS, WorkerStats, current_correlation_id, start_telemetry,
     worker_finished, worker_started,
 )
 from shared.reliable import declare_topology
@@ -418,8 +418,7 @@ class Storage(DependencyProvider):
             self.on_start(self.repository, self.container.config)
 
     def start(self):
-        if self.container.config.get("METRICS_PORT"):
-            serve_metrics(int(self.container.config["METRICS_PORT"]))
+        start_telemetry(self.container, self.repository)
         self._relay_thread = self.container.spawn_managed_thread(self.relay.run_forever)
 
     def stop(self):

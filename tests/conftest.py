@@ -16,6 +16,23 @@ import pytest  # noqa: E402
 from pymongo import MongoClient  # noqa: E402
 
 from shared.embedded_db import EmbeddedMongo  # noqa: E402
+from tests.leftovers import LEFTOVER_GRACE_SECONDS, SESSION_MARKER, kill, leftovers  # noqa: E402
+
+# Every process this run starts inherits the marker, so the session's end can find any left.
+os.environ[SESSION_MARKER] = uuid.uuid4().hex
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The suite fails if a process it started (a launcher, a service, a database, a broker
+    node) is still running at its end; those left are killed."""
+    left = leftovers(os.environ[SESSION_MARKER], within=LEFTOVER_GRACE_SECONDS)
+    if left:
+        lines = "\n".join(f"  {pid}: {cmdline}" for pid, cmdline in left)
+        session.config.get_terminal_writer().line(
+            f"\nprocesses of this test run still running at its end (now killed):\n{lines}",
+            red=True)
+        kill(pid for pid, _ in left)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +69,7 @@ def config(rabbit_config, mongo_uri, db_prefix):
         "MONGO_URI": mongo_uri,
         "MONGO_DB_PREFIX": db_prefix,
         "OUTBOX_RELAY_INTERVAL": 0.2,
-        "JWT_SECRET": secrets.token_urlsafe(16),
+        "JWT_SECRET": secrets.token_urlsafe(32),
         "ADMIN_PASSWORD": "admin-password-for-tests",
         "MAJOR_PROJECT_CNY": 1_000_000_000,
     }

@@ -26,6 +26,23 @@ def password_matches(password_hash: str, password: str) -> bool:
         return False
 
 
+# HS256 wants a key of at least its 256-bit output; 32 characters is the floor we accept.
+MIN_SECRET_CHARS = 32
+PLACEHOLDERS = ("replace_me", "replace-me", "changeme", "change-me", "change_me", "example",
+                "placeholder", "your-secret", "secret-key", "${")
+
+
+def weak_secret_reason(secret: str) -> str | None:
+    """Why `secret` must not sign tokens (too short, a template's placeholder), or None."""
+    if len(secret) < MIN_SECRET_CHARS:
+        return f"it has {len(secret)} characters; at least {MIN_SECRET_CHARS} are needed"
+    if any(p in secret.lower() for p in PLACEHOLDERS):
+        return "it is a placeholder from a template"
+    if len(set(secret)) < 10:
+        return "it repeats too few characters to be random"
+    return None
+
+
 class TokenCodec:
     algorithm = "HS256"
 
@@ -40,6 +57,10 @@ class TokenCodec:
             # Tokens then die with this process and differ between replicas: fine for a try-out only.
             log.warning("KUAIBAN_JWT_SECRET is not set; using a secret for this process only")
             secret = secrets.token_urlsafe(32)
+        elif (reason := weak_secret_reason(str(secret))) is not None:
+            # Refuse to start: anyone who knows or guesses the key can sign any role's token.
+            raise ValueError(f"KUAIBAN_JWT_SECRET is refused: {reason} "
+                             "(generate one with `openssl rand -base64 48`)")
         return cls(secret, int(config.get("TOKEN_TTL_SECONDS") or 28800))
 
     def encode(self, user: dict) -> str:

@@ -24,8 +24,10 @@ from shared.embedded_db import free_port
 
 
 class Launched:
-    def __init__(self, data_dir: Path, amqp_uri: str, port: int):
+    def __init__(self, data_dir: Path, amqp_uri: str, port: int, sigint_ignored: bool = False):
         self.data_dir, self.amqp_uri, self.port = data_dir, amqp_uri, port
+        # Started as a script's background job is: SIGINT ignored from the start.
+        self.sigint_ignored = sigint_ignored
         self.process: subprocess.Popen | None = None
         self.token: str | None = None
         # Every service's clock reads real time plus this file's offset: tests move it.
@@ -43,8 +45,11 @@ class Launched:
                    KUAIBAN_CLOCK_OFFSET_FILE=str(self.clock.path))
         started = time.monotonic()
         self.output = open(self.data_dir.parent / f"launcher-{time.time_ns()}.log", "wb")
-        self.process = subprocess.Popen([sys.executable, "-m", "shared.launcher"], cwd=ROOT,
-                                        env=env, stdout=self.output, stderr=subprocess.STDOUT)
+        # Its own process group, so that the teardown can kill the whole tree if it must.
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "shared.launcher"], cwd=ROOT, env=env, stdout=self.output,
+            stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=ignore_sigint if self.sigint_ignored else None)
         while time.monotonic() - started < timeout:
             assert self.process.poll() is None, self.log()
             if b"Kuaiban is up" in Path(self.output.name).read_bytes():
@@ -68,6 +73,22 @@ class Launched:
         self.output.close()
         return code
 
+    def stop(self, timeout: float = 30) -> None:
+        """Teardown: Ctrl-C, and if the platform is not gone within `timeout`, SIGKILL of its
+        whole process group (the launcher, every service and the embedded database)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
+        self.output.close()
+
     def request(self, method: str, path: str, body=None, token: str | None = "default",
                 headers: dict | None = None):
         token = self.token if token == "default" else token
@@ -90,6 +111,10 @@ class Launched:
                                     {"username": "admin", "password": password}, token=None)
         assert status == 200, body
         return body["access_token"]
+
+
+def ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def pid_alive(pid: int) -> bool:
@@ -116,5 +141,4 @@ def platform(tmp_path_factory, e2e_vhost_uri):
     launched = Launched(tmp_path_factory.mktemp("run") / "data", e2e_vhost_uri, free_port())
     launched.startup_seconds = launched.start()
     yield launched
-    if launched.process.poll() is None:
-        launched.interrupt()
+    launched.stop()

@@ -44,8 +44,7 @@ def platform(tmp_path_factory, e2e_vhost_uri, receivers):
                             free_port())
         launched.start()
     yield launched
-    if launched.process.poll() is None:
-        launched.interrupt()
+    launched.stop()
 
 
 def eventually(check, within=10.0):

@@ -35,8 +35,7 @@ def platform(tmp_path_factory, e2e_vhost_uri):
     finally:
         env.undo()
     yield launched
-    if launched.process.poll() is None:
-        launched.interrupt()
+    launched.stop()
 
 
 def local(day: date, hour: int, minute: int = 0) -> datetime:

@@ -135,12 +135,14 @@ def test_ctrl_c_stops_everything_and_a_restart_keeps_the_leads(platform):
     assert platform.interrupt() == 0
     assert [p for p in pids if pid_alive(p)] == []
 
-    again = Launched(platform.data_dir, platform.amqp_uri, platform.port)
+    # Started again as a script's background job would start it: SIGINT ignored.
+    again = Launched(platform.data_dir, platform.amqp_uri, platform.port, sigint_ignored=True)
     again.start()
     try:
         status, kept = again.request("GET", f"/api/v1/leads/{lead['id']}")
         assert status == 200 and kept["title"] == "物流园"
         assert "3 already there" in again.log()
+        assert again.interrupt() == 0  # Ctrl-C still stops it
+        assert [p for p in again.pids() if pid_alive(p)] == []
     finally:
-        assert again.interrupt() == 0
-    assert [p for p in again.pids() if pid_alive(p)] == []
+        again.stop()

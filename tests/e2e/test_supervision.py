@@ -35,8 +35,7 @@ def platform(tmp_path_factory, e2e_vhost_uri):
                             free_port())
         launched.start()
     yield launched
-    if launched.process.poll() is None:
-        launched.interrupt()
+    launched.stop()
 
 
 def eventually(check, within=15.0):
