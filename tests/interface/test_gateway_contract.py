@@ -7,6 +7,7 @@ from services.gateway.schemas import ROLES
 from services.branches.service import BranchesService
 from services.gateway.service import GatewayService
 from services.leads.service import LeadsService
+from services.notifier.domain import addresses_of
 from services.notifier.service import NotifierService
 from services.policy.service import PolicyService
 from services.sla.service import SlaService
@@ -140,3 +141,247 @@ def test_query_values_never_reach_the_database_as_operators(tokens, web_session)
     assert response.status_code == 422
     response = web_session.get("/api/v1/leads?page_size=201", headers=headers)
     assert response.status_code == 422
+
+
+# --- object scope: every route that returns objects, every role, objects of another team,
+# department and branch ---------------------------------------------------------------------
+
+LAND, WATER = "县自然资源和规划局", "县水务局"  # the fixture's department, and another one
+TODAY = "2026-11-20"
+MEETING = {"held_at": "2026-11-20T10:00:00+08:00", "chair": "陈国华", "attendees": ["县水务局"],
+           "minutes": "研究诉求"}
+# (method, rule) -> (kind of object in the path or the list, a valid body for writes).
+OBJECT_ROUTES = {
+    ("GET", "/api/v1/leads"): ("lead", None),
+    ("GET", "/api/v1/leads/<string:lead_id>"): ("lead", None),
+    ("GET", "/api/v1/leads/<string:lead_id>/progress"): ("lead", None),
+    ("GET", "/api/v1/leads/<string:lead_id>/cycle-times"): ("lead", None),
+    ("PATCH", "/api/v1/leads/<string:lead_id>"): ("lead", {"notes": "改一下"}),
+    ("POST", "/api/v1/leads/<string:lead_id>/stage"): ("lead", {"stage": "negotiating"}),
+    ("POST", "/api/v1/leads/<string:lead_id>/status"): ("lead", {"status": "stalled",
+                                                                  "reason": "等待"}),
+    ("PUT", "/api/v1/leads/<string:lead_id>/four-ones"): ("lead", {
+        "project_lead": {"name": "陈国华"}, "service_group": {"members": [{"name": "赵磊"}]},
+        "plan": [{"milestone": "signing", "planned_date": "2026-12-01"}]}),
+    ("POST", "/api/v1/leads/<string:lead_id>/milestones/<string:milestone>"): (
+        "lead", {"actual_date": "2026-11-01"}),
+    ("POST", "/api/v1/leads/<string:lead_id>/team"): ("lead", {"team_id": "equipment"}),
+    ("GET", "/api/v1/policy-requests"): ("request", None),
+    ("GET", "/api/v1/policy-requests/<string:request_id>"): ("request", None),
+    ("GET", "/api/v1/policy-requests/<string:request_id>/letter.pdf"): ("request", None),
+    ("POST", "/api/v1/policy-requests/<string:request_id>/items/<int:n>/reply"): ("request", {
+        "text": "已办理", "department": LAND, "signer": "王局长", "reference_no": "涟自然函1号"}),
+    ("POST", "/api/v1/policy-requests/<string:request_id>/items/<int:n>/pause"): ("request", {}),
+    ("POST", "/api/v1/policy-requests/<string:request_id>/items/<int:n>/resume"): ("request",
+                                                                                  None),
+    ("POST", "/api/v1/policy-requests/<string:request_id>/meeting"): ("request", MEETING),
+    ("GET", "/api/v1/problems"): ("problem", None),
+    ("GET", "/api/v1/problems/<string:problem_id>"): ("problem", None),
+    ("POST", "/api/v1/problems/<string:problem_id>/feedback"): ("problem", {"text": "已收到"}),
+    ("POST", "/api/v1/problems/<string:problem_id>/analysis"): ("problem", {
+        "cause": "管网未通", "approach": "先接临时管"}),
+    ("POST", "/api/v1/problems/<string:problem_id>/resolve"): ("problem", {"resolution": "已通"}),
+    ("POST", "/api/v1/problems/<string:problem_id>/plan"): ("problem", {
+        "steps": [{"step": "铺设管网", "due_date": "2099-01-01"}]}),
+    ("POST", "/api/v1/problems/<string:problem_id>/progress-report"): ("problem",
+                                                                       {"text": "进展顺利"}),
+    ("GET", "/api/v1/sla/clocks"): ("clock", None),
+    ("GET", "/api/v1/branches/<string:branch_id>/trips"): ("branch", None),
+    ("POST", "/api/v1/branches/<string:branch_id>/trips"): ("branch", {
+        "destination": "上海", "start_date": TODAY, "end_date": TODAY}),
+    ("GET", "/api/v1/trips/<string:trip_id>"): ("trip", None),
+    ("PATCH", "/api/v1/trips/<string:trip_id>"): ("trip", {"destination": "苏州"}),
+    ("GET", "/api/v1/trips/<string:trip_id>/visits"): ("trip", None),
+    ("POST", "/api/v1/trips/<string:trip_id>/visits"): ("trip", {"company": "某公司"}),
+    ("GET", "/api/v1/trips/<string:trip_id>/summaries"): ("trip", None),
+    ("PATCH", "/api/v1/trips/<string:trip_id>/summaries/<string:day>"): ("trip",
+                                                                         {"notes": "补记"}),
+    ("GET", "/api/v1/visits/<string:visit_id>"): ("visit", None),
+    ("PATCH", "/api/v1/visits/<string:visit_id>"): ("visit", {"notes": "补记"}),
+    ("POST", "/api/v1/visits/<string:visit_id>/lead"): ("visit", {"industry": "白酒",
+                                                                   "investment_cny": 1}),
+    ("GET", "/api/v1/notifications"): ("notification", None),
+    ("POST", "/api/v1/notifications/<string:notification_id>/read"): ("notification", None),
+}
+# Routes that return no object of a team, department or branch, and why.
+UNSCOPED = {
+    "/api/v1/teams", "/api/v1/teams/<string:team_id>",  # the six teams and their pipeline counts
+    "/api/v1/branches", "/api/v1/branches/<string:branch_id>",  # the six branches
+    "/api/v1/branches/ranking", "/api/v1/branches/<string:branch_id>/results",  # aggregates
+    "/api/v1/routing-rules", "/api/v1/routing-rules/<string:keyword>", "/api/v1/policy-routes",
+    "/api/v1/policy-routes/<string:category>", "/api/v1/units", "/api/v1/sla/holidays",
+    "/api/v1/sla/holidays/<int:year>",  # reference data
+    "/api/v1/sla/report",  # rates per department, no object
+    "/api/v1/me", "/api/v1/me/password", "/api/v1/users", "/api/v1/users/<string:username>",
+    "/api/v1/audit",  # admin and inspector, who read everything
+    "/api/v1/leads", "/api/v1/policy-requests", "/api/v1/problems",  # creations: own scope
+    "/api/v1/inspections/weekly", "/api/v1/inspections/weekly.xlsx", "/api/v1/yellow-cards",
+    "/api/v1/yellow-cards.xlsx", "/api/v1/tackle-list", "/api/v1/tackle-list.xlsx",
+    "/api/v1/showcase", "/api/v1/showcase.xlsx", "/api/v1/reports/generate",  # read-all roles
+}
+SCOPED_ROLES = ("team_member", "branch_member", "department")
+
+
+def test_every_route_is_in_the_object_scope_table():
+    """A new route that returns objects must say what scope it has, or this fails."""
+    for route in ROUTES:
+        if route.public or not route.url.startswith("/api/v1/"):
+            continue
+        for method in route.method.split(","):
+            assert (method, route.url) in OBJECT_ROUTES or route.url in UNSCOPED, \
+                (method, route.url)
+
+
+@pytest.fixture
+def world(tokens, web_session):
+    """Objects of the fixture users' team, department and branch ("in"), and of another
+    team (food-liquor), department (water) and branch (zhejiang) ("out")."""
+    import time
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+
+    def post(path, body):
+        response = web_session.post(path, headers=admin, json=body)
+        assert response.status_code == 201, (path, response.text)
+        return response.json()
+
+    def assigned(body, team):
+        lead = post("/api/v1/leads", body)
+        deadline = time.monotonic() + 8
+        while web_session.get(f"/api/v1/leads/{lead['id']}",
+                              headers=admin).json()["team_id"] != team:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        return lead
+
+    world = {"in": {}, "out": {}}
+    for side, team, industry, department, branch in (
+            ("in", "new-energy", "光伏", LAND, "shanghai"),
+            ("out", "food-liquor", "白酒", WATER, "zhejiang")):
+        objects = world[side]
+        objects["lead"] = assigned({"title": f"{industry}项目", "industry": industry,
+                                    "company": {"name": f"{industry}科技有限公司"},
+                                    "investment_cny": 500_000_000, "source_branch_id": branch},
+                                   team)
+        objects["request"] = post("/api/v1/policy-requests", {
+            "lead_id": objects["lead"]["id"], "enterprise": f"{industry}科技有限公司",
+            "items": [{"topic": "诉求", "category": "other", "text": "请协调",
+                       "department": department}]})
+        objects["problem"] = post("/api/v1/problems", {
+            "lead_id": objects["lead"]["id"], "title": "问题", "description": "请协调",
+            "owner_department": department, "complexity": "general"})
+        objects["branch"] = {"id": branch}
+        objects["trip"] = post(f"/api/v1/branches/{branch}/trips", {
+            "destination": "上海", "start_date": TODAY, "end_date": TODAY, "members": ["admin"]})
+        objects["visit"] = post(f"/api/v1/trips/{objects['trip']['id']}/visits",
+                                {"company": f"{industry}目标企业",
+                                 "visited_at": f"{TODAY}T10:00:00+08:00"})
+        objects["subjects"] = {objects["request"]["id"], objects["problem"]["id"]}
+    deadline = time.monotonic() + 10
+    while True:  # the clocks and the problem notifications arrive by events
+        clocks = web_session.get("/api/v1/sla/clocks", headers=admin).json()["items"]
+        if len(clocks) >= 6:
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    return world
+
+
+def wait_for_notification(web_session, token, department):
+    import time
+    deadline = time.monotonic() + 10
+    while True:
+        items = web_session.get("/api/v1/notifications", headers={
+            "Authorization": f"Bearer {token}"}).json()["items"]
+        if any(f"department:{department}" in n["recipients"] for n in items):
+            return next(n for n in items if f"department:{department}" in n["recipients"])
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+def filled(rule: str, objects: dict, kind: str) -> str:
+    import re
+    values = {"n": "1", "milestone": "signing", "day": TODAY}
+    obj = objects.get(kind) or {}
+    return re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>",
+                  lambda m: values.get(m.group(1), obj.get("id", "no-such-id")), rule)
+
+
+def listed_ids(page: dict, kind: str) -> set:
+    if kind == "clock":
+        return {c["subject_id"] for c in page["items"]}
+    return {item["id"] for item in page["items"]}
+
+
+def test_every_object_route_keeps_every_role_to_its_scope(tokens, world, web_session):
+    """For every role: another team's, department's and branch's objects are 404 (or absent from
+    the list; 403 for a leader acting on a project that is not his); the own are there."""
+    # The notifications: one to the fixture's department, one to another department.
+    world["in"]["notification"] = wait_for_notification(web_session, tokens["department"], LAND)
+    water = web_session.post("/api/v1/users", headers={"Authorization": f"Bearer {tokens['admin']}"},
+                             json={"username": "water-dept", "password": "password-12345",
+                                   "display_name": WATER, "role": "department",
+                                   "department": WATER})
+    assert water.status_code == 201, water.text
+    water_token = web_session.post("/api/v1/auth/token", json={
+        "username": "water-dept", "password": "password-12345"}).json()["access_token"]
+    world["out"]["notification"] = wait_for_notification(web_session, water_token, WATER)
+    # Where a scoped role sees the "in" objects (None: no object of that kind is its).
+    sees_in = {"team_member": {"lead", "request", "problem", "clock"},
+               "branch_member": {"lead", "branch", "trip", "visit"},
+               "department": {"lead", "request", "problem", "clock", "notification"}}
+    checked = 0
+    for (method, rule), (kind, body) in OBJECT_ROUTES.items():
+        route = next(r for r in ROUTES if r.url == rule and method in r.method.split(","))
+        is_list = "<" not in rule
+        for role, token in tokens.items():
+            if role not in route.roles:
+                continue
+            if method != "GET" and role in ("admin", "inspector"):
+                continue  # they act everywhere their roles allow: nothing to narrow
+            headers = {"Authorization": f"Bearer {token}"}
+            call = getattr(web_session, method.lower())
+            kwargs = {"json": body} if body is not None else {}
+            if is_list:
+                if method != "GET":
+                    continue
+                page = call(rule, headers=headers, params={"page_size": 200})
+                assert page.status_code == 200, (rule, role, page.text)
+                if kind == "notification":
+                    mine = set(addresses_of({
+                        "username": "admin" if role == "admin" else
+                        f"user-{role.replace('_', '-')}", "role": role, "team_id": "new-energy",
+                        "branch_id": "shanghai", "department": LAND}))
+                    assert all(mine & set(n["recipients"]) for n in page.json()["items"]), role
+                    ids = listed_ids(page.json(), kind)
+                    if role == "department":
+                        assert world["in"]["notification"]["id"] in ids
+                        assert world["out"]["notification"]["id"] not in ids
+                    checked += 1
+                    continue
+                ids = listed_ids(page.json(), kind)
+                out = world["out"]["subjects"] if kind == "clock" else {world["out"][kind]["id"]}
+                into = world["in"]["subjects"] if kind == "clock" else {world["in"][kind]["id"]}
+                if role in SCOPED_ROLES:
+                    assert not ids & out, (rule, role)
+                    assert (into <= ids) == (kind in sees_in[role]), (rule, role, ids)
+                else:
+                    assert out <= ids and into <= ids, (rule, role)
+                checked += 1
+                continue
+            outside = call(filled(rule, world["out"], kind), headers=headers, **kwargs)
+            if role in SCOPED_ROLES:
+                assert outside.status_code == 404, (method, rule, role, outside.status_code,
+                                                    outside.text)
+                if method == "GET":
+                    inside = call(filled(rule, world["in"], kind), headers=headers)
+                    assert (inside.status_code == 200) == (kind in sees_in[role]), (
+                        rule, role, inside.status_code, inside.text)
+            elif method == "GET":
+                assert outside.status_code == 200, (rule, role, outside.text)
+            elif role == "leader":  # reads every project, acts on the own team's only
+                assert outside.status_code in (403, 404), (method, rule, outside.text)
+                if kind == "lead" or rule.endswith("/meeting"):
+                    assert outside.status_code == 403, (method, rule, outside.text)
+            checked += 1
+    print(f"\nobject scope checks: {checked}")
+    assert checked > 100
