@@ -89,7 +89,7 @@ export function AppLayout() {
               onClick: ({ key }) => (key === "logout" ? logout() : navigate("/password")),
             }}
           >
-            <Button type="text" icon={<UserOutlined />} aria-label="账户菜单">
+            <Button type="text" icon={<UserOutlined />} aria-label={phone ? "账户菜单" : undefined} title="账户菜单">
               {!phone && <span>{session.me.display_name}<Typography.Text type="secondary" style={{ marginLeft: 8 }}>{ROLE_LABELS[session.me.role]}</Typography.Text></span>}
             </Button>
           </Dropdown>

@@ -66,7 +66,7 @@ export function describe(error: unknown): string {
     if (error.status === 403) return "当前角色无权进行此操作。";
     if (p.detail && CJK.test(p.detail)) return p.detail;
     if (error.status === 404) return "未找到，或不在您的权限范围内。";
-    if (error.status === 409) return "当前状态不允许此操作。";
+    if (error.status === 409) return "与已有数据冲突：可能重复，或当前状态不允许此操作。";
     if (error.status === 422) return p.errors?.length ? "请按提示修改标红的字段。" : `输入无效：${inChinese(p.detail ?? "")}`;
     if (error.status === 401) return "登录已失效，请重新登录。";
     if (error.status === 413) return "内容过大。";

@@ -7,6 +7,7 @@ import { formatTime } from "../../lib/dates";
 import { ROLE_LABELS, type Me, type Role } from "../../lib/session";
 import { branches, teams, units, type Branch, type Team, type Unit } from "../../lib/reference";
 import { applyProblem, FormError } from "../../components/FormError";
+import { ApiError } from "../../lib/problems";
 
 interface User extends Me { disabled: boolean; last_login_at?: string | null; locked_until?: string | null }
 
@@ -33,7 +34,10 @@ function UserForm({ user, onDone, onCancel }: { user: User | null; onDone: () =>
         await unwrap(client.POST("/api/v1/users", { body: body as never }));
       }
       onDone();
-    } catch (e) { applyProblem(form, e); setError(e); } finally { setBusy(false); }
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409) form.setFields([{ name: "username", errors: ["该用户名已存在"] }]);
+      applyProblem(form, e); setError(e);
+    } finally { setBusy(false); }
   };
   return (
     <Modal open title={user ? `编辑用户 ${user.username}` : "新建用户"} onCancel={onCancel} onOk={() => form.submit()} okText="保存" confirmLoading={busy} forceRender>
