@@ -34,6 +34,11 @@ test-e2e: $(VENV)/.installed
 test-faults: $(VENV)/.installed
 	$(PY) -m pytest tests/faults $(PYTEST_ARGS)
 
+# Not part of `make test`: seeds BENCH_LEADS leads (default 100000) and 1,000, measures the
+# platform at both sizes on the embedded database and prints one table (bench/bench.py).
+bench: $(VENV)/.installed
+	$(PY) bench/bench.py
+
 up:  ## the platform in containers (needs a Docker engine)
 	docker compose up -d --build
 

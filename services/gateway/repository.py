@@ -13,7 +13,13 @@ from shared.storage import MongoRepository
 class AccountsRepository(MongoRepository):
     def indexes(self):
         return {"audit": [IndexModel([("object_id", ASCENDING), ("at", DESCENDING)]),
-                          IndexModel([("actor", ASCENDING), ("at", DESCENDING)])]}
+                          IndexModel([("actor", ASCENDING), ("at", DESCENDING)]),
+                          # The trail's order, alone and after each filter.
+                          IndexModel([("at", DESCENDING), ("_id", DESCENDING)]),
+                          IndexModel([("object_id", ASCENDING), ("at", DESCENDING),
+                                      ("_id", DESCENDING)]),
+                          IndexModel([("actor", ASCENDING), ("at", DESCENDING),
+                                      ("_id", DESCENDING)])]}
 
     def find(self, username: str) -> dict | None:
         return self.db.users.find_one({"_id": username})

@@ -33,8 +33,11 @@ class NotifierRepository(MongoRepository):
                          [("created_at", DESCENDING)], page, page_size)
 
     def unread(self, addresses: list[str], username: str) -> int:
-        return self.db.notifications.count_documents(
-            {"recipients": {"$in": addresses}, "read_by": {"$ne": username}})
+        # The inbox by its index; read or not is checked here (a second predicate would make
+        # SecantusDB scan).
+        return sum(username not in (d.get("read_by") or ())
+                   for d in self.db.notifications.find({"recipients": {"$in": addresses}},
+                                                       {"read_by": 1}))
 
     def add(self, envelope, notification: dict, deliveries: list[dict]) -> bool:
         def change(session):
@@ -45,14 +48,16 @@ class NotifierRepository(MongoRepository):
 
     def mark_read(self, notification_id: str, addresses: list[str], username: str,
                   now: datetime) -> dict:
-        doc = self.db.notifications.find_one_and_update(
-            {"_id": notification_id, "recipients": {"$in": addresses}},
+        # By `_id` alone (SecantusDB scans on a second predicate); the recipients checked here
+        # (they never change).
+        doc = self.db.notifications.find_one({"_id": notification_id}, {"recipients": 1})
+        if doc is None or not set(doc.get("recipients") or ()) & set(addresses):
+            raise NotFound(f"no notification {notification_id}")  # not this user's: as if absent
+        return self.db.notifications.find_one_and_update(
+            {"_id": notification_id},
             {"$addToSet": {"read_by": username}, "$set": {f"read_at.{username}": now}},
             return_document=ReturnDocument.AFTER,
         )
-        if doc is None:  # not addressed to this user: as if it did not exist
-            raise NotFound(f"no notification {notification_id}")
-        return doc
 
     # -- deliveries -------------------------------------------------------------------------
     def claim_delivery(self, now: datetime) -> dict | None:

@@ -30,6 +30,11 @@ class PolicyRepository(MongoRepository):
             IndexModel([("lead_id", ASCENDING)]),
             IndexModel([("team_id", ASCENDING), ("received_at", DESCENDING)]),
             IndexModel([("sla_state", ASCENDING)]),
+            # The list's order (newest first), alone and after each filter.
+            IndexModel([("received_at", DESCENDING)]),
+            IndexModel([("sla_state", ASCENDING), ("received_at", DESCENDING)]),
+            IndexModel([("status", ASCENDING), ("received_at", DESCENDING)]),
+            IndexModel([("items.department", ASCENDING), ("received_at", DESCENDING)]),
         ]}
 
     def insert(self, request: dict, events) -> dict:
@@ -60,12 +65,8 @@ class PolicyRepository(MongoRepository):
                     raise Conflict("this reference number is already used by the department "
                                    "this year", {"request_id": existing.get("request_id"),
                                                  "n": existing.get("n")}) from None
-            result = self.db.policy_requests.update_one(
-                {"_id": request["_id"], "version": request["version"]},
-                {"$set": changes, "$inc": {"version": 1}}, session=session,
-            )
-            if result.matched_count != 1:
-                raise StaleRequest(request["_id"])
+            self.update_at_version("policy_requests", request["_id"], request["version"],
+                                   {"$set": changes}, session, StaleRequest(request["_id"]))
         self.commit(change, events)
 
     def record_sla_state(self, envelope, request_id: str, state: str, at: datetime) -> bool:
