@@ -57,6 +57,11 @@ web-api-types: $(VENV)/.installed web/node_modules/.installed
 	$(PY) -W ignore web/scripts/openapi_spec.py > web/openapi.json
 	cd web && npx openapi-typescript openapi.json -o src/lib/api-types.ts
 
+# Not part of `make test`: seeds BENCH_LEADS leads (default 100000) and 1,000, measures the
+# platform at both sizes on the embedded database and prints one table (bench/bench.py).
+bench: $(VENV)/.installed
+	$(PY) bench/bench.py
+
 up:  ## the platform in containers (needs a Docker engine)
 	docker compose up -d --build
 

@@ -139,7 +139,7 @@ class MongoRepository:
         return {}
 
     def ensure_indexes(self) -> None:
-        wanted = {**history_indexes(self.relay.config if self.relay else {}), **self.indexes()}
+        wanted = {**history_indexes(), **self.indexes()}
         for collection, models in wanted.items():
             if models:
                 self.db[collection].create_indexes(models)
@@ -219,13 +219,38 @@ class MongoRepository:
 
     def page(self, collection: str, query: dict, sort: list, page: int, page_size: int,
              hint=None):
-        """One page of `collection` matching `query`, and the total count (`hint`: the index)."""
+        """One page of `collection` matching `query`, and the total count (of the whole
+        collection from its metadata when `query` is empty, rather than by reading it);
+        `hint`: the index, where SecantusDB's planner would not pick it."""
         cursor = self.db[collection].find(query)
         if hint:
             cursor = cursor.hint(hint)
         cursor = cursor.sort(sort).skip((page - 1) * page_size).limit(page_size)
+        if not query:
+            return list(cursor), self.db[collection].estimated_document_count()
         count = {"hint": hint} if hint else {}
         return list(cursor), self.db[collection].count_documents(query, **count)
+
+    def update_one_where(self, collection: str, where: dict, update: dict, session=None,
+                         upsert: bool = False):
+        """`update_one(where, update)` where `where` holds `_id` and further conditions: the
+        document is read and written by `_id` alone (SecantusDB's planner scans when a second
+        predicate stands beside `_id`), the conditions checked here, in one transaction.
+        Returns whether the document matched (and was updated)."""
+        def work(session):
+            current = self.db[collection].find_one({"_id": where["_id"]}, session=session)
+            if current is None and upsert:
+                self.db[collection].update_one({"_id": where["_id"]}, update, upsert=True,
+                                               session=session)
+                return True
+            if current is None or not matches_simple(current, where):
+                return False
+            self.db[collection].update_one({"_id": where["_id"]}, update, session=session)
+            return True
+
+        if session is not None:
+            return work(session)
+        return run_transaction(self.client, work, self.transaction_time_limit)
 
     def claim_once(self, job: str, period: str, holder: str = "") -> bool:
         """True for the first caller only: makes a timer's work happen once per period even
@@ -245,26 +270,63 @@ class MongoRepository:
 
 # How long a sent outbox entry stays (for an operator's look), and how long an applied event id
 # is remembered. docs/reliability.md says why these windows outlast any redelivery.
-OUTBOX_KEEP_SENT_SECONDS = 24 * 3600
-APPLIED_EVENTS_KEEP_SECONDS = 14 * 24 * 3600
+OUTBOX_KEEP_SENT = timedelta(days=1)
+APPLIED_EVENTS_KEEP = timedelta(days=30)
+# How often the relay forgets what is past its window, and how many documents at most per pass.
+FORGET_EVERY_SECONDS = 60.0
+FORGET_BATCH = 1000
 
 
-def history_indexes(config: dict) -> dict[str, list[IndexModel]]:
+def history_indexes() -> dict[str, list[IndexModel]]:
     """The outbox and applied-event indexes of every service database: the unsent entries by
-    age (the relay's straggler query) and TTL indexes that remove history past its window."""
-    keep_sent = int(config.get("OUTBOX_KEEP_SENT_SECONDS") or OUTBOX_KEEP_SENT_SECONDS)
-    keep_applied = int(config.get("APPLIED_EVENTS_KEEP_SECONDS") or APPLIED_EVENTS_KEEP_SECONDS)
+    age (the relay's straggler query), and the dates by which history past its window goes.
+    Not TTL indexes: SecantusDB's TTL monitor reads every document of the collection each
+    minute, under its storage lock; `OutboxRelay.forget_history` deletes by a range instead."""
     return {
-        "outbox": [
-            IndexModel([("sent_at", ASCENDING), ("created_at", ASCENDING)], name="unsent"),
-            # Only dates expire: an unsent entry (sent_at None) stays until it is sent.
-            IndexModel([("sent_at", ASCENDING)], name="sent_ttl", expireAfterSeconds=keep_sent),
-        ],
-        "applied_events": [
-            IndexModel([("applied_at", ASCENDING)], name="applied_ttl",
-                       expireAfterSeconds=keep_applied),
-        ],
+        "outbox": [IndexModel([("sent_at", ASCENDING), ("created_at", ASCENDING)], name="unsent")],
+        "applied_events": [IndexModel([("applied_at", ASCENDING)], name="applied_at")],
     }
+
+
+def _path_value(doc: dict, path: str):
+    value = doc
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
+_MISSING = object()
+
+
+def matches_simple(doc: dict, where: dict) -> bool:
+    """Whether `doc` meets `where`'s conditions: equality, `$exists`, `$ne`, `$in`, `$nin` on
+    (dotted) fields, as MongoDB reads them (a missing field equals None)."""
+    for path, condition in where.items():
+        value = _path_value(doc, path)
+        present = value is not _MISSING
+        value = None if value is _MISSING else value
+        if not isinstance(condition, dict):
+            if value != condition:
+                return False
+            continue
+        for op, arg in condition.items():
+            if op == "$exists":
+                ok = present == bool(arg)
+            elif op == "$ne":
+                ok = value != arg
+            elif op == "$eq":
+                ok = value == arg
+            elif op == "$in":
+                ok = value in arg
+            elif op == "$nin":
+                ok = value not in arg
+            else:
+                raise ValueError(f"matches_simple does not know {op}")
+            if not ok:
+                return False
+    return True
 
 
 def outbox_document(envelope: Envelope) -> dict:
@@ -376,10 +438,34 @@ class OutboxRelay:
         )
         self.stats.published[event_type] += 1
 
+    def forget_history(self, now: datetime | None = None) -> dict[str, int]:
+        """Delete sent outbox entries older than OUTBOX_KEEP_SENT and applied event ids older
+        than APPLIED_EVENTS_KEEP, at most FORGET_BATCH of each: a range on an index, so the
+        pass costs what it deletes, not what the collections hold. Unsent entries stay
+        (`sent_at` None is outside any date range)."""
+        now = now or utcnow()
+        forgotten = {}
+        for collection, field, keep in (("outbox", "sent_at", OUTBOX_KEEP_SENT),
+                                        ("applied_events", "applied_at", APPLIED_EVENTS_KEEP)):
+            old = [d["_id"] for d in self.db[collection].find(
+                {field: {"$lt": now - keep}}, {"_id": 1}).limit(FORGET_BATCH)]
+            if old:
+                self.db[collection].delete_many({"_id": {"$in": old}})
+            forgotten[collection] = len(old)
+        return forgotten
+
     def run_forever(self):
         self._running = True
+        last_forget = 0.0
         while self._running:
             self.publish_pending()
+            if time.monotonic() - last_forget >= FORGET_EVERY_SECONDS:
+                last_forget = time.monotonic()
+                try:
+                    self.forget_history()
+                except Exception:  # the database is away: the next pass tries again
+                    log.warning("could not forget old outbox entries and event ids",
+                                exc_info=True)
             eventlet.sleep(self.interval)
 
     def stop(self):

@@ -73,3 +73,43 @@ def config(rabbit_config, mongo_uri, db_prefix):
         "ADMIN_PASSWORD": "admin-password-for-tests",
         "MAJOR_PROJECT_CNY": 1_000_000_000,
     }
+
+
+# -- the query guard (tests/query_guard.py) --------------------------------------------------
+
+def pytest_configure(config):
+    # Set before any service starts, so in-process services and e2e processes inherit it.
+    from shared.query_log import QUERY_LOG_ENV
+
+    if not os.environ.get(QUERY_LOG_ENV) and not hasattr(config, "workerinput"):
+        import tempfile
+
+        path = os.path.join(tempfile.mkdtemp(prefix="kuaiban-queries-"), "queries.jsonl")
+        os.environ[QUERY_LOG_ENV] = path
+        config._kuaiban_query_log = path
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from pathlib import Path
+
+    from tests import query_guard
+
+    path = getattr(session.config, "_kuaiban_query_log", None)
+    if not path or not Path(path).exists():
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if os.environ.get("MONGO_URI"):
+        explained, failures = query_guard.check(Path(path), os.environ["MONGO_URI"])
+    else:
+        server = EmbeddedMongo(Path(path).parent / "guard-db")
+        try:
+            explained, failures = query_guard.check(Path(path), server.start())
+        finally:
+            server.stop()
+    if reporter is not None:
+        reporter.write_sep("=", f"query guard: {explained} query shapes explained, "
+                                f"{len(failures)} without an index")
+        for failure in failures:
+            reporter.write_line(failure)
+    if failures:
+        session.exitstatus = 1

@@ -14,16 +14,22 @@ from pymongo.errors import DuplicateKeyError
 
 from services.branches import domain
 from shared.errors import Conflict, NotFound
-from shared.storage import MongoRepository
+from shared.storage import EPOCH, MongoRepository
 
 
 class BranchesRepository(MongoRepository):
     def indexes(self):
         return {
             "trips": [IndexModel([("branch_id", ASCENDING), ("start_date", DESCENDING)]),
-                      IndexModel([("end_date", ASCENDING), ("start_date", ASCENDING)])],
+                      IndexModel([("end_date", ASCENDING), ("start_date", ASCENDING)]),
+                      # The list's order after its filter.
+                      IndexModel([("branch_id", ASCENDING), ("start_date", DESCENDING),
+                                  ("_id", ASCENDING)])],
             "visits": [IndexModel([("trip_id", ASCENDING), ("day", ASCENDING)]),
-                       IndexModel([("branch_id", ASCENDING), ("visited_at", ASCENDING)])],
+                       IndexModel([("branch_id", ASCENDING), ("visited_at", ASCENDING)]),
+                       IndexModel([("trip_id", ASCENDING), ("visited_at", ASCENDING),
+                                   ("_id", ASCENDING)]),
+                       IndexModel([("visited_at", ASCENDING)])],
             "summaries": [IndexModel([("trip_id", ASCENDING), ("day", ASCENDING)])],
             "branch_leads": [IndexModel([("branch_id", ASCENDING)])],
         }
@@ -79,7 +85,10 @@ class BranchesRepository(MongoRepository):
 
     def trips_with_days_between(self, first: str, last: str) -> list[dict]:
         """Trips that have at least one day from `first` to `last` (ISO dates)."""
-        return list(self.db.trips.find({"start_date": {"$lte": last}, "end_date": {"$gte": first}}))
+        # One range on the index (trips ending on or after `first`: the recent ones), the other
+        # checked here: SecantusDB scans for two ranges.
+        return [t for t in self.db.trips.find({"end_date": {"$gte": first}})
+                if t["start_date"] <= last]
 
     def visit_day_span(self, trip_id: str) -> tuple[str, str] | None:
         """The first and last day with a visit on this trip, or None."""
@@ -127,8 +136,10 @@ class BranchesRepository(MongoRepository):
             when["$gte"] = period.start
         if period.end:
             when["$lt"] = period.end
-        if when:
-            match["visited_at"] = when
+        # Always a range on the visit date (from EPOCH when the period is open), which an index
+        # serves, never an empty match (a scan).
+        when.setdefault("$gte", EPOCH)
+        match["visited_at"] = when
         rows = self.db.visits.aggregate([
             {"$match": match}, {"$group": {"_id": "$branch_id", "n": {"$sum": 1}}}])
         return {row["_id"]: row["n"] for row in rows}
@@ -156,10 +167,10 @@ class BranchesRepository(MongoRepository):
         def change(session):
             if events:  # only for a day nobody wrote about: the document must not exist yet
                 self.db.summaries.insert_one(summary, session=session)
-            else:
-                self.db.summaries.update_one(
-                    {"_id": key, "produced_at": {"$exists": False}}, {"$set": figures},
-                    upsert=True, session=session)
+            elif not self.update_one_where(
+                    "summaries", {"_id": key, "produced_at": {"$exists": False}},
+                    {"$set": figures}, session, upsert=True):
+                raise DuplicateKeyError(f"summary {key} produced already")
 
         try:
             self.commit(change, events)
@@ -169,8 +180,8 @@ class BranchesRepository(MongoRepository):
 
     def refresh_summary_figures(self, summary_id: str, figures: dict) -> None:
         """Bring a produced summary's figures up to date (a visit logged or edited late)."""
-        self.db.summaries.update_one(
-            {"_id": summary_id, "produced_at": {"$exists": True}}, {"$set": figures})
+        self.update_one_where("summaries", {"_id": summary_id, "produced_at": {"$exists": True}},
+                              {"$set": figures})
 
     def amend_summary(self, summary_id: str, on_insert: dict, fields: dict) -> dict:
         return self.db.summaries.find_one_and_update(
@@ -224,7 +235,8 @@ class BranchesRepository(MongoRepository):
         return self.apply_once(envelope, change)
 
     def sourced_leads(self, branch_id: str | None = None) -> list[dict]:
-        query = {"branch_id": branch_id} if branch_id else {}
+        # Every branch: all strings sort from "" on, a range the branch index serves.
+        query = {"branch_id": branch_id} if branch_id else {"branch_id": {"$gte": ""}}
         return list(self.db.branch_leads.find(query))
 
 

@@ -18,7 +18,13 @@ IDEMPOTENCY_KEPT_SECONDS = 24 * 3600
 class AccountsRepository(MongoRepository):
     def indexes(self):
         return {"audit": [IndexModel([("object_id", ASCENDING), ("at", DESCENDING)]),
-                          IndexModel([("actor", ASCENDING), ("at", DESCENDING)])],
+                          IndexModel([("actor", ASCENDING), ("at", DESCENDING)]),
+                          # The trail's order, alone and after each filter.
+                          IndexModel([("at", DESCENDING), ("_id", DESCENDING)]),
+                          IndexModel([("object_id", ASCENDING), ("at", DESCENDING),
+                                      ("_id", DESCENDING)]),
+                          IndexModel([("actor", ASCENDING), ("at", DESCENDING),
+                                      ("_id", DESCENDING)])],
                 # A POST's Idempotency-Key and its first answer, gone 24 h after the first try.
                 "idempotency_keys": [IndexModel([("created_at", ASCENDING)],
                                                 expireAfterSeconds=IDEMPOTENCY_KEPT_SECONDS,

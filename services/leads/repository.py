@@ -12,6 +12,9 @@ from shared.storage import MongoRepository
 log = logging.getLogger(__name__)
 
 GREEN_FIRST = [("major", DESCENDING)]
+OTHER_ORDERS = [("created_at", ASCENDING), ("updated_at", DESCENDING),
+                ("investment_cny", DESCENDING), ("investment_cny", ASCENDING),
+                ("stage_index", ASCENDING), ("stage_index", DESCENDING), ("title", ASCENDING)]
 
 
 # A list's total is counted up to this many; past it the answer says `total_capped: true`.
@@ -36,13 +39,22 @@ class LeadsRepository(MongoRepository):
                     name="credit_code_title_unique",
                     partialFilterExpression={"company.credit_code": {"$type": "string"}},
                 ),
+                # The lists: each filter, then the default order (major first, newest, _id) so
+                # that MongoDB serves the sort from the index.
                 IndexModel([("team_id", ASCENDING), ("stage", ASCENDING), ("major", DESCENDING),
-                            ("created_at", DESCENDING)], name="team_stage"),
+                            ("created_at", DESCENDING), ("_id", ASCENDING)], name="team_stage_order"),
                 IndexModel([("source_branch_id", ASCENDING), ("major", DESCENDING),
-                            ("created_at", DESCENDING)], name="source_branch"),
+                            ("created_at", DESCENDING), ("_id", ASCENDING)],
+                           name="source_branch_order"),
                 IndexModel([("routing", ASCENDING), ("major", DESCENDING),
-                            ("created_at", DESCENDING)], name="routing"),
-                IndexModel([("major", DESCENDING), ("created_at", DESCENDING)], name="green_channel"),
+                            ("created_at", DESCENDING), ("_id", ASCENDING)], name="routing_order"),
+                # Exactly the default order: SecantusDB walks it for an unfiltered list too.
+                IndexModel([("major", DESCENDING), ("created_at", DESCENDING), ("_id", ASCENDING)],
+                           name="green_channel_order"),
+                # The other orders of an unfiltered list (schemas.SORTS), each its own walk.
+                *[IndexModel([("major", DESCENDING), (field, direction), ("_id", ASCENDING)],
+                             name=f"green_channel_by_{field}_{'desc' if direction < 0 else 'asc'}")
+                  for field, direction in OTHER_ORDERS],
                 IndexModel([("company.name_key", ASCENDING)], name="company_name_key"),
                 # Lookups by credit code alone: the unique index above is partial, and a query
                 # that does not repeat its filter may not use it.
@@ -119,7 +131,10 @@ class LeadsRepository(MongoRepository):
             return self._search(query, keys, order, page, page_size, projection)
         cursor = (self.db.leads.find(query, projection).sort(order)
                   .skip((page - 1) * page_size).limit(page_size))
-        total = self.db.leads.count_documents(query, limit=TOTAL_CAP + 1)
+        # `major` ranges over both booleans: every lead, read by the green channel's index
+        # rather than by a scan when no other filter is given.
+        counted = query or {"major": {"$gte": False}}
+        total = self.db.leads.count_documents(counted, limit=TOTAL_CAP + 1)
         return list(cursor), min(total, TOTAL_CAP), total > TOTAL_CAP
 
     def _search(self, query: dict, keys: list[str], order: list, page: int, page_size: int,

@@ -69,17 +69,19 @@ class NotifierRepository(MongoRepository):
     def mark_read(self, notification_id: str, addresses: list[str], username: str,
                   now: datetime) -> dict:
         # Per-user marks are array elements, never a field named after the user: a username is
-        # data, and a dot in it would be a path ("a.b" -> {"a": {"b": ...}}).
-        doc = self.db.notifications.find_one_and_update(
-            {"_id": notification_id, "recipients": {"$in": addresses},
-             "read_by": {"$ne": username}},
+        # data, and a dot in it would be a path ("a.b" -> {"a": {"b": ...}}). Read and written
+        # by `_id` alone (SecantusDB scans on a second predicate); the recipients checked here.
+        doc = self.db.notifications.find_one({"_id": notification_id},
+                                             {"recipients": 1, "read_by": 1})
+        if doc is None or not set(doc.get("recipients") or ()) & set(addresses):
+            raise NotFound(f"no notification {notification_id}")  # not this user's: as if absent
+        if username in (doc.get("read_by") or ()):
+            return self.db.notifications.find_one({"_id": notification_id})  # read before
+        return self.db.notifications.find_one_and_update(
+            {"_id": notification_id},
             {"$addToSet": {"read_by": username}, "$push": {"reads": {"by": username, "at": now}}},
             return_document=ReturnDocument.AFTER,
-        ) or self.db.notifications.find_one(  # read before: unchanged
-            {"_id": notification_id, "recipients": {"$in": addresses}})
-        if doc is None:  # not addressed to this user: as if it did not exist
-            raise NotFound(f"no notification {notification_id}")
-        return doc
+        )
 
     # -- deliveries -------------------------------------------------------------------------
     def claim_delivery(self, now: datetime) -> dict | None:

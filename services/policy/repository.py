@@ -30,6 +30,11 @@ class PolicyRepository(MongoRepository):
             IndexModel([("lead_id", ASCENDING)]),
             IndexModel([("team_id", ASCENDING), ("received_at", DESCENDING)]),
             IndexModel([("sla_state", ASCENDING)]),
+            # The list's order (newest first), alone and after each filter.
+            IndexModel([("received_at", DESCENDING)]),
+            IndexModel([("sla_state", ASCENDING), ("received_at", DESCENDING)]),
+            IndexModel([("status", ASCENDING), ("received_at", DESCENDING)]),
+            IndexModel([("items.department", ASCENDING), ("received_at", DESCENDING)]),
         ]}
 
     def insert(self, request: dict, events) -> dict:
@@ -70,12 +75,8 @@ class PolicyRepository(MongoRepository):
                     except DuplicateKeyError:
                         raise Conflict("this reference number was just used by the department",
                                        {"allowed": ["another reference number"]}) from None
-            result = self.db.policy_requests.update_one(
-                {"_id": request["_id"], "version": request["version"]},
-                {"$set": changes, "$inc": {"version": 1}}, session=session,
-            )
-            if result.matched_count != 1:
-                raise StaleRequest(request["_id"])
+            self.update_at_version("policy_requests", request["_id"], request["version"],
+                                   {"$set": changes}, session, StaleRequest(request["_id"]))
         self.commit(change, events)
 
     def open_requests_of(self, department: str) -> list[dict]:
@@ -113,11 +114,8 @@ class PolicyRepository(MongoRepository):
                         fields[f"items.{index}.sla_state"] = item_state
                     states.append(item_state)
                 fields["sla_state"] = request_sla_state(states)
-            result = self.db.policy_requests.update_one(
-                {"_id": request_id, "version": request["version"]},
-                {"$set": fields, "$inc": {"version": 1}}, session=session)
-            if result.matched_count != 1:
-                raise StaleRequest(request_id)
+            self.update_at_version("policy_requests", request_id, request["version"],
+                                   {"$set": fields}, session, StaleRequest(request_id))
         return self.apply_once(envelope, change)
 
     # -- seals (印章): one PNG per department, replaced by a new upload, the history kept ----

@@ -12,6 +12,9 @@ TEAM_LEAD_FIELDS = {"team_id": 1, "stage": 1, "status": 1, "investment_cny": 1, 
                     "owner": 1, "title": 1}
 
 
+COUNTED_MARKER = "counted"
+
+
 class TeamsRepository(MongoRepository):
     def indexes(self):
         return {
@@ -50,23 +53,25 @@ class TeamsRepository(MongoRepository):
 
     def count_figures_if_missing(self) -> None:
         """Counters for a database that has team leads but no counters yet (kept before the
-        counters existed): counted once, at start."""
-        if self.db.team_figures.find_one({}, {"_id": 1}) is not None:
+        counters existed): counted once, at start; a marker says it is done."""
+        marker = {"_id": COUNTED_MARKER}
+        if self.db.team_figures.find_one(marker, {"_id": 1}) is not None:
             return
-        if self.db.team_leads.find_one({}, {"_id": 1}) is None:
-            return
-        totals: dict = {}
-        for lead in self.db.team_leads.find({}, TEAM_LEAD_FIELDS):
-            for key, amounts in domain.figure_increments(lead).items():
-                row = totals.setdefault(key, {})
-                for field, amount in amounts.items():
-                    row[field] = row.get(field, 0) + amount
-        if totals:
-            self.db.team_figures.bulk_write([
-                UpdateOne({"_id": domain.figure_id(*key)},
-                          {"$inc": amounts,
-                           "$setOnInsert": {"team_id": key[0], "kind": key[1], "key": key[2]}},
-                          upsert=True) for key, amounts in totals.items()])
+        # Any assigned lead at all? (a range on the team index: no scan)
+        if self.db.team_leads.find_one({"team_id": {"$gte": ""}}, {"_id": 1}) is not None:
+            totals: dict = {}
+            for lead in self.db.team_leads.find({}, TEAM_LEAD_FIELDS):  # once, ever
+                for key, amounts in domain.figure_increments(lead).items():
+                    row = totals.setdefault(key, {})
+                    for field, amount in amounts.items():
+                        row[field] = row.get(field, 0) + amount
+            if totals:
+                self.db.team_figures.bulk_write([
+                    UpdateOne({"_id": domain.figure_id(*key)},
+                              {"$inc": amounts,
+                               "$setOnInsert": {"team_id": key[0], "kind": key[1], "key": key[2]}},
+                              upsert=True) for key, amounts in totals.items()])
+        self.db.team_figures.update_one(marker, {"$setOnInsert": {"kind": "marker"}}, upsert=True)
 
     def all(self) -> list[dict]:
         return list(self.db.teams.find().sort("_id", ASCENDING))
