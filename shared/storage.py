@@ -195,12 +195,34 @@ class MongoRepository:
             crash_if_injected(self.relay.config, events)
             self.relay.publish_pending(events)
 
-    def page(self, collection: str, query: dict, sort: list, page: int, page_size: int):
-        """One page of `collection` matching `query`, and the total count."""
+    def page(self, collection: str, query: dict, sort: list, page: int, page_size: int,
+             hint: str | None = None):
+        """One page of `collection` matching `query`, and the total count; `hint` names the
+        index where SecantusDB's planner would not find it (`$all`, a second predicate)."""
         cursor = (
-            self.db[collection].find(query).sort(sort).skip((page - 1) * page_size).limit(page_size)
+            self.db[collection].find(query, hint=hint).sort(sort)
+            .skip((page - 1) * page_size).limit(page_size)
         )
-        return list(cursor), self.db[collection].count_documents(query)
+        return list(cursor), self.db[collection].count_documents(
+            query, **({"hint": hint} if hint else {}))
+
+    def migrate_once(self, name: str, migrate: Callable[[], object]) -> bool:
+        """Run `migrate()` unless it completed before (recorded in `claims`); False if it had.
+        Only for idempotent migrations: replicas starting together may both run it."""
+        if self.db.claims.find_one({"_id": f"migration:{name}"}) is not None:
+            return False
+        migrate()
+        self.claim_once("migration", name)
+        return True
+
+    def add_search_keys(self, collection: str, fields: dict, keys_of: Callable) -> None:
+        """Once: `search_keys` (indexed under that name) for the documents of `collection`
+        stored before they had them; `keys_of(document with fields)` computes them."""
+        def migrate():
+            for doc in self.db[collection].find({"search_keys": None}, fields, hint="search_keys"):
+                self.db[collection].update_one({"_id": doc["_id"]},
+                                               {"$set": {"search_keys": keys_of(doc)}})
+        self.migrate_once(f"{collection}-search-keys", migrate)
 
     def claim_once(self, job: str, period: str, holder: str = "") -> bool:
         """True for the first caller only: makes a timer's work happen once per period even

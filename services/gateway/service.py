@@ -15,6 +15,7 @@ from services.gateway.routes.health import HealthRoutes
 from services.gateway.routes.leads import LeadRoutes
 from services.gateway.routes.notifications import NotificationRoutes
 from services.gateway.routes.policy import PolicyRoutes
+from services.gateway.routes.search import SearchRoutes
 from services.gateway.routes.sla import SlaRoutes
 from services.gateway.routes.supervision import SupervisionRoutes
 from services.gateway.routes.teams import TeamRoutes
@@ -25,6 +26,7 @@ class GatewayService(
     HealthRoutes, DocsRoutes, AccountRoutes, LeadRoutes, TeamRoutes, BranchRoutes, PolicyRoutes,
     SlaRoutes,
     SupervisionRoutes, NotificationRoutes,
+    SearchRoutes,
 ):
     name = "gateway"
 

@@ -51,7 +51,7 @@ class NotifierRepository(MongoRepository):
             return_document=ReturnDocument.AFTER,
         )
         if doc is None:  # not addressed to this user: as if it did not exist
-            raise NotFound(f"no notification {notification_id}")
+            raise NotFound(f"没有通知 {notification_id}")
         return doc
 
     # -- deliveries -------------------------------------------------------------------------

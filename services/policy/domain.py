@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, NotFound, field_invalid
 
 REPLY_WITHIN = timedelta(hours=48)  # the county's headline promise: a stamped reply in 48 hours
 COUNTY_TIME = ZoneInfo("Asia/Shanghai")
@@ -37,6 +37,7 @@ DEFAULT_ROUTES = {
 }
 REQUEST_STATUSES = ("open", "closed")
 ITEM_STATUSES = ("open", "paused", "replied")
+ITEM_STATUS_ZH = {"open": "办理中", "paused": "已暂停", "replied": "已答复"}
 SLA_STATES = ("on_track", "warning", "breached", "met", "met_late")
 # Who may read everything; others see only their scope.
 READ_ALL_ROLES = ("admin", "leader", "inspector")
@@ -44,8 +45,7 @@ READ_ALL_ROLES = ("admin", "leader", "inspector")
 
 def check_received_at(received_at: datetime, now: datetime) -> None:
     if received_at > now:
-        raise InvalidInput("received_at is in the future", {"errors": [
-            {"loc": ["body", "received_at"], "msg": "may be in the past, never in the future"}]})
+        raise field_invalid(["body", "received_at"], "可以是过去的时间，不能晚于现在")
 
 
 def route_items(items: list[dict], routes: dict[str, str]) -> list[dict]:
@@ -112,7 +112,7 @@ def may_see(actor: dict, request: dict) -> bool:
 def scoped(actor: dict, request: dict) -> dict:
     """The request as the actor may see it: a department sees its own items only."""
     if not may_see(actor, request):
-        raise NotFound(f"no policy request {request['_id']}")  # 404: ids leak nothing
+        raise NotFound(f"没有诉求 {request['_id']}")  # 404: ids leak nothing
     if actor.get("role") == "department":
         return {**request, "items": [i for i in request["items"]
                                      if i["department"] == actor.get("department")]}
@@ -124,7 +124,7 @@ def item_for(actor: dict, request: dict, n: int) -> dict:
     for item in scoped(actor, request)["items"]:
         if item["n"] == n:
             return item
-    raise NotFound(f"no item {n} in policy request {request['_id']}")
+    raise NotFound(f"诉求 {request['_id']} 没有第 {n} 项")
 
 
 # --- changes -------------------------------------------------------------------------------
@@ -138,11 +138,11 @@ def reference_key(department: str, reference_no: str, replied_at: datetime) -> s
 def reply(request: dict, item: dict, body: dict, actor: str, now: datetime) -> dict:
     """The stamped reply to one item; returns the changed fields (`$set`) of the request."""
     if request["status"] == "closed" or item["status"] == "replied":
-        raise Conflict(f"item {item['n']} already has its stamped reply",
+        raise Conflict(f"第 {item['n']} 项已有盖章答复",
                        {"item_status": item["status"], "allowed": []})
     if body["department"] != item["department"]:
         # A reply from another department is as if the item did not exist for it.
-        raise NotFound(f"no item {item['n']} for {body['department']}")
+        raise NotFound(f"{body['department']} 没有第 {item['n']} 项诉求")
     index = item["n"] - 1
     changes = {
         f"items.{index}.status": "replied",
@@ -169,7 +169,7 @@ def pause_key(request_id: str, item: dict, number: int) -> str:
 
 def pause(request: dict, item: dict, note: str | None, now: datetime) -> tuple[dict, str]:
     if item["status"] != "open":
-        raise Conflict(f"item {item['n']} is {item['status']}",
+        raise Conflict(f"第 {item['n']} 项{ITEM_STATUS_ZH.get(item['status'], item['status'])}",
                        {"item_status": item["status"],
                         "allowed": ["resume"] if item["status"] == "paused" else []})
     key = pause_key(request["_id"], item, len(item["pauses"]) + 1)
@@ -181,7 +181,7 @@ def pause(request: dict, item: dict, note: str | None, now: datetime) -> tuple[d
 
 def resume(request: dict, item: dict, now: datetime) -> tuple[dict, str]:
     if item["status"] != "paused":
-        raise Conflict(f"item {item['n']} is {item['status']}, not paused",
+        raise Conflict(f"第 {item['n']} 项{ITEM_STATUS_ZH.get(item['status'], item['status'])}，没有暂停",
                        {"item_status": item["status"],
                         "allowed": ["pause", "reply"] if item["status"] == "open" else []})
     index = item["n"] - 1

@@ -6,6 +6,7 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
+from services.leads.domain import search_keys
 from services.policy.domain import DEFAULT_ROUTES
 from shared.errors import Conflict, NotFound
 from shared.storage import MongoRepository
@@ -20,6 +21,13 @@ def seed_routes(repository: "PolicyRepository", config: dict) -> None:
     for category, department in DEFAULT_ROUTES.items():
         repository.db.routes.update_one(
             {"_id": category}, {"$setOnInsert": {"department": department}}, upsert=True)
+    repository.add_search_keys("policy_requests", {"enterprise": 1, "items.topic": 1},
+                               request_search_keys)
+
+
+def request_search_keys(request: dict) -> list[str]:
+    """A request is found by its enterprise and its items' topics."""
+    return search_keys(request["enterprise"], *(i["topic"] for i in request.get("items", [])))
 
 
 class PolicyRepository(MongoRepository):
@@ -30,6 +38,7 @@ class PolicyRepository(MongoRepository):
             IndexModel([("lead_id", ASCENDING)]),
             IndexModel([("team_id", ASCENDING), ("received_at", DESCENDING)]),
             IndexModel([("sla_state", ASCENDING)]),
+            IndexModel([("search_keys", ASCENDING)], name="search_keys"),
         ]}
 
     def insert(self, request: dict, events) -> dict:
@@ -42,11 +51,13 @@ class PolicyRepository(MongoRepository):
     def get(self, request_id: str) -> dict:
         doc = self.db.policy_requests.find_one({"_id": request_id})
         if doc is None:
-            raise NotFound(f"no policy request {request_id}")
+            raise NotFound(f"没有诉求 {request_id}")
         return doc
 
     def list_requests(self, query: dict, page: int, page_size: int):
-        return self.page("policy_requests", query, [("received_at", DESCENDING)], page, page_size)
+        return self.page("policy_requests", query, [("received_at", DESCENDING)], page, page_size,
+                         hint="search_keys" if "search_keys" in query else None)
+
 
     def update(self, request: dict, changes: dict, events, reference: dict | None = None):
         """Write `changes` if the request is still at the version read, with its events.
@@ -60,8 +71,7 @@ class PolicyRepository(MongoRepository):
                     self.db.references.insert_one(reference, session=session)
                 except DuplicateKeyError:
                     existing = self.db.references.find_one({"_id": reference["_id"]}) or {}
-                    raise Conflict("this reference number is already used by the department "
-                                   "this year", {"request_id": existing.get("request_id"),
+                    raise Conflict("该文号本部门今年已使用", {"request_id": existing.get("request_id"),
                                                  "n": existing.get("n")}) from None
             result = self.db.policy_requests.update_one(
                 {"_id": request["_id"], "version": request["version"]},

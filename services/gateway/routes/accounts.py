@@ -50,13 +50,13 @@ class AccountRoutes:
         user = self.accounts.find(creds.username)
         if user is not None and user.get("locked_until") and user["locked_until"] > now:
             raise problems.AuthError(
-                f"too many failed logins; locked until {user['locked_until'].isoformat()}")
+                f"登录失败次数过多，账户锁定至 {user['locked_until'].isoformat()}")
         if user is None or user.get("disabled") or not password_matches(
             user["password_hash"], creds.password
         ):
             if user is not None:
                 self.note_failed_login(user["_id"], now)
-            raise problems.AuthError("wrong username or password")
+            raise problems.AuthError("用户名或密码错误")
         self.accounts.record_login(user["_id"], now)
         codec = TokenCodec.from_config(self.config)
         return {"access_token": codec.encode(user), "token_type": "bearer",
@@ -77,7 +77,7 @@ class AccountRoutes:
         body = validated(PasswordChange, json_body(request))
         user = self.accounts.find(request.principal["username"])
         if user is None or not password_matches(user["password_hash"], body.current_password):
-            raise problems.AuthError("the current password is wrong")
+            raise problems.AuthError("当前密码错误")
         self.accounts.update_user(user["_id"], {"password_hash": hash_password(body.new_password)},
                                   revoke_tokens=True)
         return {"changed": True}
@@ -90,8 +90,8 @@ class AccountRoutes:
         if "password" in changes:
             changes["password_hash"] = hash_password(changes.pop("password"))
         if not changes:
-            raise InvalidInput("nothing to change", {"errors": [
-                {"loc": ["body"], "msg": "give at least one field"}]})
+            raise InvalidInput("输入有误：请求体：请至少提交一个字段", {"errors": [
+                {"loc": ["body"], "msg": "请求体：请至少提交一个字段"}]})
         changes["updated_at"] = utcnow()
         return user_view(self.accounts.update_user(username, changes, revoke_tokens=True))
 
@@ -107,7 +107,7 @@ class AccountRoutes:
     def me(self, request):
         user = self.accounts.find(request.principal["username"])
         if user is None:
-            raise NotFound("this account no longer exists")
+            raise NotFound("该账户已不存在")
         return user_view(user)
 
     @api("POST", "/api/v1/users", roles=("admin",), body=UserCreate, summary="Create an account")

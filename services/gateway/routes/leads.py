@@ -38,7 +38,7 @@ class LeadRoutes:
         """The lead, or 404 when it is outside the caller's scope (ids leak nothing)."""
         lead = call(self.leads, "get", lead_id)
         if not may_see_lead(request.principal, lead):
-            raise NotFound(f"no lead {lead_id}")
+            raise NotFound(f"没有线索 {lead_id}")
         return lead
 
     def check_visible(self, request, lead_id: str) -> None:

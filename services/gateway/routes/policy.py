@@ -61,7 +61,7 @@ class PolicyRoutes:
         principal = actor(request)
         if principal["role"] == "department" and (
                 not isinstance(body, dict) or body.get("department") != principal.get("department")):
-            raise NotFound(f"no item {n} for this department")  # another department's: 404
+            raise NotFound(f"本部门没有第 {n} 项诉求")  # another department's: 404
         return call(self.policy, "reply", request_id, n, body, principal)
 
     @api("POST", "/api/v1/policy-requests/<string:request_id>/items/<int:n>/pause",
