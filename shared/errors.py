@@ -11,6 +11,8 @@ import json
 
 from nameko.exceptions import deserialize_to_instance
 
+from shared import messages_zh
+
 
 class KuaibanError(Exception):
     """Base of every error a Kuaiban service raises on purpose."""
@@ -61,13 +63,18 @@ class Unavailable(KuaibanError):
 
 
 def invalid_from_pydantic(exc, prefix: tuple = ()) -> InvalidInput:
-    """Turn a pydantic ValidationError into InvalidInput naming each field."""
-    errors = [
-        {"loc": [*prefix, *[str(p) for p in err["loc"]]], "msg": err["msg"]}
-        for err in exc.errors(include_url=False)
-    ]
-    fields = ", ".join(".".join(e["loc"]) for e in errors)
-    return InvalidInput(f"invalid input: {fields}", {"errors": errors})
+    """Turn a pydantic ValidationError into InvalidInput naming each field, in Chinese."""
+    errors = []
+    for err in exc.errors(include_url=False):
+        loc = [*prefix, *[str(p) for p in err["loc"]]]
+        errors.append({"loc": loc, "msg": messages_zh.field_message(loc, messages_zh.reason(err))})
+    return InvalidInput(messages_zh.detail_of(errors), {"errors": errors})
+
+
+def field_invalid(loc: list, text: str) -> InvalidInput:
+    """A 422 about one field, worded like validation's: "计划投资（元）：应为整数"."""
+    errors = [{"loc": loc, "msg": messages_zh.field_message(loc, text)}]
+    return InvalidInput(messages_zh.detail_of(errors), {"errors": errors})
 
 
 @deserialize_to_instance

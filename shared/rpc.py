@@ -54,9 +54,9 @@ def call(proxy, method: str, *args, timeout: float = SERVICE_RPC_TIMEOUT_SECONDS
         if exc is not ours:  # an outer deadline: not ours to answer
             raise
         raise Unavailable(
-            f"{service} did not answer {method} within {timeout:g}s; try again shortly") from None
+            f"{service} 服务未在 {timeout:g} 秒内答复 {method}，请稍后重试") from None
     except UnknownService:
-        raise Unavailable(f"{service} is not running; try again shortly") from None
+        raise Unavailable(f"{service} 服务未运行，请稍后重试") from None
 
 
 class GuardedRpcConsumer(RpcConsumer):
@@ -67,8 +67,8 @@ class GuardedRpcConsumer(RpcConsumer):
             log.warning("refusing redelivered request %s (correlation id %s)",
                         message.delivery_info.get("routing_key"),
                         message.properties.get("correlation_id"))
-            error = Unavailable("the request was interrupted by a restart and may or may not "
-                                "have been carried out; check before repeating it")
+            error = Unavailable("请求因服务重启而中断，可能已执行也可能未执行；"
+                                "请先查看结果再决定是否重试")
             self.handle_result(message, None, (Unavailable, error, None))
             return
         super().handle_message(body, message)

@@ -4,14 +4,16 @@ from __future__ import annotations
 import re
 import typing
 from datetime import date, datetime, time
-from typing import Annotated
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import (
-    AwareDatetime, BaseModel, ConfigDict, Field, FutureDate, FutureDatetime, NaiveDatetime,
+    AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, FutureDate, FutureDatetime, NaiveDatetime,
     PastDate, PastDatetime, ValidationError,
 )
-from pydantic_core import to_json
+from pydantic_core import PydanticCustomError, to_json
 
+from shared import messages_zh
 from shared.errors import InvalidInput, invalid_from_pydantic
 
 
@@ -34,6 +36,42 @@ def _is_temporal(annotation) -> bool:
     return any(_is_temporal(arg) for arg in typing.get_args(annotation))
 
 
+COUNTY_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def _county_time(value):
+    """A date or time without an offset is the county's (Asia/Shanghai), never a 422."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return value  # pydantic says what is wrong with it
+        # Parsed here either way: after a before-validator a strict body takes no text.
+        return parsed.replace(tzinfo=COUNTY_ZONE) if parsed.tzinfo is None else parsed
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=COUNTY_ZONE)
+    return value
+
+
+# An instant: ISO 8601 with an offset, or without one meaning the county's local time.
+CountyDatetime = Annotated[AwareDatetime, BeforeValidator(_county_time)]
+
+
+def choice(keys: tuple[str, ...], labels: dict[str, str], aliases: dict[str, str] | None = None):
+    """An enumeration of `keys` that also takes their Chinese labels (签约 for signed) and
+    `aliases` (电力 for power); anything else is a 422 listing the labels with their keys."""
+    by_word = {**{labels[k]: k for k in keys if k in labels}, **(aliases or {}),
+               **{k: k for k in keys}}
+    listed = "、".join(f"{labels[k]}（{k}）" if k in labels else k for k in keys)
+
+    def to_key(value):
+        if isinstance(value, str) and value.strip() in by_word:
+            return by_word[value.strip()]
+        raise PydanticCustomError("zh_choice", "应为以下之一：{listed}", {"listed": listed})
+
+    return Annotated[Literal[keys], BeforeValidator(to_key)]  # type: ignore[valid-type]
+
+
 class PageQuery(Strict):
     page: Annotated[int, Field(ge=1, le=100_000)] = 1
     page_size: Annotated[int, Field(ge=1, le=200)] = 50
@@ -52,9 +90,10 @@ def validated(model: type[BaseModel], payload, prefix: tuple = ("body",)):
                                     prefix)
         numbers_as_dates = _numbers_given_as_dates(model, payload)
         if numbers_as_dates:
-            raise InvalidInput(
-                f"invalid input: {', '.join('.'.join(e['loc']) for e in numbers_as_dates)}",
-                {"errors": [{**e, "loc": [*prefix, *e["loc"]]} for e in numbers_as_dates]})
+            errors = [{"loc": [*prefix, *e["loc"]],
+                       "msg": messages_zh.field_message([*prefix, *e["loc"]], e["msg"])}
+                      for e in numbers_as_dates]
+            raise InvalidInput(messages_zh.detail_of(errors), {"errors": errors})
         return _within_calendar(model.model_validate(payload), prefix)
     except ValidationError as exc:
         raise invalid_from_pydantic(exc, prefix) from None
@@ -86,7 +125,7 @@ def _numbers_given_as_dates(model: type[BaseModel], payload) -> list[dict]:
     if not isinstance(payload, dict):
         return []
     return [
-        {"loc": [key], "msg": "must be an ISO 8601 date or date-time, not a number"}
+        {"loc": [key], "msg": "应为 ISO 8601 日期或日期时间，不能是数字"}
         for name, field in model.model_fields.items()
         for key in {name, field.alias or name}
         if _is_temporal(field.annotation) and isinstance(payload.get(key), str)

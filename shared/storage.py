@@ -252,6 +252,24 @@ class MongoRepository:
             return work(session)
         return run_transaction(self.client, work, self.transaction_time_limit)
 
+    def migrate_once(self, name: str, migrate: Callable[[], object]) -> bool:
+        """Run `migrate()` unless it completed before (recorded in `claims`); False if it had.
+        Only for idempotent migrations: replicas starting together may both run it."""
+        if self.db.claims.find_one({"_id": f"migration:{name}"}) is not None:
+            return False
+        migrate()
+        self.claim_once("migration", name)
+        return True
+
+    def add_search_keys(self, collection: str, fields: dict, keys_of: Callable) -> None:
+        """Once: `search_keys` (indexed under that name) for the documents of `collection`
+        stored before they had them; `keys_of(document with fields)` computes them."""
+        def migrate():
+            for doc in self.db[collection].find({"search_keys": None}, fields, hint="search_keys"):
+                self.db[collection].update_one({"_id": doc["_id"]},
+                                               {"$set": {"search_keys": keys_of(doc)}})
+        self.migrate_once(f"{collection}-search-keys", migrate)
+
     def claim_once(self, job: str, period: str, holder: str = "") -> bool:
         """True for the first caller only: makes a timer's work happen once per period even
         when every replica's timer fires (nameko's @timer runs on each instance)."""

@@ -23,6 +23,11 @@ os.environ[SESSION_MARKER] = uuid.uuid4().hex
 
 
 def pytest_sessionfinish(session, exitstatus):
+    guard_queries(session)  # first: it starts (and stops) a database of its own
+    fail_on_leftover_processes(session)
+
+
+def fail_on_leftover_processes(session):
     """The suite fails if a process it started (a launcher, a service, a database, a broker
     node) is still running at its end; those left are killed."""
     left = leftovers(os.environ[SESSION_MARKER], within=LEFTOVER_GRACE_SECONDS)
@@ -89,7 +94,7 @@ def pytest_configure(config):
         config._kuaiban_query_log = path
 
 
-def pytest_sessionfinish(session, exitstatus):
+def guard_queries(session):
     from pathlib import Path
 
     from tests import query_guard

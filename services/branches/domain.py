@@ -13,6 +13,7 @@ from typing import Iterable
 
 from services.leads.domain import STAGES
 from shared import scope
+from shared.messages_zh import field_message
 
 # A lead at any of these stages is a signed project.
 SIGNED_STAGES = frozenset(STAGES[STAGES.index("signed"):])
@@ -55,7 +56,7 @@ def secretary_problem(secretary: dict | None, members: list[dict]) -> str | None
     if secretary is None:
         return None
     if secretary.get("username") not in {m.get("username") for m in members}:
-        return f"secretary {secretary.get('username')} is not one of the members"
+        return f"书记 {secretary.get('username')} 不是支部成员"
     return None
 
 
@@ -106,11 +107,11 @@ def claim_keys(company_name: str, credit_code: str | None) -> list[str]:
 def trip_date_problems(start: date, end: date) -> list[dict]:
     """Field errors ({loc, msg}) for a trip's dates; empty when they are fine."""
     if end < start:
-        return [{"loc": ["body", "end_date"],
-                 "msg": f"the trip ends ({end}) before it starts ({start})"}]
+        return [{"loc": ["body", "end_date"], "msg": field_message(
+            ["body", "end_date"], f"行程结束（{end}）早于开始（{start}）")}]
     if (end - start).days + 1 > MAX_TRIP_DAYS:
-        return [{"loc": ["body", "end_date"],
-                 "msg": f"a trip lasts at most {MAX_TRIP_DAYS} days"}]
+        return [{"loc": ["body", "end_date"], "msg": field_message(
+            ["body", "end_date"], f"行程最多 {MAX_TRIP_DAYS} 天")}]
     return []
 
 
@@ -126,10 +127,10 @@ def visit_time_problem(visited_at: datetime, now: datetime, start: date, end: da
                        zone: tzinfo) -> str | None:
     """Why a visit at `visited_at` cannot belong to a trip from `start` to `end`, or None."""
     if visited_at > now + VISIT_CLOCK_SKEW:
-        return "a visit cannot be logged ahead of time"
+        return "不能提前记录拜访"
     day = local_day(visited_at, zone)
     if not start <= day <= end:
-        return f"the visit is on {day}, outside the trip's dates {start} to {end}"
+        return f"拜访日期 {day} 不在行程日期 {start} 至 {end} 之内"
     return None
 
 

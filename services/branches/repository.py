@@ -29,7 +29,8 @@ class BranchesRepository(MongoRepository):
                        IndexModel([("branch_id", ASCENDING), ("visited_at", ASCENDING)]),
                        IndexModel([("trip_id", ASCENDING), ("visited_at", ASCENDING),
                                    ("_id", ASCENDING)]),
-                       IndexModel([("visited_at", ASCENDING)])],
+                       IndexModel([("visited_at", ASCENDING)]),
+                       IndexModel([("search_keys", ASCENDING)], name="search_keys")],
             "summaries": [IndexModel([("trip_id", ASCENDING), ("day", ASCENDING)])],
             "branch_leads": [IndexModel([("branch_id", ASCENDING)])],
         }
@@ -51,14 +52,14 @@ class BranchesRepository(MongoRepository):
     def get(self, branch_id: str) -> dict:
         branch = self.db.branches.find_one({"_id": branch_id})
         if branch is None:
-            raise NotFound(f"no branch {branch_id}")
+            raise NotFound(f"没有党支部 {branch_id}")
         return branch
 
     def update_branch(self, branch_id: str, fields: dict) -> dict:
         branch = self.db.branches.find_one_and_update(
             {"_id": branch_id}, {"$set": fields}, return_document=ReturnDocument.AFTER)
         if branch is None:
-            raise NotFound(f"no branch {branch_id}")
+            raise NotFound(f"没有党支部 {branch_id}")
         return branch
 
     # -- trips ----------------------------------------------------------------------------
@@ -72,7 +73,7 @@ class BranchesRepository(MongoRepository):
     def get_trip(self, trip_id: str) -> dict:
         trip = self.db.trips.find_one({"_id": trip_id})
         if trip is None:
-            raise NotFound(f"no trip {trip_id}")
+            raise NotFound(f"没有行程 {trip_id}")
         return trip
 
     def list_trips(self, query: dict, page: int, page_size: int):
@@ -109,7 +110,7 @@ class BranchesRepository(MongoRepository):
     def get_visit(self, visit_id: str) -> dict:
         visit = self.db.visits.find_one({"_id": visit_id})
         if visit is None:
-            raise NotFound(f"no visit {visit_id}")
+            raise NotFound(f"没有拜访记录 {visit_id}")
         return visit
 
     def update_visit(self, visit_id: str, fields: dict) -> dict:
@@ -121,6 +122,13 @@ class BranchesRepository(MongoRepository):
         if up_to_day:
             query["day"] = {"$lte": up_to_day}
         return list(self.db.visits.find(query).sort([("visited_at", ASCENDING), ("_id", ASCENDING)]))
+
+    def search_visits(self, query: dict, limit: int) -> tuple[list[dict], int]:
+        """Visits whose `search_keys` hold the query's, within the scope `query` adds; at most
+        `limit`, latest first, and how many match."""
+        found = list(self.db.visits.find(query, hint="search_keys").limit(limit))
+        found.sort(key=lambda v: v["visited_at"], reverse=True)
+        return found, self.db.visits.count_documents(query, hint="search_keys")
 
     def page_of_visits(self, trip_id: str, page: int, page_size: int):
         return self.page("visits", {"trip_id": trip_id},
@@ -242,8 +250,8 @@ class BranchesRepository(MongoRepository):
 
 def already_claimed(claim: dict | None) -> Conflict:
     if claim is None:  # cannot happen short of a claim deleted by hand
-        return Conflict("this company was already reported as a lead")
+        return Conflict("这家企业已被报为线索")
     return Conflict(
-        f"this company was already reported as a lead by branch {claim['branch_id']}",
+        f"这家企业已由党支部 {claim['branch_id']} 报为线索",
         {"existing_id": claim["lead_id"], "branch_id": claim["branch_id"]},
     )

@@ -6,25 +6,27 @@ can be filled in that night (PATCH) or never.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Optional
 
-from pydantic import AfterValidator, AwareDatetime, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from services.branches.domain import INTEREST_LEVELS
 from services.leads.domain import credit_code_problem, normalise_credit_code
-from shared.schemas import PageQuery, Strict
+from shared.schemas import CountyDatetime, PageQuery, Strict, choice
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(max_length=5000)]
 Username = Annotated[str, Field(min_length=1, max_length=64)]
-Interest = Literal[INTEREST_LEVELS]  # type: ignore[valid-type]
+INTEREST_LABELS_ZH = {"high": "高", "medium": "中", "low": "低", "none": "无"}
+Interest = choice(INTEREST_LEVELS, INTEREST_LABELS_ZH, {"强": "high", "一般": "medium", "弱": "low"})
+TRIP_STATUS_LABELS_ZH = {"upcoming": "未开始", "ongoing": "进行中", "finished": "已结束"}
 
 
 def checked_credit_code(value: str) -> str:
     value = normalise_credit_code(value)
     problem = credit_code_problem(value)
     if problem:
-        raise ValueError(f"invalid unified social credit code: {problem}")
+        raise ValueError(f"无效：{problem}")
     return value
 
 
@@ -59,7 +61,7 @@ class BranchUpdate(Strict):
     @model_validator(mode="after")
     def not_empty(self):
         if not self.model_fields_set:
-            raise ValueError("nothing to change: give at least one field")
+            raise ValueError("请至少提交一个要修改的字段")
         return self
 
 
@@ -97,12 +99,12 @@ class TripUpdate(Strict):
     @model_validator(mode="after")
     def not_empty(self):
         if not self.model_fields_set:
-            raise ValueError("nothing to change: give at least one field")
+            raise ValueError("请至少提交一个要修改的字段")
         return self
 
 
 class TripQuery(PageQuery):
-    status: Optional[Literal["upcoming", "ongoing", "finished"]] = None
+    status: Optional[choice(tuple(TRIP_STATUS_LABELS_ZH), TRIP_STATUS_LABELS_ZH)] = None
 
 
 # --- visits ------------------------------------------------------------------------------
@@ -118,7 +120,7 @@ class ContactIn(Strict):
 
 class VisitCreate(Strict):
     company: Text
-    visited_at: Optional[AwareDatetime] = Field(default=None, description="defaults to now")
+    visited_at: Optional[CountyDatetime] = Field(default=None, description="defaults to now")
     visitors: Optional[Annotated[list[Username], Field(max_length=20)]] = Field(
         default=None, description="defaults to the caller")
     outcome: Optional[LongText] = None
@@ -142,7 +144,7 @@ class VisitUpdate(Strict):
     @model_validator(mode="after")
     def not_empty(self):
         if not self.model_fields_set:
-            raise ValueError("nothing to change: give at least one field")
+            raise ValueError("请至少提交一个要修改的字段")
         return self
 
 
@@ -171,7 +173,7 @@ class SummaryAmend(Strict):
     @model_validator(mode="after")
     def not_empty(self):
         if self.next_day_plan is None and self.notes is None:
-            raise ValueError("give next_day_plan or notes")
+            raise ValueError("请填写次日安排（next_day_plan）或备注（notes）")
         return self
 
 
@@ -184,5 +186,5 @@ class PeriodQuery(Strict):
     @model_validator(mode="after")
     def ordered(self):
         if self.from_ and self.to and self.to < self.from_:
-            raise ValueError(f"to ({self.to}) is before from ({self.from_})")
+            raise ValueError(f"结束日期（to，{self.to}）早于开始日期（from，{self.from_}）")
         return self

@@ -17,17 +17,19 @@ from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 
 from services.branches import domain
+from services.leads.domain import query_keys, search_keys
 from services.branches.repository import BranchesRepository, already_claimed
 from services.branches.schemas import (
     BranchUpdate, LeadFromVisit, PeriodQuery, SummaryAmend, TripCreate, TripQuery, TripUpdate,
     VisitCreate, VisitUpdate, Viewer,
 )
 from shared.clock import Clock
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, InvalidInput, NotFound, field_invalid
 from shared.events import LeadSourced, TripDayUnreported, make_event
 from shared.handlers import on_event
 from shared.idempotency import IdempotencyKey, new_id
 from shared.jsonable import jsonable
+from shared.messages_zh import detail_of
 from shared.rpc import call
 from shared.schemas import PageQuery, page_of, validated
 from shared.storage import Storage
@@ -44,11 +46,12 @@ def load_branches_file(path: Path = BRANCHES_FILE) -> list[dict]:
 
 def seed_from_file(repository: BranchesRepository, config: dict) -> None:
     repository.seed(load_branches_file())
+    repository.add_search_keys("visits", {"company": 1}, lambda v: search_keys(v["company"]))
 
 
 def view(document: dict, **extra) -> dict:
-    return jsonable({"id": document["_id"], **{k: v for k, v in document.items() if k != "_id"},
-                     **extra})
+    return jsonable({"id": document["_id"], **{k: v for k, v in document.items()
+                                               if k not in ("_id", "search_keys")}, **extra})
 
 
 def summary_id(trip_id: str, day) -> str:
@@ -95,7 +98,7 @@ class BranchesService:
         edit = validated(BranchUpdate, body)
         who = validated(Viewer, viewer, ("viewer",))
         if who.role != "admin":
-            raise NotFound(f"no branch {branch_id}")
+            raise NotFound(f"没有党支部 {branch_id}")
         branch = self.storage.get(branch_id)
         fields = edit.model_dump(exclude_none=True)
         members = fields.get("members", branch.get("members") or [])
@@ -103,7 +106,7 @@ class BranchesService:
         problem = domain.secretary_problem(secretary, members)
         if problem:
             loc = "secretary" if "secretary" in fields else "members"
-            raise InvalidInput(problem, {"errors": [{"loc": ["body", loc], "msg": problem}]})
+            raise field_invalid(["body", loc], problem)
         fields.update(updated_at=self.clock.now(), updated_by=who.username)
         return view(self.storage.update_branch(branch_id, fields))
 
@@ -154,9 +157,9 @@ class BranchesService:
         self.check_dates(start, end)
         span = self.storage.visit_day_span(trip_id)
         if span and (span[0] < start.isoformat() or span[1] > end.isoformat()):
-            msg = f"visits are logged from {span[0]} to {span[1]}: the dates must include them"
+            msg = f"已记录 {span[0]} 至 {span[1]} 的拜访：行程日期须包含这些天"
             loc = "start_date" if span[0] < start.isoformat() else "end_date"
-            raise InvalidInput(msg, {"errors": [{"loc": ["body", loc], "msg": msg}]})
+            raise field_invalid(["body", loc], msg)
         fields.update(updated_at=self.clock.now(), updated_by=who.username)
         return self.trip_view(self.storage.update_trip(trip_id, fields))
 
@@ -172,7 +175,7 @@ class BranchesService:
             visited_at, now, date.fromisoformat(trip["start_date"]),
             date.fromisoformat(trip["end_date"]), self.zone)
         if problem:
-            raise InvalidInput(problem, {"errors": [{"loc": ["body", "visited_at"], "msg": problem}]})
+            raise field_invalid(["body", "visited_at"], problem)
         visit_id = new_id(who.username, self.idempotency_key)
         if self.idempotency_key and self.storage.find_visit(visit_id):
             return view(self.storage.find_visit(visit_id))  # a phone that sent it again
@@ -183,6 +186,7 @@ class BranchesService:
             "day": domain.local_day(visited_at, self.zone).isoformat(),
             "visitors": visit_in.visitors or [who.username],
             "lead_id": None, "created_at": now, "created_by": who.username,
+            "search_keys": search_keys(visit_in.company),
         }
         self.storage.insert_visit(visit)
         self.refresh_summary(trip, visit["day"])
@@ -194,6 +198,21 @@ class BranchesService:
         self.readable_trip(trip_id, viewer)
         visits, total = self.storage.page_of_visits(trip_id, q.page, q.page_size)
         return page_of([view(v) for v in visits], total, q)
+
+    @rpc
+    def search_visits(self, q: str, limit: int, viewer: dict) -> dict:
+        """Visits whose company matches `q`, of the branches the viewer may read:
+        {items (at most `limit`), total}."""
+        who = validated(Viewer, viewer, ("viewer",)).model_dump()
+        keys = query_keys(q)
+        if not keys:
+            raise field_invalid(["query", "q"], "至少输入一个字")
+        query: dict = {"search_keys": {"$all": keys}}
+        if who["role"] not in domain.READ_ALL_ROLES:  # a branch member: the own branch only
+            query["branch_id"] = who.get("branch_id") or "-"
+        visits, total = self.storage.search_visits(query, max(1, min(int(limit), 50)))
+        return {"items": [view(v) for v in visits
+                          if domain.may_read(who, v["branch_id"])], "total": total}
 
     @rpc
     def get_visit(self, visit_id: str, viewer: dict) -> dict:
@@ -220,7 +239,7 @@ class BranchesService:
         visit = self.readable_visit(visit_id, viewer)
         trip, who = self.writable_trip(visit["trip_id"], viewer)
         if visit.get("lead_id"):
-            raise Conflict("this visit is already a lead", {"existing_id": visit["lead_id"]})
+            raise Conflict("这次拜访已转为线索", {"existing_id": visit["lead_id"]})
         company = lead_in.company_name or visit["company"]
         credit_code = lead_in.credit_code or visit.get("credit_code")
         keys = domain.claim_keys(company, credit_code)
@@ -232,7 +251,7 @@ class BranchesService:
             extra = {"existing_id": existing["id"]}
             if existing.get("source_branch_id"):
                 extra["branch_id"] = existing["source_branch_id"]
-            raise Conflict("a lead for this company exists already", extra)
+            raise Conflict("这家企业已有线索", extra)
 
         now = self.clock.now()
         lead_id = uuid.uuid4().hex
@@ -270,8 +289,8 @@ class BranchesService:
         trip, who = self.writable_trip(trip_id, viewer)
         on = self.trip_day(trip, day)
         if on > self.today():
-            msg = f"{on} has not come yet: write tonight's plan on today's summary"
-            raise InvalidInput(msg, {"errors": [{"loc": ["path", "day"], "msg": msg}]})
+            msg = f"{on} 还没到：今晚的安排请写在今天的小结里"
+            raise field_invalid(["path", "day"], msg)
         fields = {**amend.model_dump(exclude_none=True),
                   "amended_at": self.clock.now(), "amended_by": who.username}
         on_insert = {"trip_id": trip_id, "branch_id": trip["branch_id"], "day": on.isoformat(),
@@ -381,14 +400,14 @@ class BranchesService:
     def readable_branch(self, branch_id: str, viewer: dict) -> Viewer:
         who = validated(Viewer, viewer, ("viewer",))
         if not domain.may_read(who.model_dump(), branch_id):
-            raise NotFound(f"no branch {branch_id}")  # 404, not 403: ids leak nothing
+            raise NotFound(f"没有党支部 {branch_id}")  # 404, not 403: ids leak nothing
         self.storage.get(branch_id)
         return who
 
     def writable_branch(self, branch_id: str, viewer: dict) -> Viewer:
         who = validated(Viewer, viewer, ("viewer",))
         if not domain.may_write(who.model_dump(), branch_id):
-            raise NotFound(f"no branch {branch_id}")
+            raise NotFound(f"没有党支部 {branch_id}")
         self.storage.get(branch_id)
         return who
 
@@ -396,28 +415,28 @@ class BranchesService:
         who = validated(Viewer, viewer, ("viewer",))
         trip = self.storage.get_trip(trip_id)
         if not domain.may_read(who.model_dump(), trip["branch_id"]):
-            raise NotFound(f"no trip {trip_id}")
+            raise NotFound(f"没有行程 {trip_id}")
         return trip
 
     def writable_trip(self, trip_id: str, viewer: dict) -> tuple[dict, Viewer]:
         who = validated(Viewer, viewer, ("viewer",))
         trip = self.storage.get_trip(trip_id)
         if not domain.may_write(who.model_dump(), trip["branch_id"]):
-            raise NotFound(f"no trip {trip_id}")
+            raise NotFound(f"没有行程 {trip_id}")
         return trip, who
 
     def readable_visit(self, visit_id: str, viewer: dict) -> dict:
         who = validated(Viewer, viewer, ("viewer",))
         visit = self.storage.get_visit(visit_id)
         if not domain.may_read(who.model_dump(), visit["branch_id"]):
-            raise NotFound(f"no visit {visit_id}")
+            raise NotFound(f"没有拜访记录 {visit_id}")
         return visit
 
     @staticmethod
     def check_dates(start, end) -> None:
         errors = domain.trip_date_problems(start, end)
         if errors:
-            raise InvalidInput(errors[0]["msg"], {"errors": errors})
+            raise InvalidInput(detail_of(errors), {"errors": errors})
 
     @staticmethod
     def trip_day(trip: dict, day: str):
@@ -425,9 +444,9 @@ class BranchesService:
         try:
             on = date.fromisoformat(day)
         except ValueError:
-            raise NotFound(f"no day {day} on this trip") from None
+            raise NotFound(f"这次行程没有 {day} 这一天") from None
         if not trip["start_date"] <= on.isoformat() <= trip["end_date"]:
-            raise NotFound(f"no day {day} on this trip ({trip['start_date']} to {trip['end_date']})")
+            raise NotFound(f"这次行程（{trip['start_date']} 至 {trip['end_date']}）没有 {day} 这一天")
         return on
 
     def trip_view(self, trip: dict) -> dict:

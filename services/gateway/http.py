@@ -56,7 +56,9 @@ class ProblemWsgiApp(WsgiApp):
         except HTTPException as exc:
             headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(
                 exc, "valid_methods", None) else None
-            response = problems.problem(exc.code, exc.name, exc.description or "", headers)
+            response = problems.problem(
+                exc.code, exc.name, problems.HTTP_DETAILS_ZH.get(exc.code, exc.description or ""),
+                headers)
             return secure(response, environ.get("PATH_INFO", ""))(environ, start_response)
         request = Request(environ, shallow=True)
         request.path_values = values
@@ -140,14 +142,14 @@ class ApiRoute(HttpRequestHandler):
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
-            raise problems.AuthError("a bearer token is required")
+            raise problems.AuthError("需要 Bearer 令牌（Authorization: Bearer <token>）")
         principal = self.tokens.decode(token.strip())
         account = self.records.account(principal["username"])
         if account is None or account.get("disabled") or \
                 account.get("token_version", 0) != principal["token_version"]:
-            raise problems.AuthError("the token is no longer valid; log in again")
+            raise problems.AuthError("令牌已失效，请重新登录")
         if principal["role"] not in self.roles:
-            raise problems.Forbidden(f"role {principal['role']} may not {self.method} {self.url}")
+            raise problems.Forbidden(f"角色 {principal['role']} 无权执行 {self.method} {self.url}")
         return principal
 
     def response_from_result(self, result):
@@ -186,16 +188,16 @@ def parsed_body(request):
 def json_body(request) -> object:
     """The request's JSON body; 413 when too large, 400 when not JSON."""
     if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise problems.TooLarge(f"the body may be at most {MAX_BODY_BYTES} bytes")
+        raise problems.TooLarge(f"请求体最多 {MAX_BODY_BYTES} 字节")
     raw = request.get_data(cache=True)
     if len(raw) > MAX_BODY_BYTES:
-        raise problems.TooLarge(f"the body may be at most {MAX_BODY_BYTES} bytes")
+        raise problems.TooLarge(f"请求体最多 {MAX_BODY_BYTES} 字节")
     if nesting_depth(raw) > MAX_JSON_DEPTH:
         raise problems.BadBody(f"请求体嵌套过深（最多{MAX_JSON_DEPTH}层）")
     try:
         return json.loads(raw.decode("utf-8") or "null")
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise problems.BadBody(f"the body is not JSON in UTF-8: {exc}") from None
+        raise problems.BadBody(f"请求体不是 UTF-8 编码的 JSON：{exc}") from None
 
 
 def nesting_depth(raw: bytes) -> int:

@@ -36,6 +36,11 @@ KEPT_FOR = timedelta(seconds=IDEMPOTENCY_KEPT_SECONDS)
 # a gateway that died, and a retry may take it over.
 CLAIM_STALE_AFTER = timedelta(seconds=15)
 WAIT_FOR_FIRST_SECONDS = 2.0
+OPENAPI_PARAMETER = {
+    "name": HEADER, "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    "description": "the same key and body within 24 h return the first answer and change "
+                   "nothing; the same key with another body is 422"}
 
 
 def key_of(request) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from services.gateway import idempotency
 from services.gateway.http import ApiRoute
 
 PROBLEM = {
@@ -77,6 +78,8 @@ def operation(route: ApiRoute, method: str, book: SchemaBook) -> dict:
         for name, prop in schema.get("properties", {}).items():
             params.append({"name": name, "in": "query", "required": name in required,
                            "schema": prop})
+    if method == "POST" and not route.public:
+        params.append(idempotency.OPENAPI_PARAMETER)
     if params:
         op["parameters"] = params
     if route.body_model is not None:

@@ -46,6 +46,11 @@ class TooLarge(KuaibanError):
     title = "Content too large"
 
 
+# werkzeug's own answers (unknown path, wrong method), in Chinese.
+HTTP_DETAILS_ZH = {404: "没有这个地址", 405: "这个地址不支持该请求方法", 400: "请求无效",
+                   413: "请求体过大"}
+
+
 def json_response(payload, status: int = 200, headers: dict | None = None,
                   content_type: str = "application/json") -> Response:
     body = json.dumps(payload, ensure_ascii=False, default=str)
@@ -74,13 +79,13 @@ def response_for(exc: BaseException) -> Response:
             headers = {"Retry-After": str(exc.extra.get("retry_after") or RETRY_AFTER_SECONDS)}
         return problem(exc.status, exc.title, exc.detail, headers, exc.extra)
     if isinstance(exc, RemoteError) and exc.exc_type in DATABASE_DOWN:
-        return unavailable("a database is unreachable; try again shortly")
+        return unavailable("数据库暂时无法连接，请稍后重试")
     if isinstance(exc, (ConnectionFailure, ExecutionTimeout)):  # the gateway's own database
-        return unavailable("the database is unreachable; try again shortly")
+        return unavailable("数据库暂时无法连接，请稍后重试")
     if isinstance(exc, (OperationalError, amqp.exceptions.ConnectionError, ConnectionError)):
-        return unavailable("the message broker is unreachable; try again shortly")
+        return unavailable("消息服务暂时无法连接，请稍后重试")
     if isinstance(exc, (UnknownService, eventlet.Timeout)):
-        return unavailable("a service did not answer in time; try again shortly")
+        return unavailable("服务未能及时响应，请稍后重试")
     if isinstance(exc, OverflowError) or (
             isinstance(exc, RemoteError) and exc.exc_type == "OverflowError"):
         # A date at the end of the calendar (year 1, or 9999 plus a time zone).
@@ -88,6 +93,6 @@ def response_for(exc: BaseException) -> Response:
         return problem(422, "Unprocessable content", message,
                        extra={"errors": [{"loc": ["query"], "msg": message}]})
     if isinstance(exc, HTTPException):
-        return problem(exc.code or 500, exc.name, exc.description or "")
+        return problem(exc.code or 500, exc.name, HTTP_DETAILS_ZH.get(exc.code, exc.description or ""))
     log.error("unexpected error", exc_info=exc)
-    return problem(500, "Internal error", "an unexpected error occurred; it has been logged")
+    return problem(500, "Internal error", "发生意外错误，已记录在日志中")

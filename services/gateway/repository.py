@@ -39,7 +39,7 @@ class AccountsRepository(MongoRepository):
         try:
             self.db.users.insert_one(user)
         except DuplicateKeyError:
-            raise Conflict(f"user {user['_id']} exists", {"existing_id": user["_id"]}) from None
+            raise Conflict(f"用户 {user['_id']} 已存在", {"existing_id": user["_id"]}) from None
         return user
 
     def create_if_missing(self, user: dict) -> bool:
@@ -56,7 +56,7 @@ class AccountsRepository(MongoRepository):
         user = self.db.users.find_one_and_update({"_id": username}, update,
                                                  return_document=ReturnDocument.AFTER)
         if user is None:
-            raise NotFound(f"no user {username}")
+            raise NotFound(f"没有用户 {username}")
         return user
 
     # -- login throttle (throttle.py): counters under their key, compare-and-set -------------

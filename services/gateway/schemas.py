@@ -1,14 +1,16 @@
 """Bodies the gateway itself reads (the other services validate their own)."""
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Optional
 
 from pydantic import Field, model_validator
 
-from shared.schemas import Strict
+from shared.schemas import Strict, choice
 
 ROLES = ("admin", "leader", "team_member", "branch_member", "department", "inspector")
-Role = Literal[ROLES]  # type: ignore[valid-type]
+ROLE_LABELS_ZH = {"admin": "管理员", "leader": "县领导", "team_member": "专业组成员",
+                  "branch_member": "党支部成员", "department": "部门", "inspector": "督查室"}
+Role = choice(ROLES, ROLE_LABELS_ZH)
 
 
 class TokenRequest(Strict):
@@ -47,7 +49,7 @@ class UserUpdate(Strict):
         # Leaving a field out keeps it; null clears team, branch or department only.
         for name in ("display_name", "role", "disabled", "password"):
             if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null; leave it out to keep it")
+                raise ValueError(f"{name} 不能为 null；不修改就不要提交该字段")
         return self
 
 

@@ -16,6 +16,7 @@ from services.gateway.routes.leads import LeadRoutes
 from services.gateway.routes.notifications import NotificationRoutes
 from services.gateway.routes.paper import PaperRoutes
 from services.gateway.routes.policy import PolicyRoutes
+from services.gateway.routes.search import SearchRoutes
 from services.gateway.routes.sla import SlaRoutes
 from services.gateway.routes.supervision import SupervisionRoutes
 from services.gateway.routes.teams import TeamRoutes
@@ -29,6 +30,7 @@ class GatewayService(
     SupervisionRoutes, NotificationRoutes,
     WebRoutes,
     PaperRoutes,
+    SearchRoutes,
 ):
     name = "gateway"
 

@@ -79,9 +79,9 @@ class TokenCodec:
             claims = jwt.decode(token, self.secret, algorithms=[self.algorithm],
                                 options={"require": ["exp", "sub"]})
         except jwt.ExpiredSignatureError:
-            raise AuthError("the token has expired") from None
+            raise AuthError("令牌已过期，请重新登录") from None
         except jwt.InvalidTokenError:
-            raise AuthError("the token is not valid") from None
+            raise AuthError("令牌无效") from None
         return {
             "username": claims["sub"], "role": claims.get("role"),
             "team_id": claims.get("team_id"), "branch_id": claims.get("branch_id"),

@@ -35,13 +35,13 @@ def credit_code_check_char(first17: str) -> str:
 def credit_code_problem(code: str) -> str | None:
     """Why `code` is not a valid unified social credit code, or None when it is."""
     if len(code) != 18:
-        return f"must be 18 characters, got {len(code)}"
+        return f"应为 18 位，收到 {len(code)} 位"
     bad = sorted({ch for ch in code if ch not in CREDIT_CODE_CHARSET})
     if bad:
-        return f"characters not allowed in a credit code: {''.join(bad)}"
+        return f"含不允许的字符：{''.join(bad)}"
     expected = credit_code_check_char(code[:17])
     if code[17] != expected:
-        return f"check digit is {code[17]}, expected {expected}"
+        return f"校验码为 {code[17]}，应为 {expected}"
     return None
 
 
@@ -99,12 +99,20 @@ def is_major(investment_cny: int, flagged: bool | None, threshold_cny: int) -> b
     return bool(flagged) or investment_cny >= threshold_cny
 
 
+def searchable_fields(lead: dict) -> list[str]:
+    """Besides the title, what a search finds a lead by: company name and credit code,
+    the contact's name and phone."""
+    company, contact = lead["company"], lead.get("contact") or {}
+    return [company["name"], company.get("credit_code") or "", contact.get("name") or "",
+            contact.get("phone") or ""]
+
+
 def derived_fields(lead: dict, threshold_cny: int) -> dict:
     """Fields computed from what the user gave: kept in the document for indexes and lists."""
     return {
         "major": is_major(lead["investment_cny"], lead.get("major_flag"), threshold_cny),
         "company": {**lead["company"], "name_key": company_name_key(lead["company"]["name"])},
-        "search_keys": search_keys(lead["title"], lead["company"]["name"]),
+        "search_keys": search_keys(lead["title"], *searchable_fields(lead)),
     }
 
 

@@ -18,6 +18,15 @@ STAGE_LABELS_ZH = {
 }
 STATUSES = ("active", "stalled", "lost")
 STATUS_LABELS_ZH = {"active": "推进中", "stalled": "停滞", "lost": "已流失"}
+KIND_ZH = {"forward": "推进到", "skip": "跳到", "backward": "退回"}
+
+
+def zh(stage: str) -> str:
+    return STAGE_LABELS_ZH.get(stage, stage)
+
+
+def zs(status: str) -> str:
+    return STATUS_LABELS_ZH.get(status, status)
 
 # Roles that may move a lead back (a correction, or a deal that fell back to talks).
 BACKWARD_ROLES = frozenset({"leader", "admin"})
@@ -83,25 +92,25 @@ def check_move(stage: str, target: str, status: str, role: str, reason: str | No
     move = next((m for m in allowed if m.stage == target), None)
     if move is None:
         if status == "lost":
-            why = "the lead is lost: reactivate it (status active) before moving its stage"
+            why = "线索已流失：请先恢复为推进中（status active）再调整阶段"
         elif target == stage:
-            why = f"the lead is already at {stage}"
+            why = f"线索已处于{zh(stage)}阶段"
         elif stage_index(target) < stage_index(stage):
-            why = f"only a leader or an admin may move a lead back from {stage} to {target}"
+            why = f"只有县领导或管理员可以把线索从{zh(stage)}退回{zh(target)}"
         else:
-            why = f"no move from {stage} to {target}"
+            why = f"不能从{zh(stage)}移到{zh(target)}"
         raise MoveRefused(why, allowed)
     if move.needs_reason and not (reason or "").strip():
-        raise ReasonRequired(f"a {move.kind} from {stage} to {target} needs a reason in note")
+        raise ReasonRequired(f"从{zh(stage)}{KIND_ZH.get(move.kind, '移到')}{zh(target)}须在 note 中说明原因")
     return move
 
 
 def check_move_time(at: datetime, previous_at: datetime, now: datetime) -> None:
     """A move happens now or is recorded late; never in the future, never before the last one."""
     if at > now:
-        raise BadMoveTime("at may not be in the future")
+        raise BadMoveTime("不能晚于现在")
     if at < previous_at:
-        raise BadMoveTime(f"at may not be before the lead's previous move ({previous_at.isoformat()})")
+        raise BadMoveTime(f"不能早于上一次阶段变化（{previous_at.isoformat()}）")
 
 
 def milestone_of_move(move: AllowedMove) -> str | None:
@@ -122,9 +131,9 @@ def check_status_change(current: str, target: str, reason: str | None) -> None:
     """Losing a lead or reviving a lost one needs a reason; a no-op change is refused."""
     if target not in STATUS_MOVES[current]:
         raise MoveRefused(
-            f"the lead is already {current}" if target == current
-            else f"no status change from {current} to {target}",
+            f"线索已是{zs(current)}状态" if target == current
+            else f"不能从{zs(current)}改为{zs(target)}",
             [AllowedMove(s, "status", s == "lost" or current == "lost") for s in STATUS_MOVES[current]],
         )
     if (target == "lost" or current == "lost") and not (reason or "").strip():
-        raise ReasonRequired(f"a change from {current} to {target} needs a reason")
+        raise ReasonRequired(f"从{zs(current)}改为{zs(target)}须说明原因（reason）")

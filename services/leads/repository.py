@@ -84,6 +84,15 @@ class LeadsRepository(MongoRepository):
                 found.setdefault(d["_id"], d)
         return sorted(found.values(), key=lambda d: d["created_at"])
 
+    def add_search_keys(self, keys_of) -> None:
+        """Once: the search keys of the leads stored before credit codes and contacts were
+        searchable (`keys_of(lead)` -> keys)."""
+        def migrate():
+            for lead in self.db.leads.find({}, {"title": 1, "company": 1, "contact": 1}):
+                self.db.leads.update_one({"_id": lead["_id"]},
+                                         {"$set": {"search_keys": keys_of(lead)}})
+        self.migrate_once("lead-search-keys-v2", migrate)
+
     def exists(self, lead_id: str) -> bool:
         return self.db.leads.find_one({"_id": lead_id}, {"_id": 1}) is not None
 
@@ -94,7 +103,7 @@ class LeadsRepository(MongoRepository):
             # Lost a race with an identical lead: report the one that won.
             existing = self.find_duplicate(lead["company"].get("credit_code"), lead["title"])
             raise Conflict(
-                "a lead with this credit code and title exists",
+                "已有同一统一社会信用代码、同一名称的线索",
                 {"existing_id": existing["_id"] if existing else None},
             ) from None
         return lead
@@ -114,7 +123,7 @@ class LeadsRepository(MongoRepository):
     def get(self, lead_id: str) -> dict:
         lead = self.db.leads.find_one({"_id": lead_id})
         if lead is None:
-            raise NotFound(f"no lead {lead_id}")
+            raise NotFound(f"没有线索 {lead_id}")
         return lead
 
     def list(self, query: dict, sort: list, page: int, page_size: int,
@@ -158,7 +167,7 @@ class LeadsRepository(MongoRepository):
         def change(session):
             return self.update_at_version(
                 "leads", lead["_id"], lead["version"], update, session,
-                Conflict("the lead changed meanwhile; reload it and try again",
+                Conflict("线索已被他人修改，请刷新后重试",
                          {"lead_id": lead["_id"]}))
 
         try:
@@ -167,7 +176,7 @@ class LeadsRepository(MongoRepository):
             existing = self.find_duplicate(
                 update["$set"].get("company", lead["company"]).get("credit_code"),
                 update["$set"].get("title", lead["title"]))
-            raise Conflict("a lead with this credit code and title exists",
+            raise Conflict("已有同一统一社会信用代码、同一名称的线索",
                            {"existing_id": existing["_id"] if existing else None}) from None
 
     def record_assignment(self, envelope, lead_id: str, fields: dict, change: dict) -> bool:

@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal, Optional
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from services.leads.domain import credit_code_problem, normalise_credit_code
-from services.leads.pipeline import STAGES, STATUSES
+from services.leads.pipeline import STAGE_LABELS_ZH, STAGES, STATUS_LABELS_ZH, STATUSES
 from services.leads.progress import duplicate_milestones
-from shared.schemas import PageQuery, Strict
+from shared.schemas import CountyDatetime, PageQuery, Strict, choice
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 ShortText = Annotated[str, Field(min_length=1, max_length=100)]
@@ -33,7 +33,7 @@ class Company(Strict):
         value = normalise_credit_code(value)
         problem = credit_code_problem(value)
         if problem:
-            raise ValueError(f"invalid unified social credit code: {problem}")
+            raise ValueError(f"无效：{problem}")
         return value
 
 
@@ -59,7 +59,7 @@ class LeadCreate(Strict):
     region: Optional[Annotated[str, Field(max_length=100)]] = None
     source_branch_id: Optional[BranchId] = None
     contact: Optional[Contact] = None
-    first_contact_at: Optional[AwareDatetime] = None
+    first_contact_at: Optional[CountyDatetime] = None
     notes: Optional[Annotated[str, Field(max_length=5000)]] = None
     major: Optional[bool] = Field(default=None, description="flag a major project below the threshold")
 
@@ -75,28 +75,33 @@ class LeadPatch(Strict):
     region: Optional[Annotated[str, Field(max_length=100)]] = None
     source_branch_id: Optional[BranchId] = None
     contact: Optional[Contact] = None
-    first_contact_at: Optional[AwareDatetime] = None
+    first_contact_at: Optional[CountyDatetime] = None
     notes: Optional[Annotated[str, Field(max_length=5000)]] = None
     major: Optional[bool] = None
 
     @model_validator(mode="after")
     def something_and_no_null_required(self):
         if not self.model_fields_set:
-            raise ValueError("send at least one field to change")
+            raise ValueError("请至少提交一个要修改的字段")
         for field in ("title", "company", "industry", "investment_cny"):
             if field in self.model_fields_set and getattr(self, field) is None:
-                raise ValueError(f"{field} may not be null")
+                raise ValueError(f"{field} 不能为 null")
         return self
 
 
+Stage = choice(STAGES, STAGE_LABELS_ZH)
+Status = choice(STATUSES, STATUS_LABELS_ZH, {"活跃": "active", "在推进": "active", "流失": "lost"})
+ROUTING_LABELS_ZH = {"pending": "待分派", "assigned": "已分派", "triage": "待甄别"}
+
+
 class StageMove(Strict):
-    stage: Literal[STAGES]  # type: ignore[valid-type]
-    at: Optional[AwareDatetime] = Field(default=None, description="when it happened; default now")
+    stage: Stage
+    at: Optional[CountyDatetime] = Field(default=None, description="when it happened; default now")
     note: Optional[Note] = Field(default=None, description="the reason; required for a skip or a move back")
 
 
 class StatusChange(Strict):
-    status: Literal[STATUSES]  # type: ignore[valid-type]
+    status: Status
     reason: Optional[Note] = Field(default=None, description="required to lose a lead or revive a lost one")
 
 
@@ -140,7 +145,7 @@ class FourOnes(Strict):
     def milestones_once(cls, plan):
         twice = duplicate_milestones([item.model_dump() for item in plan])
         if twice:
-            raise ValueError(f"milestones listed twice: {', '.join(twice)}")
+            raise ValueError(f"节点重复：{'、'.join(twice)}")
         return plan
 
 
@@ -164,12 +169,13 @@ SORTS = {
 
 class LeadFilter(PageQuery):
     team_id: Optional[Annotated[str, Field(max_length=50)]] = None
-    stage: Optional[Literal[STAGES]] = None  # type: ignore[valid-type]
-    status: Optional[Literal[STATUSES]] = None  # type: ignore[valid-type]
+    stage: Optional[Stage] = None
+    status: Optional[Status] = None
     branch_id: Optional[BranchId] = None
     major: Optional[bool] = None
-    routing: Optional[Literal["pending", "assigned", "triage"]] = None
+    routing: Optional[choice(tuple(ROUTING_LABELS_ZH), ROUTING_LABELS_ZH)] = None
     owner: Optional[Username] = None
     q: Optional[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
-        default=None, description="search in title and company name (Chinese works)")
+        default=None, description="search in title, company name and credit code, contact name "
+                                  "and phone (Chinese works)")
     sort: Literal[tuple(SORTS)] = "-created_at"  # type: ignore[valid-type]

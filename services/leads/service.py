@@ -14,7 +14,7 @@ from services.leads.schemas import (
     SORTS, FourOnes, LeadCreate, LeadFilter, LeadPatch, MilestoneActual, StageMove, StatusChange,
 )
 from shared.clock import Clock
-from shared.errors import Conflict, InvalidInput
+from shared.errors import Conflict, InvalidInput, field_invalid
 from shared.events import (
     FourOnesRecorded, LeadCreated, LeadStageChanged, LeadStatusChanged, LeadUpdated, MilestoneReached,
     make_event,
@@ -43,7 +43,7 @@ def lead_view(lead: dict, summary: bool = False) -> dict:
 
 
 def field_error(loc: list, message: str) -> InvalidInput:
-    return InvalidInput(message, {"errors": [{"loc": loc, "msg": message}]})
+    return field_invalid(loc, message)  # "字段名：message"
 
 
 def recorded_actuals(lead: dict) -> dict[str, date]:
@@ -67,10 +67,15 @@ def dates_of(lead: dict) -> dict[str, date]:
                                     recorded_actuals(lead))
 
 
+def add_search_keys(repository: LeadsRepository, config: dict) -> None:
+    repository.add_search_keys(
+        lambda lead: domain.search_keys(lead["title"], *domain.searchable_fields(lead)))
+
+
 class LeadsService:
     name = "leads"
 
-    storage = Storage(LeadsRepository)
+    storage = Storage(LeadsRepository, on_start=add_search_keys)
     clock = Clock()
     config = Config()
     idempotency_key = IdempotencyKey()
@@ -95,7 +100,7 @@ class LeadsService:
         lead_in = validated(LeadCreate, body)
         now = self.clock.now()
         if lead_in.first_contact_at and lead_in.first_contact_at > now:
-            raise field_error(["body", "first_contact_at"], "first contact may not be in the future")
+            raise field_error(["body", "first_contact_at"], "不能晚于现在")
         lead_id = new_id(actor, self.idempotency_key)
         if self.idempotency_key and self.storage.exists(lead_id):
             return lead_view(self.storage.get(lead_id))  # a retry: the lead its first try stored
@@ -202,7 +207,7 @@ class LeadsService:
         if f.q is not None:
             keys = domain.query_keys(f.q)
             if not keys:
-                raise field_error(["query", "q"], "search for at least one character")
+                raise field_error(["query", "q"], "至少输入一个字")
             query["search_keys"] = {"$all": keys}
         query.update(scope or {})
         projection = {field: 0 for field in SUMMARY_LEAVES_OUT}
@@ -222,7 +227,7 @@ class LeadsService:
         if "major" in patch:
             patch["major_flag"] = patch.pop("major")
         if patch.get("first_contact_at") and patch["first_contact_at"] > now:
-            raise field_error(["body", "first_contact_at"], "first contact may not be in the future")
+            raise field_error(["body", "first_contact_at"], "不能晚于现在")
         changes = domain.field_changes(lead, patch)
         if not changes:
             return lead_view(lead)
@@ -233,7 +238,7 @@ class LeadsService:
             code = merged["company"].get("credit_code")
             duplicate = self.storage.find_duplicate(code, merged["title"])
             if duplicate and duplicate["_id"] != lead_id:
-                raise Conflict("a lead with this credit code and title exists",
+                raise Conflict("已有同一统一社会信用代码、同一名称的线索",
                                {"existing_id": duplicate["_id"]})
         event = LeadUpdated(
             lead_id=lead_id, title=merged["title"], changed=sorted(changes),
@@ -352,10 +357,10 @@ class LeadsService:
         planned = {item["milestone"]: item for item in plan_of(lead)}
         if milestone not in planned:
             raise field_error(["path", "milestone"],
-                              f"{milestone} is not in the lead's plan; planned: "
-                              f"{', '.join(planned) or 'none (PUT the four ones first)'}")
+                              f"{milestone} 不在该项目的计划节点中；计划节点："
+                              f"{'、'.join(planned) or '无（请先录入四个一）'}")
         if actual_in.actual_date > self.today():
-            raise field_error(["body", "actual_date"], "a milestone cannot be reached in the future")
+            raise field_error(["body", "actual_date"], "节点不能在将来达成")
         previous = dates_of(lead).get(milestone)
         recorded = lead.get("milestones", {}).get(milestone)
         if recorded and recorded["actual_date"] == actual_in.actual_date.isoformat():

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from shared import filetypes, scope
 from shared.backdating import BACKDATE_DAYS, backdating
-from shared.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from shared.errors import Conflict, InvalidInput, NotAllowed, NotFound, field_invalid
 
 REPLY_WITHIN = timedelta(hours=48)  # the county's headline promise: a stamped reply in 48 hours
 COUNTY_TIME = ZoneInfo("Asia/Shanghai")
@@ -40,6 +40,7 @@ DEFAULT_ROUTES = {
 }
 REQUEST_STATUSES = ("open", "closed")
 ITEM_STATUSES = ("open", "paused", "replied")
+ITEM_STATUS_ZH = {"open": "办理中", "paused": "已暂停", "replied": "已答复"}
 SLA_STATES = ("on_track", "warning", "breached", "met", "met_late")
 # Who may read everything; others see only their scope.
 READ_ALL_ROLES = ("admin", "leader", "inspector")
@@ -50,8 +51,7 @@ def check_received_at(received_at: datetime, now: datetime, actor: dict | None =
     """Never in the future; at most `backdate_days` back unless an admin enters it. Returns
     the record of a back-dating (who, by how much), or None."""
     if received_at > now:
-        raise InvalidInput("received_at is in the future", {"errors": [
-            {"loc": ["body", "received_at"], "msg": "may be in the past, never in the future"}]})
+        raise field_invalid(["body", "received_at"], "可以是过去的时间，不能晚于现在")
     return backdating(received_at, now, actor, backdate_days, ["body", "received_at"])
 
 
@@ -121,7 +121,7 @@ def may_see(actor: dict, request: dict) -> bool:
 def scoped(actor: dict, request: dict) -> dict:
     """The request as the actor may see it (shared/scope.py): a department sees its own items."""
     if not scope.may_see_request(actor, request):
-        raise NotFound(f"no policy request {request['_id']}")  # 404: ids leak nothing
+        raise NotFound(f"没有诉求 {request['_id']}")  # 404: ids leak nothing
     return scope.request_view_for(actor, request)
 
 
@@ -130,7 +130,7 @@ def item_for(actor: dict, request: dict, n: int) -> dict:
     for item in scoped(actor, request)["items"]:
         if item["n"] == n and scope.may_act_on_item(actor, request, item):
             return item
-    raise NotFound(f"no item {n} in policy request {request['_id']}")
+    raise NotFound(f"诉求 {request['_id']} 没有第 {n} 项")
 
 
 def check_may_act(actor: dict, request: dict) -> None:
@@ -151,11 +151,11 @@ def reference_key(department: str, reference_no: str, replied_at: datetime) -> s
 def reply(request: dict, item: dict, body: dict, actor: str, now: datetime) -> dict:
     """The stamped reply to one item; returns the changed fields (`$set`) of the request."""
     if request["status"] == "closed" or item["status"] == "replied":
-        raise Conflict(f"item {item['n']} already has its stamped reply",
+        raise Conflict(f"第 {item['n']} 项已有盖章答复",
                        {"item_status": item["status"], "allowed": []})
     if body["department"] != item["department"]:
         # A reply from another department is as if the item did not exist for it.
-        raise NotFound(f"no item {item['n']} for {body['department']}")
+        raise NotFound(f"{body['department']} 没有第 {item['n']} 项诉求")
     index = item["n"] - 1
     changes = {
         f"items.{index}.status": "replied",
@@ -182,7 +182,7 @@ def pause_key(request_id: str, item: dict, number: int) -> str:
 
 def pause(request: dict, item: dict, note: str | None, now: datetime) -> tuple[dict, str]:
     if item["status"] != "open":
-        raise Conflict(f"item {item['n']} is {item['status']}",
+        raise Conflict(f"第 {item['n']} 项{ITEM_STATUS_ZH.get(item['status'], item['status'])}",
                        {"item_status": item["status"],
                         "allowed": ["resume"] if item["status"] == "paused" else []})
     key = pause_key(request["_id"], item, len(item["pauses"]) + 1)
@@ -194,7 +194,7 @@ def pause(request: dict, item: dict, note: str | None, now: datetime) -> tuple[d
 
 def resume(request: dict, item: dict, now: datetime) -> tuple[dict, str]:
     if item["status"] != "paused":
-        raise Conflict(f"item {item['n']} is {item['status']}, not paused",
+        raise Conflict(f"第 {item['n']} 项{ITEM_STATUS_ZH.get(item['status'], item['status'])}，没有暂停",
                        {"item_status": item["status"],
                         "allowed": ["pause", "reply"] if item["status"] == "open" else []})
     index = item["n"] - 1

@@ -6,6 +6,7 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
+from services.leads.domain import search_keys
 from services.policy.domain import DEFAULT_ROUTES, later_state, request_sla_state
 from shared.errors import Conflict, NotFound
 from shared.storage import MongoRepository
@@ -20,6 +21,13 @@ def seed_routes(repository: "PolicyRepository", config: dict) -> None:
     for category, department in DEFAULT_ROUTES.items():
         repository.db.routes.update_one(
             {"_id": category}, {"$setOnInsert": {"department": department}}, upsert=True)
+    repository.add_search_keys("policy_requests", {"enterprise": 1, "items.topic": 1},
+                               request_search_keys)
+
+
+def request_search_keys(request: dict) -> list[str]:
+    """A request is found by its enterprise and its items' topics."""
+    return search_keys(request["enterprise"], *(i["topic"] for i in request.get("items", [])))
 
 
 class PolicyRepository(MongoRepository):
@@ -35,6 +43,7 @@ class PolicyRepository(MongoRepository):
             IndexModel([("sla_state", ASCENDING), ("received_at", DESCENDING)]),
             IndexModel([("status", ASCENDING), ("received_at", DESCENDING)]),
             IndexModel([("items.department", ASCENDING), ("received_at", DESCENDING)]),
+            IndexModel([("search_keys", ASCENDING)], name="search_keys"),
         ]}
 
     def insert(self, request: dict, events) -> dict:
@@ -47,11 +56,13 @@ class PolicyRepository(MongoRepository):
     def get(self, request_id: str) -> dict:
         doc = self.db.policy_requests.find_one({"_id": request_id})
         if doc is None:
-            raise NotFound(f"no policy request {request_id}")
+            raise NotFound(f"没有诉求 {request_id}")
         return doc
 
     def list_requests(self, query: dict, page: int, page_size: int):
-        return self.page("policy_requests", query, [("received_at", DESCENDING)], page, page_size)
+        return self.page("policy_requests", query, [("received_at", DESCENDING)], page, page_size,
+                         hint="search_keys" if "search_keys" in query else None)
+
 
     def update(self, request: dict, changes: dict, events, reference: dict | None = None):
         """Write `changes` if the request is still at the version read, with its events.
@@ -66,15 +77,14 @@ class PolicyRepository(MongoRepository):
                 existing = self.db.references.find_one({"_id": reference["_id"]},
                                                        session=session)
                 if existing is not None and existing.get("request_id") != reference["request_id"]:
-                    raise Conflict("this reference number is already used by the department "
-                                   "this year", {"request_id": existing.get("request_id"),
+                    raise Conflict("该文号本部门今年已使用", {"request_id": existing.get("request_id"),
                                                  "n": existing.get("n")})
                 if existing is None:
                     try:
                         self.db.references.insert_one(reference, session=session)
                     except DuplicateKeyError:
-                        raise Conflict("this reference number was just used by the department",
-                                       {"allowed": ["another reference number"]}) from None
+                        raise Conflict("该文号刚被本部门使用，请换一个文号",
+                                       {"allowed": ["另一个文号"]}) from None
             self.update_at_version("policy_requests", request["_id"], request["version"],
                                    {"$set": changes}, session, StaleRequest(request["_id"]))
         self.commit(change, events)

@@ -12,13 +12,16 @@ from nameko.rpc import RpcProxy, rpc
 
 from services.policy import domain
 from services.policy.letter import LetterSetter, departments_in_order
-from services.policy.repository import PolicyRepository, StaleRequest, seed_routes
+from services.policy.repository import (
+    PolicyRepository, StaleRequest, request_search_keys, seed_routes,
+)
 from services.policy.schemas import (
     MeetingIn, PauseIn, PolicyRequestCreate, ReplyIn, RequestFilter, RouteIn,
 )
 from shared import scope
+from services.leads.domain import query_keys
 from shared.clock import Clock
-from shared.errors import InvalidInput, NotFound, Unavailable
+from shared.errors import NotFound, Unavailable, field_invalid
 from shared.events import (
     PolicyItemPaused, PolicyItemReplied, PolicyItemResumed, PolicyItemRouted,
     PolicyRequestClosed, PolicyRequestReceived, make_event,
@@ -36,7 +39,7 @@ RETRIES_ON_RACE = 5
 
 def request_view(request: dict) -> dict:
     return jsonable({"id": request["_id"], **{k: v for k, v in request.items()
-                                               if k not in ("_id", "version")}})
+                                               if k not in ("_id", "version", "search_keys")}})
 
 
 class PolicyService:
@@ -74,6 +77,7 @@ class PolicyService:
             return request_view(self.storage.find(request_id))  # a retry of the same POST
         request = domain.new_request(request_id, request_in.model_dump(), lead,
                                      self.storage.routes(), actor["username"], now, backdated)
+        request["search_keys"] = request_search_keys(request)
         received = PolicyRequestReceived(
             request_id=request["_id"], lead_id=request["lead_id"],
             lead_title=request["lead_title"], enterprise=request["enterprise"],
@@ -94,8 +98,7 @@ class PolicyService:
             lead = None
         if lead is None or (actor.get("role") == "team_member"
                             and not scope.may_see_lead(actor, lead)):
-            raise InvalidInput(f"no lead {lead_id}", {"errors": [
-                {"loc": ["body", "lead_id"], "msg": "no such lead"}]})
+            raise field_invalid(["body", "lead_id"], f"没有线索 {lead_id}")
         return lead
 
     # -- reading -----------------------------------------------------------------------------
@@ -109,6 +112,8 @@ class PolicyService:
         query = {k: v for k, v in {"status": f.status, "sla_state": f.sla_state,
                                    "lead_id": f.lead_id, "items.department": f.department
                                    }.items() if v is not None}
+        if f.q is not None:
+            query["search_keys"] = {"$all": query_keys(f.q) or ["-"]}
         actor = actor or {"role": "admin"}
         query.update(scope.request_filter(actor))  # shared/scope.py: the caller's requests only
         docs, total = self.storage.list_requests(query, f.page, f.page_size)
@@ -200,7 +205,7 @@ class PolicyService:
             except StaleRequest:
                 continue
             return request_view(self.storage.get(request_id))
-        raise Unavailable("the request is changing too fast; try again")
+        raise Unavailable("该诉求正被频繁修改，请稍后重试")
 
     # -- the routing table -----------------------------------------------------------------------
     @rpc
@@ -212,7 +217,7 @@ class PolicyService:
     @rpc
     def set_route(self, category: str, body: dict, actor: str) -> dict:
         if category not in domain.CATEGORIES:
-            raise NotFound(f"no category {category}", {"allowed": list(domain.CATEGORIES)})
+            raise NotFound(f"没有类别 {category}", {"allowed": list(domain.CATEGORIES)})
         route = validated(RouteIn, body)
         check_unit(route.department, ["body", "department"])
         self.storage.set_route(category, route.department, actor, self.clock.now())

@@ -25,9 +25,9 @@ class HolidayTable:
     def __post_init__(self):
         strays = [d for d in (*self.holidays, *self.workdays) if d.year != self.year]
         if strays:
-            raise ValueError(f"dates outside {self.year}: {sorted(strays)[:3]}")
+            raise ValueError(f"有不在 {self.year} 年的日期：{sorted(strays)[:3]}")
         if self.holidays & self.workdays:
-            raise ValueError("a day cannot be both a holiday and a make-up workday")
+            raise ValueError("同一天不能既是节假日又是调休工作日")
 
 
 def packaged_years() -> frozenset[int]:

@@ -136,7 +136,7 @@ class SlaRepository(MongoRepository):
     def get(self, kind: str, subject_id: str) -> dict:
         doc = self.db.clocks.find_one({"_id": clock_id(kind, subject_id)})
         if doc is None or not doc.get("started_at"):
-            raise NotFound(f"no {kind} clock for {subject_id}")
+            raise NotFound(f"{subject_id} 没有 {kind} 时限")
         return doc
 
     def get_many(self, ids: list[str]) -> list[dict]:

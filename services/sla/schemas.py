@@ -1,32 +1,34 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Optional
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
-from services.sla.domain import CLOCK_KINDS, CLOCK_STATES
-from shared.schemas import PageQuery, Strict
+from services.sla.domain import CLOCK_KINDS, CLOCK_STATES, KINDS
+from shared.schemas import CountyDatetime, PageQuery, Strict, choice
 
-Kind = Literal[CLOCK_KINDS]  # type: ignore[valid-type]
+Kind = choice(CLOCK_KINDS, {name: kind.label_zh for name, kind in KINDS.items()})
+CLOCK_STATE_LABELS_ZH = {"on_track": "正常", "warning": "预警", "breached": "已超时",
+                         "met": "按时办结", "met_late": "超时办结"}
 
 
 class ClockFilter(PageQuery):
-    state: Optional[Literal[CLOCK_STATES]] = None  # type: ignore[valid-type]
+    state: Optional[choice(CLOCK_STATES, CLOCK_STATE_LABELS_ZH)] = None
     kind: Optional[Kind] = None
 
 
 class ReportQuery(Strict):
     """Clocks started in [from, to); both optional."""
 
-    from_: Optional[AwareDatetime] = Field(default=None, alias="from")
-    to: Optional[AwareDatetime] = None
+    from_: Optional[CountyDatetime] = Field(default=None, alias="from")
+    to: Optional[CountyDatetime] = None
     kind: Kind = "policy_reply"
 
     @model_validator(mode="after")
     def ordered(self):
         if self.from_ and self.to and self.to <= self.from_:
-            raise ValueError("`to` must be after `from`")
+            raise ValueError("结束时间（to）应晚于开始时间（from）")
         return self
 
 

@@ -18,7 +18,7 @@ from services.sla.repository import SlaRepository, clock_id, facts_of, split_bat
 from services.sla.schemas import ClockFilter, HolidayTableIn, ReportQuery
 from shared import scope
 from shared.clock import Clock
-from shared.errors import InvalidInput
+from shared.errors import field_invalid
 from shared.events import ClockContext, ClockStopped, SlaBreached, SlaWarning, make_event
 from shared.handlers import on_event
 from shared.jsonable import jsonable
@@ -281,12 +281,11 @@ class SlaService:
     def load_holidays(self, year: int, body: dict, actor: str) -> dict:
         table_in = validated(HolidayTableIn, body)
         if not isinstance(year, int) or not 2000 <= year <= 2100:
-            raise InvalidInput("invalid year", {"errors": [
-                {"loc": ["path", "year"], "msg": "a year between 2000 and 2100"}]})
+            raise field_invalid(["path", "year"], "应为 2000 至 2100 之间的年份")
         try:
             table = HolidayTable(year, frozenset(table_in.holidays), frozenset(table_in.workdays))
         except ValueError as exc:
-            raise InvalidInput(str(exc), {"errors": [{"loc": ["body"], "msg": str(exc)}]}) from None
+            raise field_invalid(["body"], str(exc)) from None
         reevaluated = self.storage.save_holiday_table(table, actor, self.clock.now())
         self.scan()
         return {"year": year, "holidays": len(table.holidays), "workdays": len(table.workdays),

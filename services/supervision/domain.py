@@ -47,8 +47,9 @@ def check_step(problem: dict, step: str) -> None:
     """409 naming the allowed steps when `step` is not one of them."""
     allowed = allowed_steps(problem)
     if step not in allowed:
-        shown = ", ".join(allowed) or "none: the problem is resolved"
-        raise Conflict(f"{step} is not allowed on a {problem['status']} problem; allowed: {shown}",
+        shown = "、".join(allowed) or "无（问题已解决）"
+        status = STATUS_LABELS_ZH.get(problem["status"], problem["status"])
+        raise Conflict(f"{status}的问题不能执行 {step}；可执行：{shown}",
                        {"status": problem["status"], "allowed": allowed})
 
 

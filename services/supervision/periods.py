@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, field_invalid
 
 COUNTY_TIME = ZoneInfo("Asia/Shanghai")
 DEFAULT_REPORT_AT = time(9, 0)
@@ -69,14 +69,13 @@ def add_months(day: date, months: int) -> date:
 
 def invalid(report: str, message: str) -> InvalidInput:
     param = PERIOD_PARAMS[report][0]
-    return InvalidInput(message, {"errors": [{"loc": ["query", param], "msg": message}]})
+    return field_invalid(["query", param], message)
 
 
 def period_of(report: str, key: str, at: time = DEFAULT_REPORT_AT) -> Period:
     """The period named `key`; a malformed key is InvalidInput naming the query parameter."""
     if report not in REPORTS:
-        raise InvalidInput(f"unknown report {report!r}", {"errors": [
-            {"loc": ["body", "report"], "msg": f"one of {', '.join(REPORTS)}"}]})
+        raise field_invalid(["body", "report"], f"应为以下之一：{'、'.join(REPORTS)}")
     key = (key or "").strip()
     param, example = PERIOD_PARAMS[report]
     try:
@@ -95,14 +94,14 @@ def period_of(report: str, key: str, at: time = DEFAULT_REPORT_AT) -> Period:
         match = MONTH_KEY.match(key)
         first = date(int(match[1]), int(match[2]), 1)
     except (TypeError, ValueError):  # no match (None[1]) or no such week or month
-        raise invalid(report, f"{param} must look like {example}") from None
+        raise invalid(report, f"格式应如 {example}") from None
     if report == MONTHLY:
         after = add_months(first, 1)
         return Period(report, key, f"{first.year}年{first.month}月", local_moment(first),
                       local_moment(after), local_moment(after, at), local_moment(after))
     if first.month % 2 == 0:
-        raise invalid(report, "a two-month period starts in an odd month, e.g. "
-                              f"{first.year}-{first.month - 1:02d} for "
+        raise invalid(report, "双月期间从单数月开始，如 "
+                              f"{first.year}-{first.month - 1:02d} 表示 "
                               f"{first.month - 1}-{first.month}月")
     after = add_months(first, 2)
     return Period(report, key, f"{first.year}年{first.month}-{first.month + 1}月",
@@ -150,8 +149,8 @@ def due_period(report: str, key: str | None, now: datetime,
     period = period_of(report, key, at)
     if period.due_at > now:
         due = period.due_at.astimezone(COUNTY_TIME).strftime("%Y-%m-%d %H:%M")
-        raise invalid(report, f"{REPORT_LABELS_ZH[report]} {key} is not due until {due} "
-                              "(Asia/Shanghai): a future period has no report yet")
+        raise invalid(report, f"{REPORT_LABELS_ZH[report]} {key} 要到 {due}（北京时间）才生成："
+                              "未来的期间还没有报表")
     return period
 
 

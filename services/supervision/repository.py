@@ -33,6 +33,7 @@ class SupervisionRepository(MongoRepository):
                 IndexModel([("owner_department", ASCENDING), ("raised_at", DESCENDING),
                             ("_id", ASCENDING)]),
                 IndexModel([("resolved_at", ASCENDING)]),
+                IndexModel([("search_keys", ASCENDING)], name="search_keys"),
             ],
             "breaches": [IndexModel([("due_at", ASCENDING)])],
             "policy_requests": [IndexModel([("received_at", ASCENDING)]),
@@ -60,7 +61,7 @@ class SupervisionRepository(MongoRepository):
     def get_problem(self, problem_id: str) -> dict:
         problem = self.db.problems.find_one({"_id": problem_id})
         if problem is None:
-            raise NotFound(f"no problem {problem_id}")
+            raise NotFound(f"没有问题 {problem_id}")
         return problem
 
     def open_problem_leads(self, department: str) -> set[str]:
@@ -96,7 +97,8 @@ class SupervisionRepository(MongoRepository):
 
     def list_problems(self, query: dict, page: int, page_size: int):
         return self.page("problems", query, [("raised_at", DESCENDING), ("_id", ASCENDING)],
-                         page, page_size)
+                         page, page_size, hint="search_keys" if "search_keys" in query else None)
+
 
     def problems_for_report(self, until: datetime) -> list[dict]:
         """Every problem raised before `until` (the reports filter by their own period)."""

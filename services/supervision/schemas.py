@@ -2,24 +2,29 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Optional
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from services.supervision.domain import COMPLEXITIES, PROBLEM_STATUSES
-from services.supervision.periods import REPORTS
-from shared.schemas import PageQuery, Strict
+from services.supervision.domain import (
+    COMPLEXITIES, COMPLEXITY_LABELS_ZH, PROBLEM_STATUSES, STATUS_LABELS_ZH,
+)
+from services.supervision.periods import REPORT_LABELS_ZH, REPORTS
+from shared.schemas import CountyDatetime, PageQuery, Strict, choice
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 Department = Annotated[str, Field(min_length=1, max_length=100)]
+Complexity = choice(COMPLEXITIES, COMPLEXITY_LABELS_ZH, {"一般": "general", "复杂": "complex"})
 
 
 class ProblemFilter(PageQuery):
-    status: Optional[Literal[PROBLEM_STATUSES]] = None  # type: ignore[valid-type]
+    status: Optional[choice(PROBLEM_STATUSES, STATUS_LABELS_ZH)] = None
     owner_department: Optional[Department] = None
     lead_id: Optional[Annotated[str, Field(max_length=64)]] = None
-    complexity: Optional[Literal[COMPLEXITIES]] = None  # type: ignore[valid-type]
+    complexity: Optional[Complexity] = None
+    q: Optional[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default=None, description="search in the title (Chinese works)")
 
 
 class ProblemCreate(Strict):
@@ -29,8 +34,8 @@ class ProblemCreate(Strict):
     title: ShortText
     description: Text
     owner_department: Department
-    complexity: Literal[COMPLEXITIES]  # type: ignore[valid-type]
-    raised_at: Optional[AwareDatetime] = Field(
+    complexity: Complexity
+    raised_at: Optional[CountyDatetime] = Field(
         default=None, description="when it was raised, if earlier (on paper); never in the future")
 
 
@@ -90,6 +95,6 @@ class BimonthQuery(Strict):
 class GenerateIn(Strict):
     """Produce a past period's report again (or for the first time) from the facts."""
 
-    report: Literal[REPORTS]  # type: ignore[valid-type]
+    report: choice(REPORTS, REPORT_LABELS_ZH)
     period: Annotated[str, Field(min_length=1, max_length=10)]
 

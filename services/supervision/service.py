@@ -19,6 +19,7 @@ import yaml
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 
+from services.leads.domain import query_keys, search_keys
 from services.supervision import domain, exports, periods, reports
 from services.supervision.repository import SupervisionRepository
 from services.supervision.schemas import (
@@ -28,7 +29,7 @@ from services.supervision.schemas import (
 from shared import scope
 from shared.backdating import BACKDATE_DAYS, backdating
 from shared.clock import Clock
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, InvalidInput, NotFound, field_invalid
 from shared.rpc import call
 from shared.events import (
     PlanStep, ProblemAnalysed, ProblemFeedbackRecorded, ProblemDeadlineMissed, ProblemPlanned,
@@ -65,14 +66,16 @@ def load_units_file(path: Path = UNITS_FILE) -> list[dict]:
 
 def load_units(repository: SupervisionRepository, config: dict) -> None:
     repository.load_units(load_units_file())
+    repository.add_search_keys("problems", {"title": 1}, lambda p: search_keys(p["title"]))
 
 
 def field_error(loc: list, message: str) -> InvalidInput:
-    return InvalidInput(message, {"errors": [{"loc": loc, "msg": message}]})
+    return field_invalid(loc, message)  # "字段名：message"
 
 
 def problem_view(problem: dict) -> dict:
-    view = {"id": problem["_id"], **{k: v for k, v in problem.items() if k != "_id"}}
+    view = {"id": problem["_id"], **{k: v for k, v in problem.items()
+                                     if k not in ("_id", "search_keys")}}
     view["status_zh"] = domain.STATUS_LABELS_ZH[problem["status"]]
     view["complexity_zh"] = domain.COMPLEXITY_LABELS_ZH[problem["complexity"]]
     view["allowed_steps"] = domain.allowed_steps(problem)
@@ -156,13 +159,13 @@ class SupervisionService:
         now = self.clock.now()
         raised_at = problem_in.raised_at or now
         if raised_at > now:
-            raise field_error(["body", "raised_at"], "raised_at may not be in the future")
+            raise field_error(["body", "raised_at"], "不能晚于现在")
         backdated = backdating(raised_at, now, actor, self.backdate_days, ["body", "raised_at"])
         if self.storage.unit(problem_in.owner_department) is None:
-            raise NotFound(f"no department or town named {problem_in.owner_department}")
+            raise NotFound(f"没有名为 {problem_in.owner_department} 的部门或镇街")
         lead = call(self.leads, "get", problem_in.lead_id)
         if actor.get("role") == "team_member" and not scope.may_see_lead(actor, lead):
-            raise NotFound(f"no lead {problem_in.lead_id}")
+            raise NotFound(f"没有线索 {problem_in.lead_id}")
         problem_id = new_id(actor["username"], self.idempotency_key)
         if self.idempotency_key and self.storage.find_problem(problem_id):
             return problem_view(self.storage.find_problem(problem_id))  # a retry of the same POST
@@ -183,6 +186,7 @@ class SupervisionService:
                          "recorded_at": now}],
             "backdated": backdated, "team_assigned_at": assigned_at_of(lead),
             "version": 1, "created_at": now, "updated_at": now,
+            "search_keys": search_keys(problem_in.title),
         }
         raised = ProblemRaised(problem=ref_of(problem), raised_at=raised_at, by=actor["username"])
         self.storage.insert_problem(problem, [make_event(self.name, raised, now)])
@@ -193,14 +197,14 @@ class SupervisionService:
         problem = self.storage.get_problem(problem_id)
         if scope.may_see_problem(actor, problem):
             return problem
-        raise NotFound(f"no problem {problem_id}")
+        raise NotFound(f"没有问题 {problem_id}")
 
     def actionable(self, problem_id: str, actor: dict) -> dict:
         """The problem if the actor may act on it: its own department, or an admin."""
         problem = self.visible(problem_id, actor)
         if scope.may_act_on_problem(actor, problem):
             return problem
-        raise NotFound(f"no problem {problem_id}")
+        raise NotFound(f"没有问题 {problem_id}")
 
     @rpc
     def get_problem(self, problem_id: str, actor: dict) -> dict:
@@ -213,6 +217,8 @@ class SupervisionService:
             "status": f.status, "owner_department": f.owner_department, "lead_id": f.lead_id,
             "complexity": f.complexity,
         }.items() if v is not None}
+        if f.q is not None:
+            query["search_keys"] = {"$all": query_keys(f.q) or ["-"]}
         actor = actor or {"role": "admin"}
         within = scope.problem_filter(actor)  # shared/scope.py
         if any(k in query and query[k] != v for k, v in within.items()):
@@ -235,7 +241,7 @@ class SupervisionService:
                   "$push": {**pushes, "history": {"step": step, "at": now, "by": who}}}
         changed = self.storage.change_problem(problem, update, [make_event(self.name, event, now)])
         if changed is None:
-            raise Conflict("the problem changed meanwhile; read it again",
+            raise Conflict("问题已被他人更新，请刷新后重试",
                            {"allowed": domain.allowed_steps(self.storage.get_problem(problem_id))})
         return problem_view(changed)
 
@@ -264,7 +270,7 @@ class SupervisionService:
             for i, step in enumerate(data.steps):
                 if step.due_date < today:
                     raise field_error(["body", "steps", str(i), "due_date"],
-                                      "a step's date may not be before today")
+                                      "步骤的完成期限不能早于今天")
             steps = [{"n": i, "step": s.step, "due_date": s.due_date.isoformat(),
                       "done_at": None} for i, s in enumerate(data.steps, start=1)]
             fields = {"plan": {"steps": steps, "note": data.note, "at": now, "by": who,
@@ -287,7 +293,7 @@ class SupervisionService:
             for i, n in enumerate(data.steps_done):
                 if n > len(steps):
                     raise field_error(["body", "steps_done", str(i)],
-                                      f"the plan has {len(steps)} steps")
+                                      f"计划只有 {len(steps)} 个步骤")
             n = problem.get("report_n", 1)
             stopped = domain.report_clock_subject(problem["_id"], n)
             following = domain.report_clock_subject(problem["_id"], n + 1)
@@ -425,7 +431,7 @@ class SupervisionService:
 
     def stored_report(self, report: str, query: dict) -> dict:
         if report not in periods.REPORTS:
-            raise NotFound(f"no report {report}")
+            raise NotFound(f"没有报表 {report}")
         q = validated(QUERIES[report], query, ("query",))
         key = getattr(q, periods.PERIOD_PARAMS[report][0])
         now = self.clock.now()
@@ -460,7 +466,7 @@ class SupervisionService:
         events = self.report_events(doc, cards, now, regenerated=previous is not None)
         if not self.storage.replace_report(doc, previous["version"] if previous else 0, cards,
                                            events):
-            raise Conflict(f"{g.report} {period.key} was generated meanwhile; read it again",
+            raise Conflict(f"{g.report} {period.key} 已由他人生成，请重新读取",
                            {"report": g.report, "period": period.key})
         view = report_view(doc)
         view["same_as_previous"] = (

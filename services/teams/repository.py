@@ -79,7 +79,7 @@ class TeamsRepository(MongoRepository):
     def get(self, team_id: str) -> dict:
         team = self.db.teams.find_one({"_id": team_id})
         if team is None:
-            raise NotFound(f"no team {team_id}")
+            raise NotFound(f"没有专业招商协作组 {team_id}")
         return team
 
     def leads_of(self, team_id: str) -> list[dict]:
@@ -89,7 +89,7 @@ class TeamsRepository(MongoRepository):
     def team_lead(self, lead_id: str) -> dict:
         lead = self.db.team_leads.find_one({"_id": lead_id})
         if lead is None or not lead.get("team_id"):
-            raise NotFound(f"no lead {lead_id} assigned or in triage")
+            raise NotFound(f"没有已分派或待甄别的线索 {lead_id}")
         return lead
 
     def open_counts(self, team_id: str) -> dict[str, int]:
@@ -136,7 +136,7 @@ class TeamsRepository(MongoRepository):
                 {"_id": lead["_id"]}, {"$set": fields}, session=session,
                 return_document=ReturnDocument.BEFORE)
             if before is None or before.get("team_id") != lead["team_id"]:
-                raise Conflict("the lead was reassigned meanwhile; reload it and try again",
+                raise Conflict("线索已被改派，请刷新后重试",
                                {"lead_id": lead["_id"]})
             self._add_figures(before, {**before, **fields}, session)
 

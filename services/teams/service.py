@@ -13,7 +13,7 @@ from services.teams import domain
 from services.teams.repository import TeamsRepository
 from services.teams.schemas import Reassignment, RoutingRule
 from shared.clock import Clock
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, InvalidInput, NotFound, field_invalid
 from shared.events import LeadAssigned, LeadUnrouted, RoutingRuleChanged, make_event
 from shared.handlers import on_event
 from shared.jsonable import jsonable
@@ -46,7 +46,7 @@ def county_leader(team: dict) -> str:
 
 
 def field_error(loc: list, message: str) -> InvalidInput:
-    return InvalidInput(message, {"errors": [{"loc": loc, "msg": message}]})
+    return field_invalid(loc, message)  # "字段名：message"
 
 
 class TeamsService:
@@ -117,13 +117,13 @@ class TeamsService:
         try:
             team = self.storage.get(move.team_id)
         except NotFound:
-            raise field_error(["body", "team_id"], f"no team {move.team_id}") from None
+            raise field_error(["body", "team_id"], f"没有专业招商协作组 {move.team_id}") from None
         members = [m["username"] for m in team.get("members", [])]
         if move.owner is not None and move.owner not in members:
             raise field_error(["body", "owner"],
-                              f"{move.owner} is not a member of {team['_id']}: {', '.join(members)}")
+                              f"{move.owner} 不是 {team['_id']} 的成员；成员：{'、'.join(members)}")
         if move.team_id == lead["team_id"] and (move.owner is None or move.owner == lead.get("owner")):
-            raise Conflict(f"the lead is already with {move.team_id}",
+            raise Conflict(f"线索已在 {move.team_id}",
                            {"team_id": lead["team_id"], "owner": lead.get("owner")})
         owner = move.owner or domain.pick_owner(team.get("members", []),
                                                 self.storage.open_counts(team["_id"]))
@@ -197,7 +197,7 @@ class TeamsService:
         rule = validated(RoutingRule, body)
         teams = self.storage.all()
         if rule.team_id not in {t["_id"] for t in teams}:
-            raise field_error(["body", "team_id"], f"no team {rule.team_id}")
+            raise field_error(["body", "team_id"], f"没有专业招商协作组 {rule.team_id}")
         keyword = domain.normalise_industry(rule.keyword)
         spellings = domain.keyword_spellings(teams, keyword)
         previous = next(iter(spellings), None)
@@ -215,7 +215,7 @@ class TeamsService:
         keyword = domain.normalise_industry(keyword)
         spellings = domain.keyword_spellings(teams, keyword)
         if not spellings:
-            raise NotFound(f"no routing rule for {keyword}")
+            raise NotFound(f"没有关键词 {keyword} 的分派规则")
         previous = next(iter(spellings))
         event = RoutingRuleChanged(keyword=keyword, team_id=None, previous_team_id=previous, by=actor)
         self.storage.move_keyword(spellings, keyword, None,

@@ -77,10 +77,11 @@ def test_bad_trips_and_visits_are_422_problems_naming_the_field(web_session, use
     outside = web_session.post(f"/api/v1/trips/{trip['id']}/visits", headers=users["zj.yang"],
                                json={"company": "某公司", "visited_at": "2026-11-05T09:00:00+08:00"})
     assert outside.status_code == 422
-    assert "outside the trip's dates" in outside.json()["errors"][0]["msg"]
+    assert outside.json()["errors"][0]["msg"] == \
+        "拜访时间：拜访日期 2026-11-05 不在行程日期 2026-11-02 至 2026-11-04 之内"
     no_company = web_session.post(f"/api/v1/trips/{trip['id']}/visits", json={},
                                   headers=users["zj.yang"])
-    assert {"loc": ["body", "company"], "msg": "Field required"} in no_company.json()["errors"]
+    assert {"loc": ["body", "company"], "msg": "企业：必填"} in no_company.json()["errors"]
     db = mongo[f"{db_prefix}branches"]
     assert db.trips.count_documents({}) == 1 and db.visits.count_documents({}) == 0
 

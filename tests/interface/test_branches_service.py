@@ -88,7 +88,7 @@ def test_a_trip_ending_before_it_starts_is_refused_and_nothing_is_stored(rpc, db
     with pytest.raises(InvalidInput) as exc:
         rpc.create_trip("sunan", {**TRIP, "end_date": "2026-11-30"}, SUNAN)
     assert exc.value.extra["errors"][0]["loc"] == ["body", "end_date"]
-    assert "before it starts" in exc.value.detail
+    assert exc.value.detail == "输入有误：结束日期：行程结束（2026-11-30）早于开始（2026-12-01）"
     assert db.trips.count_documents({}) == 0
 
 
@@ -131,7 +131,7 @@ def test_a_visit_outside_the_trips_dates_is_refused_and_nothing_is_stored(rpc, d
                       SUNAN)
     assert exc.value.extra["errors"] == [
         {"loc": ["body", "visited_at"],
-         "msg": "the visit is on 2026-11-30, outside the trip's dates 2026-12-01 to 2026-12-03"}]
+         "msg": "拜访时间：拜访日期 2026-11-30 不在行程日期 2026-12-01 至 2026-12-03 之内"}]
     with pytest.raises(InvalidInput) as exc:
         rpc.log_visit(trip["id"], {"company": "某公司", "mood": "good"}, SUNAN)
     assert exc.value.extra["errors"][0]["loc"] == ["body", "mood"]

@@ -56,7 +56,7 @@ def test_a_missing_field_is_a_422_problem_naming_it_and_nothing_is_stored(admin,
     assert response.headers["Content-Type"].startswith("application/problem+json")
     problem = response.json()
     assert problem["status"] == 422 and problem["title"]
-    assert {"loc": ["body", "industry"], "msg": "Field required"} in problem["errors"]
+    assert {"loc": ["body", "industry"], "msg": "产业：必填"} in problem["errors"]
     assert mongo[f"{db_prefix}leads"].leads.count_documents({}) == 0
     assert mongo[f"{db_prefix}leads"].outbox.count_documents({}) == 0
 

@@ -131,3 +131,12 @@ def test_a_phone_that_resends_a_visit_logs_it_once(web_session, admin, dbs):
     assert resent.json()["id"] == lost.json()["id"] == sent.json()["id"]
     assert dbs["branches"].visits.count_documents({}) == 1
     assert dbs["branches"].trips.count_documents({}) == 1
+
+
+def test_the_openapi_document_offers_the_key_on_every_post(web_session, gateway):
+    document = web_session.get("/openapi.json").json()
+    posts = {path: ops["post"] for path, ops in document["paths"].items() if "post" in ops}
+    assert "/api/v1/leads" in posts and "/api/v1/trips/{trip_id}/visits" in posts
+    for path, op in posts.items():
+        headers = [p["name"] for p in op.get("parameters", []) if p["in"] == "header"]
+        assert headers == ([] if path == "/api/v1/auth/token" else ["Idempotency-Key"]), path

@@ -96,7 +96,7 @@ def test_a_wrong_check_digit_names_the_credit_code(leads, leads_db):
         with pytest.raises(InvalidInput) as exc:
             create(body, "admin")
     assert exc.value.extra["errors"][0]["loc"] == ["body", "company", "credit_code"]
-    assert "check digit" in exc.value.extra["errors"][0]["msg"]
+    assert exc.value.extra["errors"][0]["msg"] == "统一社会信用代码：无效：校验码为 4，应为 3"
     assert leads_db.leads.count_documents({}) == 0
 
 
@@ -233,7 +233,8 @@ class TestFourOnesAndProgress:
         lead = rpc.create(JIETAI, "admin")
         with pytest.raises(InvalidInput) as exc:
             rpc.record_milestone(lead["id"], "signed", {"actual_date": "2026-01-26"}, "admin")
-        assert "PUT the four ones first" in exc.value.extra["errors"][0]["msg"]
+        assert exc.value.extra["errors"][0]["msg"] == \
+            "节点：signed 不在该项目的计划节点中；计划节点：无（请先录入四个一）"
         rpc.set_four_ones(lead["id"], self.PLAN, "admin")
         before = leads_db.leads.find_one({"_id": lead["id"]})
         with pytest.raises(InvalidInput) as exc:

@@ -22,14 +22,14 @@ def test_valid_codes_pass(code):
 
 
 @pytest.mark.parametrize("code,reason", [
-    ("91350100M000100Y44", "check digit is 4, expected 3"),
-    ("91350100M000100Y4", "must be 18 characters, got 17"),
-    ("91350100M0001O0Y43", "characters not allowed in a credit code: O"),
-    ("9135010OI000100Y43", "characters not allowed in a credit code: IO"),
+    ("91350100M000100Y44", "校验码为 4，应为 3"),
+    ("91350100M000100Y4", "应为 18 位，收到 17 位"),
+    ("91350100M0001O0Y43", "含不允许的字符：O"),
+    ("9135010OI000100Y43", "含不允许的字符：IO"),
     # Real codes with one slip each: two digits swapped, a wrong check character.
-    ("914403001922083216", "check digit is 6, expected X"),
-    ("91330100716105825F", "check digit is F, expected M"),
-    ("9144030071526726XH", "check digit is H, expected G"),
+    ("914403001922083216", "校验码为 6，应为 X"),
+    ("91330100716105825F", "校验码为 F，应为 M"),
+    ("9144030071526726XH", "校验码为 H，应为 G"),
 ])
 def test_invalid_codes_say_why(code, reason):
     assert credit_code_problem(code) == reason
@@ -50,7 +50,7 @@ def test_the_computed_check_digit_always_validates(first17):
 @given(body, st.sampled_from(CREDIT_CODE_CHARSET))
 def test_any_other_check_character_is_refused(first17, last):
     if last != credit_code_check_char(first17):
-        assert "check digit" in credit_code_problem(first17 + last)
+        assert credit_code_problem(first17 + last) == f"校验码为 {last}，应为 {credit_code_check_char(first17)}"
 
 
 @given(body, st.integers(0, 16), st.sampled_from(CREDIT_CODE_CHARSET))

@@ -21,7 +21,7 @@ class TestForward:
         assert (move.stage, move.kind, move.needs_reason) == ("negotiating", "forward", False)
 
     def test_a_skip_needs_a_reason(self):
-        with pytest.raises(ReasonRequired, match="skip from signed to construction"):
+        with pytest.raises(ReasonRequired, match="从签约跳到开工须在 note 中说明原因"):
             check_move("signed", "construction", "active", "team_member", "  ")
         move = check_move("signed", "construction", "active", "team_member", "土地已先行交付")
         assert move.kind == "skip"
@@ -34,7 +34,7 @@ class TestBackward:
     def test_a_team_member_may_not_move_back_and_is_told_what_is_allowed(self):
         with pytest.raises(MoveRefused) as exc:
             check_move("signed", "negotiating", "active", "team_member", "谈判反复")
-        assert "only a leader or an admin" in str(exc.value)
+        assert str(exc.value) == "只有县领导或管理员可以把线索从签约退回在谈"
         assert [(m.stage, m.kind) for m in exc.value.allowed] == [
             ("land", "forward"), ("construction", "skip"), ("production", "skip")]
 
@@ -47,11 +47,11 @@ class TestBackward:
 
 class TestRefusals:
     def test_the_same_stage_is_refused(self):
-        with pytest.raises(MoveRefused, match="already at land"):
+        with pytest.raises(MoveRefused, match="线索已处于供地阶段"):
             check_move("land", "land", "active", "admin", "x")
 
     def test_a_lost_lead_is_frozen_until_reactivated(self):
-        with pytest.raises(MoveRefused, match="reactivate") as exc:
+        with pytest.raises(MoveRefused, match=r"线索已流失：请先恢复为推进中（status active）再调整阶段") as exc:
             check_move("lead", "negotiating", "lost", "admin", "x")
         assert exc.value.allowed == []
 
@@ -112,11 +112,11 @@ class TestMoveTime:
         check_move_time(self.NOW - timedelta(days=30), self.NOW - timedelta(days=60), self.NOW)
 
     def test_not_in_the_future(self):
-        with pytest.raises(BadMoveTime, match="future"):
+        with pytest.raises(BadMoveTime, match="^不能晚于现在$"):
             check_move_time(self.NOW + timedelta(minutes=1), self.NOW - timedelta(days=1), self.NOW)
 
     def test_not_before_the_previous_move(self):
-        with pytest.raises(BadMoveTime, match="previous move"):
+        with pytest.raises(BadMoveTime, match=r"^不能早于上一次阶段变化（2026-03-17T09:00:00\+00:00）$"):
             check_move_time(self.NOW - timedelta(days=2), self.NOW - timedelta(days=1), self.NOW)
 
 
@@ -139,7 +139,7 @@ class TestStatus:
         check_status_change(current, target, "企业战略调整")
 
     def test_no_op_and_lost_to_stalled_are_refused_with_the_allowed_list(self):
-        with pytest.raises(MoveRefused, match="already active"):
+        with pytest.raises(MoveRefused, match="线索已是推进中状态"):
             check_status_change("active", "active", None)
         with pytest.raises(MoveRefused) as exc:
             check_status_change("lost", "stalled", "x")

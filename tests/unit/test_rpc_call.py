@@ -32,11 +32,11 @@ def test_no_answer_within_the_timeout_is_unavailable_and_says_who():
     with pytest.raises(Unavailable) as caught:
         call(LeadsProxy(answer_after=5), "get", "jietai", timeout=0.2)
     assert time.monotonic() - started < 1
-    assert "leads did not answer get within 0.2s" in caught.value.detail
+    assert "leads 服务未在 0.2 秒内答复 get，请稍后重试" in caught.value.detail
 
 
 def test_a_service_that_is_not_running_is_unavailable():
-    with pytest.raises(Unavailable, match="leads is not running"):
+    with pytest.raises(Unavailable, match="leads 服务未运行，请稍后重试"):
         call(LeadsProxy(raises=UnknownService("leads")), "get", "jietai", timeout=1)
 
 

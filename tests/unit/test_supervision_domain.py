@@ -39,7 +39,7 @@ class TestProblemLoop:
         with pytest.raises(Conflict) as caught:
             domain.check_step({"status": "resolved"}, "feedback")
         assert caught.value.extra["allowed"] == []
-        assert "resolved" in caught.value.detail
+        assert caught.value.detail == "已解决的问题不能执行 feedback；可执行：无（问题已解决）"
 
     def test_progress_reports_need_a_plan(self):
         with pytest.raises(Conflict):
@@ -96,7 +96,9 @@ class TestPeriods:
         now = local(2026, 11, 23, 8, 59)
         with pytest.raises(InvalidInput) as caught:
             periods.due_period(WEEKLY, "2026-W48", now)
-        assert "not due until 2026-11-23 09:00" in caught.value.detail
+        assert caught.value.detail == (
+            "输入有误：周：项目进度周督查 2026-W48 要到 2026-11-23 09:00（北京时间）才生成："
+            "未来的期间还没有报表")
         assert periods.due_period(WEEKLY, "2026-W48", now + timedelta(minutes=1)).key == "2026-W48"
         with pytest.raises(InvalidInput):
             periods.due_period(MONTHLY, "2026-11", local(2026, 11, 30, 23))

@@ -121,8 +121,8 @@ class AccountRoutes:
         if "password" in changes:
             changes["password_hash"] = hash_password(changes.pop("password"))
         if not changes:
-            raise InvalidInput("nothing to change", {"errors": [
-                {"loc": ["body"], "msg": "give at least one field"}]})
+            raise InvalidInput("输入有误：请求体：请至少提交一个字段", {"errors": [
+                {"loc": ["body"], "msg": "请求体：请至少提交一个字段"}]})
         changes["updated_at"] = utcnow()
         return user_view(self.accounts.update_user(username, changes, revoke_tokens=True))
 
@@ -138,7 +138,7 @@ class AccountRoutes:
     def me(self, request):
         user = self.accounts.find(request.principal["username"])
         if user is None:
-            raise NotFound("this account no longer exists")
+            raise NotFound("该账户已不存在")
         return user_view(user)
 
     @api("POST", "/api/v1/users", roles=("admin",), body=UserCreate, summary="Create an account")

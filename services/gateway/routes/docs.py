@@ -54,7 +54,7 @@ class DocsRoutes:
         path = SWAGGER_DIR / filename
         # Only files that are really in the bundle's folder: no way out of it.
         if path.parent != SWAGGER_DIR or not path.is_file():
-            raise NotFound(f"no file {filename}")
+            raise NotFound(f"没有文件 {filename}")
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return Response(path.read_bytes(), content_type=content_type)
 

@@ -38,7 +38,7 @@ class HealthRoutes:
         database = eventlet.spawn(verdict, self.accounts.ping)
         checks = {"broker": broker.wait(), "database": database.wait()}
         if any(v != "ok" for v in checks.values()):
-            return problems.problem(503, "Not ready", "a dependency is unreachable",
+            return problems.problem(503, "Not ready", "有依赖的服务无法连接（见 checks）",
                                     {"Retry-After": str(problems.RETRY_AFTER_SECONDS)},
                                     {"checks": checks})
         return {"status": "ready", "checks": checks}

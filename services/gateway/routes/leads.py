@@ -55,7 +55,7 @@ class LeadRoutes:
                 raise NotFound(f"no lead {lead_id}")
         lead = call(self.leads, "get", lead_id)
         if not scope.may_see_lead(principal, lead, department_leads):
-            raise NotFound(f"no lead {lead_id}")
+            raise NotFound(f"没有线索 {lead_id}")
         return lead
 
     def check_visible(self, request, lead_id: str) -> None:

@@ -64,7 +64,7 @@ class PolicyRoutes:
         principal = actor(request)
         if principal["role"] == "department" and (
                 not isinstance(body, dict) or body.get("department") != principal.get("department")):
-            raise NotFound(f"no item {n} for this department")  # another department's: 404
+            raise NotFound(f"本部门没有第 {n} 项诉求")  # another department's: 404
         self.check_proof(request_id, n, body)  # the scanned letter is this item's attachment
         return call(self.policy, "reply", request_id, n, body, principal)
 

@@ -1,0 +1,147 @@
+"""`GET /search?q=`: leads, problems, policy requests and visits that match, of those the caller
+may see.
+
+Each owning service searches its own indexed bigram keys (services/leads/domain.py
+`search_keys`) within the caller's scope, as its list does: the leads by the gateway's lead
+scope, the others by the actor they are given. A kind the caller's role does not read is not
+asked. At most `limit` hits of each kind, with how many match in all.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+from nameko.rpc import RpcProxy
+from pydantic import BaseModel, Field
+
+from services.gateway.http import api, call, query_params
+from services.gateway.routes import EVERYONE
+from services.gateway.routes.branches import TRIP_READERS, viewer
+from services.gateway.routes.leads import scoped_lead_filters
+from services.gateway.routes.policy import READERS as REQUEST_READERS
+from services.gateway.routes.supervision import PROBLEM_READERS
+from shared.schemas import Strict, validated
+
+
+class SearchQuery(Strict):
+    q: Annotated[str, Field(min_length=1, max_length=100,
+                            description="words or part of a name, code or phone number")]
+    limit: Annotated[int, Field(ge=1, le=50, description="hits of each kind")] = 10
+
+
+class LeadHit(BaseModel):
+    id: str
+    title: str
+    company_name: str
+    credit_code: Optional[str] = None
+    contact_name: Optional[str] = None
+    stage: str
+    stage_zh: str
+    team_id: Optional[str] = None
+
+
+class ProblemHit(BaseModel):
+    id: str
+    title: str
+    lead_id: str
+    lead_title: Optional[str] = None
+    owner_department: str
+    status: str
+
+
+class RequestHit(BaseModel):
+    id: str
+    enterprise: str
+    lead_id: str
+    lead_title: Optional[str] = None
+    status: str
+    topics: list[str]
+
+
+class VisitHit(BaseModel):
+    id: str
+    company: str
+    trip_id: str
+    branch_id: str
+    visited_at: str
+
+
+class LeadHits(BaseModel):
+    items: list[LeadHit]
+    total: int
+
+
+class ProblemHits(BaseModel):
+    items: list[ProblemHit]
+    total: int
+
+
+class RequestHits(BaseModel):
+    items: list[RequestHit]
+    total: int
+
+
+class VisitHits(BaseModel):
+    items: list[VisitHit]
+    total: int
+
+
+class SearchResult(BaseModel):
+    q: str
+    leads: LeadHits
+    problems: ProblemHits
+    policy_requests: RequestHits
+    visits: VisitHits
+
+
+def lead_hit(lead: dict) -> dict:
+    company, contact = lead["company"], lead.get("contact") or {}
+    return {"id": lead["id"], "title": lead["title"], "company_name": company["name"],
+            "credit_code": company.get("credit_code"), "contact_name": contact.get("name"),
+            "stage": lead["stage"], "stage_zh": lead["stage_zh"], "team_id": lead.get("team_id")}
+
+
+def problem_hit(problem: dict) -> dict:
+    return {k: problem.get(k) for k in ProblemHit.model_fields}
+
+
+def request_hit(request: dict) -> dict:
+    return {**{k: request.get(k) for k in ("id", "enterprise", "lead_id", "lead_title", "status")},
+            "topics": [item["topic"] for item in request.get("items", [])]}
+
+
+def visit_hit(visit: dict) -> dict:
+    return {k: visit.get(k) for k in VisitHit.model_fields}
+
+
+NOTHING = {"items": [], "total": 0}
+
+
+class SearchRoutes:
+    search_leads = RpcProxy("leads")
+    search_supervision = RpcProxy("supervision")
+    search_policy = RpcProxy("policy")
+    search_branches = RpcProxy("branches")
+
+    @api("GET", "/api/v1/search", roles=EVERYONE, query=SearchQuery, response=SearchResult,
+         summary="Search leads (title, company, credit code, contact), problems (title), policy "
+                 "requests (enterprise, topics) and visits (company) the caller may see")
+    def search(self, request):
+        query = validated(SearchQuery, query_params(request), ("query",))
+        principal, role = request.principal, request.principal["role"]
+        page = {"q": query.q, "page_size": str(query.limit)}
+        leads = call(self.search_leads, "list", scoped_lead_filters(principal, page))
+        problems = (call(self.search_supervision, "list_problems", page, dict(principal))
+                    if role in PROBLEM_READERS else NOTHING)
+        requests = (call(self.search_policy, "list_requests", page, dict(principal))
+                    if role in REQUEST_READERS else NOTHING)
+        visits = (call(self.search_branches, "search_visits", query.q, query.limit,
+                       viewer(request)) if role in TRIP_READERS else NOTHING)
+        return {
+            "q": query.q,
+            "leads": {"items": [lead_hit(x) for x in leads["items"]], "total": leads["total"]},
+            "problems": {"items": [problem_hit(x) for x in problems["items"]],
+                         "total": problems["total"]},
+            "policy_requests": {"items": [request_hit(x) for x in requests["items"]],
+                                "total": requests["total"]},
+            "visits": {"items": [visit_hit(x) for x in visits["items"]], "total": visits["total"]},
+        }
