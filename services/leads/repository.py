@@ -111,6 +111,20 @@ class LeadsRepository(MongoRepository):
                   .skip((page - 1) * page_size).limit(page_size))
         return list(cursor), self.db.leads.count_documents(query, hint=index)
 
+    def first_created_at(self):
+        """The earliest created_at, read from the green-channel index (major, created_at)."""
+        firsts = [d["created_at"] for major in (True, False) for d in self.db.leads.find(
+            {"major": major}, {"created_at": 1}).hint("green_channel")
+            .sort([("major", DESCENDING), ("created_at", ASCENDING)]).limit(1)]
+        return min(firsts, default=None)
+
+    def all_for_reports(self):
+        """Every lead, with only what the reports use (a cursor: 10,000 leads stream)."""
+        projection = {"title": 1, "team_id": 1, "team_name": 1, "major": 1, "investment_cny": 1,
+                      "status": 1, "created_at": 1, "first_contact_at": 1, "stage_history": 1,
+                      "milestones": 1, "four_ones.plan": 1}
+        return self.db.leads.find({}, projection, batch_size=2000).hint("green_channel")
+
     def explain_list(self, query: dict, sort: list) -> dict:
         return self.db.leads.find(query).hint(list_index(query)).sort(GREEN_FIRST + sort).explain()
 
