@@ -161,6 +161,20 @@ class LeadsRepository(MongoRepository):
         start = (page - 1) * page_size
         return found[start:start + page_size], len(found), False
 
+    def first_created_at(self):
+        """The earliest created_at, read from the green-channel index (major, created_at)."""
+        firsts = [d["created_at"] for major in (True, False) for d in self.db.leads.find(
+            {"major": major}, {"created_at": 1}).hint("green_channel")
+            .sort([("major", DESCENDING), ("created_at", ASCENDING)]).limit(1)]
+        return min(firsts, default=None)
+
+    def all_for_reports(self):
+        """Every lead, with only what the reports use (a cursor: 10,000 leads stream)."""
+        projection = {"title": 1, "team_id": 1, "team_name": 1, "major": 1, "investment_cny": 1,
+                      "status": 1, "created_at": 1, "first_contact_at": 1, "stage_history": 1,
+                      "milestones": 1, "four_ones.plan": 1}
+        return self.db.leads.find({}, projection, batch_size=2000).hint("green_channel")
+
     def update(self, lead: dict, update: dict, events) -> dict:
         """Apply `update` if the lead is still at the version read; else 409 (changed meanwhile).
         Returns the lead as written (no second read)."""

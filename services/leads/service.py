@@ -398,6 +398,37 @@ class LeadsService:
                          "service_group": four_ones.get("service_group"), **table})
 
     @rpc
+    def first_created_at(self) -> str | None:
+        """When the county's first lead was taken in (reports before it have nothing to say)."""
+        first = self.storage.first_created_at()
+        return first.isoformat() if first else None
+
+    @rpc
+    def report_projects(self) -> dict:
+        """Every lead with its plan against actual, in one call for the supervision reports
+        (one RPC per lead took seconds at a few hundred leads). Milestones as
+        [key, label, planned_date, actual_date or None]; a lost lead's are left out."""
+        projects = []
+        for lead in self.storage.all_for_reports():
+            milestones = []
+            if lead["status"] != "lost":
+                dates = dates_of(lead)
+                milestones = [[item["milestone"],
+                               progress.label_of(item["milestone"], item.get("label")),
+                               item["planned_date"],
+                               dates[item["milestone"]].isoformat()
+                               if item["milestone"] in dates else None]
+                              for item in (lead.get("four_ones") or {}).get("plan", [])]
+            projects.append({
+                "id": lead["_id"], "title": lead["title"], "team_id": lead.get("team_id"),
+                "team_name": lead.get("team_name"), "major": bool(lead.get("major")),
+                "investment_cny": int(lead.get("investment_cny") or 0),
+                "status": lead["status"], "created_at": lead["created_at"].isoformat(),
+                "milestones": milestones})
+        return {"projects": projects, "first_created_at": min(
+            (p["created_at"] for p in projects), default=None)}
+
+    @rpc
     def cycle_times(self, lead_id: str) -> dict:
         lead = self.storage.get(lead_id)
         return jsonable({"lead_id": lead_id, "title": lead["title"],

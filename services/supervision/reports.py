@@ -97,7 +97,7 @@ def solve_breached(problem: dict, breaches: Iterable[Breach], moment: datetime) 
 def weekly_inspection(period: Period, projects: Iterable[Project], problems: list[dict],
                       breaches: list[Breach]) -> dict:
     """Per project: plan against actual milestones, days late, open and overdue problems and
-    the replies that breached their 48 hours in the week."""
+    the replies that breached their 48 hours in the week; the projects taken in that week."""
     day, moment = period.as_of_day, period.as_of
     rows = []
     for project in projects:
@@ -108,13 +108,14 @@ def weekly_inspection(period: Period, projects: Iterable[Project], problems: lis
         mine = [p for p in problems if p["lead_id"] == project.lead_id and open_at(p, moment)]
         replies = [b for b in breaches if b.kind == POLICY_REPLY
                    and b.lead_id == project.lead_id and within(b.due_at, period)]
-        if not states and not mine and not replies:
-            continue  # no plan and nothing wrong: nothing to inspect
+        taken_in = project.created_at is not None and within(project.created_at, period)
+        if not states and not mine and not replies and not taken_in:
+            continue  # no plan, nothing wrong and not new this week: nothing to inspect
         late = [(m, days) for m, state, days in states if state in ("late", "overdue")]
         upcoming = [m for m, state, _ in states if state in ("pending", "overdue")]
         rows.append({
             "lead_id": project.lead_id, "title": project.title, "team_name": project.team_name,
-            "major": project.major,
+            "major": project.major, "taken_in": taken_in,  # a project new in the week
             "milestones_total": len(states),
             "milestones_reached": sum(state in ("reached", "late") for _, state, _ in states),
             "milestones_late": len(late),
@@ -230,7 +231,8 @@ def card_id(month: str, unit_kind: str, unit_id: str) -> str:
 
 def tackle_list(period: Period, projects: Iterable[Project]) -> dict:
     """The major (green-channel) projects with milestones due in the quarter, or carried over
-    still lagging, and how far each has come at the quarter's start."""
+    still lagging, and how far each has come by the period's instant (the quarter's end, or now
+    while it runs)."""
     first = period.start.astimezone(COUNTY_TIME).date()
     after = period.end.astimezone(COUNTY_TIME).date()
     day = period.as_of_day

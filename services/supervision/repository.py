@@ -138,6 +138,17 @@ class SupervisionRepository(MongoRepository):
              "$max": {"replied_at": replied_at}},
             upsert=True, session=session))
 
+    def first_records(self) -> list[datetime]:
+        """The earliest problem raised, request received and breach due (each by its index)."""
+        found = []
+        for collection, field, order in (("problems", "raised_at", DESCENDING),
+                                         ("policy_requests", "received_at", ASCENDING),
+                                         ("breaches", "due_at", ASCENDING)):
+            for doc in self.db[collection].find({field: {"$type": "date"}}, {field: 1}).hint(
+                    [(field, order)]).sort(field, ASCENDING).limit(1):
+                found.append(doc[field])
+        return found
+
     def requests_for_report(self, start: datetime, end: datetime) -> list[dict]:
         """Requests received in [start, end) or with a reply in it."""
         # Two ranges, each on its index, rather than an `$or` (which SecantusDB scans for).

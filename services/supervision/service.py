@@ -21,6 +21,7 @@ from nameko.rpc import RpcProxy, rpc
 
 from services.leads.domain import query_keys, search_keys
 from services.supervision import domain, exports, periods, reports
+from services.supervision.background import NOT_YET, Background
 from services.supervision.repository import SupervisionRepository
 from services.supervision.schemas import (
     AnalysisIn, BimonthQuery, FeedbackIn, GenerateIn, MonthQuery, PlanIn, ProblemCreate,
@@ -46,7 +47,10 @@ from shared.timers import timer_from_config
 log = logging.getLogger(__name__)
 
 UNITS_FILE = Path(__file__).parent / "data" / "units.yaml"
-LEADS_PAGE = 200
+PRODUCING = "producing"
+PROVISIONAL_ZH, FINAL_ZH = "进行中", "已定稿"
+# Every lead's plan in one answer: more time than a single lead's RPC.
+REPORT_RPC_TIMEOUT_SECONDS = 20.0
 READ_ALL_ROLES = ("admin", "leader", "inspector")
 QUERIES = {periods.WEEKLY: WeekQuery, periods.MONTHLY: MonthQuery,
            periods.QUARTERLY: QuarterQuery, periods.BIMONTHLY: BimonthQuery}
@@ -54,7 +58,8 @@ MAIN_LIST = {periods.WEEKLY: "rows", periods.MONTHLY: "cards", periods.QUARTERLY
              periods.BIMONTHLY: "rows"}
 # What a report document holds besides its content (the content is what regeneration repeats).
 REPORT_META = ("id", "report", "period", "label_zh", "title_zh", "from", "to", "as_of", "due_at",
-               "generated_at", "generated_by", "regenerated_at", "regenerated_by", "version")
+               "generated_at", "generated_by", "regenerated_at", "regenerated_by", "version",
+               "final", "status_zh")
 
 
 def load_units_file(path: Path = UNITS_FILE) -> list[dict]:
@@ -111,7 +116,9 @@ def report_id(report: str, key: str) -> str:
 
 
 def report_view(doc: dict) -> dict:
-    return jsonable({"id": doc["_id"], **{k: v for k, v in doc.items() if k != "_id"}})
+    # Reports stored before live boards existed are final records too.
+    return jsonable({"id": doc["_id"], "final": True, "status_zh": FINAL_ZH,
+                     **{k: v for k, v in doc.items() if k != "_id"}})
 
 
 def content_of(doc: dict) -> dict:
@@ -122,6 +129,7 @@ class SupervisionService:
     name = "supervision"
 
     storage = Storage(SupervisionRepository, on_start=load_units)
+    background = Background()
     clock = Clock()
     idempotency_key = IdempotencyKey()
     config = Config()
@@ -418,30 +426,64 @@ class SupervisionService:
 
     @rpc
     def report(self, report: str, query: dict) -> dict:
-        """A period's report (the latest due one without a period); produced now if it is due
-        and no instance has produced it yet. A period not yet due: 422."""
-        return report_view(self.stored_report(report, query))
+        """A period's report (the latest final one without a period). A closed period's is
+        the stored record (produced now if no instance has yet, in the background when that
+        takes longer than a caller may wait: `status: producing`); the current period's is
+        provisional, computed as of now and not stored. A future period, or one before the
+        county's first record: 422."""
+        return self.answer(report, query)
 
     @rpc
     def report_xlsx(self, report: str, query: dict) -> dict:
         """The report as an .xlsx workbook, base64-encoded to cross RPC."""
-        view = report_view(self.stored_report(report, query))
+        view = self.answer(report, query)
+        if view.get("status") == PRODUCING:
+            return view
         return {"filename": exports.filename(view),
                 "content": base64.b64encode(exports.workbook(view)).decode("ascii")}
 
-    def stored_report(self, report: str, query: dict) -> dict:
+    def answer(self, report: str, query: dict) -> dict:
         if report not in periods.REPORTS:
             raise NotFound(f"没有报表 {report}")
         q = validated(QUERIES[report], query, ("query",))
         key = getattr(q, periods.PERIOD_PARAMS[report][0])
         now = self.clock.now()
         period = periods.due_period(report, key, now, self.report_at)
+        if not periods.is_final(period, now):
+            return self.provisional_view(period, now)
         _id = report_id(report, period.key)
         doc = self.storage.get_report(_id)
-        if doc is None:
-            self.produce(period, now, by="request")
+        if doc is not None:
+            return report_view(doc)
+        periods.check_recorded(report, period, self.first_record())  # nothing to compute
+        job = self.background.run_once(_id, lambda: self.produce(period, now, by="request"))
+        if self.background.wait(job, self.report_wait_seconds) is not NOT_YET:
             doc = self.storage.get_report(_id)
-        return doc
+            if doc is not None:
+                return report_view(doc)
+        return {"status": PRODUCING, "report": report, "period": period.key,
+                "label_zh": period.label_zh, "final": True, "status_zh": "正在生成，请稍后再取",
+                "retry_after": 1}
+
+    def provisional_view(self, period: periods.Period, now) -> dict:
+        """The current period so far (进行中): computed now, never stored, no card issued."""
+        live = periods.provisional(period, now)
+        doc = self.report_document(live, now, "request")
+        doc.update(final=False, status_zh=PROVISIONAL_ZH,
+                   title_zh=f"{doc['title_zh']}（{PROVISIONAL_ZH}）", version=0)
+        return report_view(doc)
+
+    @property
+    def report_wait_seconds(self) -> float:
+        setting = self.config.get("SUPERVISION_REPORT_WAIT_SECONDS")
+        return 2.5 if setting in (None, "") else float(setting)
+
+    def first_record(self):
+        """The county's first record: its first lead, problem, policy request or breach."""
+        found = [at for at in (call(self.leads, "first_created_at"), *self.storage.first_records())
+                 if at is not None]
+        return min((datetime.fromisoformat(a) if isinstance(a, str) else a for a in found),
+                   default=None)
 
     @rpc
     def generate(self, body: dict, actor: dict) -> dict:
@@ -451,6 +493,11 @@ class SupervisionService:
         now = self.clock.now()
         try:
             period = periods.due_period(g.report, g.period, now, self.report_at)
+            if not periods.is_final(period, now):
+                due = period.due_at.astimezone(periods.COUNTY_TIME).strftime("%Y-%m-%d %H:%M")
+                raise periods.invalid(g.report, f"{periods.REPORT_LABELS_ZH[g.report]} "
+                                                f"{g.period} 尚在进行中，{due}后才能定稿")
+            periods.check_recorded(g.report, period, self.first_record())
         except InvalidInput as exc:  # the period comes in the body here
             errors = [{"loc": ["body", "period"], "msg": e["msg"]} for e in exc.extra["errors"]]
             raise InvalidInput(exc.detail, {"errors": errors}) from None
@@ -482,7 +529,8 @@ class SupervisionService:
             "title_zh": f"{periods.REPORT_LABELS_ZH[period.report]}（{period.label_zh}）",
             "from": period.start, "to": period.end, "as_of": period.as_of,
             "due_at": period.due_at, "generated_at": now, "generated_by": by,
-            "regenerated_at": None, "regenerated_by": None, "version": 1, **content,
+            "regenerated_at": None, "regenerated_by": None, "version": 1, "final": True,
+            "status_zh": FINAL_ZH, **content,
         }
 
     def card_documents(self, doc: dict, now) -> list[dict]:
@@ -524,29 +572,15 @@ class SupervisionService:
 
     # -- facts for the reports --------------------------------------------------------------
     def projects(self, with_plans: bool) -> list[reports.Project]:
-        """Every lead (by RPC to leads), with its plan against actual from its progress table."""
-        found, page = [], 1
-        while True:
-            batch = call(self.leads, "list", {"page": page, "page_size": LEADS_PAGE,
-                                                  "sort": "created_at"})
-            found += batch["items"]
-            if page * LEADS_PAGE >= batch["total"] or not batch["items"]:
-                break
-            page += 1
-        projects = []
-        for lead in found:
-            milestones = ()
-            if with_plans and lead["status"] != "lost":
-                table = call(self.leads, "progress", lead["id"])
-                milestones = tuple(reports.Milestone(
-                    m["milestone"], m["label"], date.fromisoformat(m["planned_date"]),
-                    date.fromisoformat(m["actual_date"]) if m.get("actual_date") else None)
-                    for m in table["milestones"])
-            projects.append(reports.Project(
-                lead["id"], lead["title"], lead.get("team_id"), lead.get("team_name"),
-                bool(lead.get("major")), int(lead.get("investment_cny") or 0), lead["status"],
-                milestones, datetime.fromisoformat(lead["created_at"])))
-        return projects
+        """Every lead with its plan against actual, in one RPC to leads (report_projects)."""
+        found = call(self.leads, "report_projects", timeout=REPORT_RPC_TIMEOUT_SECONDS)
+        return [reports.Project(
+            lead["id"], lead["title"], lead.get("team_id"), lead.get("team_name"),
+            lead["major"], lead["investment_cny"], lead["status"],
+            tuple(reports.Milestone(key, label, date.fromisoformat(planned),
+                                    date.fromisoformat(actual) if actual else None)
+                  for key, label, planned, actual in lead["milestones"]) if with_plans else (),
+            datetime.fromisoformat(lead["created_at"])) for lead in found["projects"]]
 
     def problems_until(self, until) -> list[dict]:
         return [{"id": p["_id"], **p} for p in self.storage.problems_for_report(until)]

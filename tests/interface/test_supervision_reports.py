@@ -150,9 +150,14 @@ def test_a_month_of_faults_gives_yellow_cards_to_exactly_the_units_at_fault_once
     eventually(lambda: len(outbox(mongo, db_prefix, "problem_deadline_missed")) == 3)
     assert db.problems.find_one({"_id": p_housing})["deadlines"]["solve"]["state"] == "breached"
 
-    # November's cards are not due before 1 December 09:00.
+    # Before 1 December 09:00 November's board is provisional: computed now, nothing stored.
     early = web_session.get("/api/v1/yellow-cards?month=2026-11", headers=inspector)
-    assert early.status_code == 422 and early.json()["errors"][0]["loc"] == ["query", "month"]
+    assert early.status_code == 200, early.text
+    assert early.json()["final"] is False and early.json()["status_zh"] == "进行中"
+    assert LAND in [c["unit_id"] for c in early.json()["cards"]]
+    assert db.reports.find_one({"_id": "yellow_cards:2026-11"}) is None
+    assert db.yellow_cards.count_documents({"month": "2026-11"}) == 0
+    assert outbox(mongo, db_prefix, "yellow_card_issued", month="2026-11") == []
 
     # 1 December 09:00: both instances' timers see the month due; one report, once.
     clock.set(DECEMBER_1)
@@ -168,7 +173,7 @@ def test_a_month_of_faults_gives_yellow_cards_to_exactly_the_units_at_fault_once
 
     # Exactly the units at fault, with their reasons.
     cards = web_session.get("/api/v1/yellow-cards?month=2026-11", headers=leader).json()
-    assert cards["generated_by"] == "timer" and cards["threshold"] == 3
+    assert cards["generated_by"] == "timer" and cards["threshold"] == 3 and cards["final"]
     assert [(c["unit_id"], c["score"]) for c in cards["cards"]] == [
         (LAND, 4), (HOUSING, 3), (POWER, 3)]
     power = cards["cards"][2]
@@ -226,8 +231,8 @@ def test_every_report_is_due_once_regenerates_the_same_and_downloads_as_xlsx(
     assert web_session.put(f"/api/v1/leads/{lead['id']}/four-ones", headers=admin,
                            json=FOUR_ONES).status_code == 200
     clock.set(DECEMBER_1)
-    cases = [("/api/v1/inspections/weekly", "week", "2026-W49", "weekly_inspection"),
-             ("/api/v1/tackle-list", "quarter", "2026Q4", "tackle_list"),
+    cases = [("/api/v1/inspections/weekly", "week", "2026-W48", "weekly_inspection"),
+             ("/api/v1/tackle-list", "quarter", "2026Q3", "tackle_list"),
              ("/api/v1/showcase", "period", "2026-09", "showcase"),
              ("/api/v1/yellow-cards", "month", "2026-11", "yellow_cards")]
     for path, param, key, report in cases:
@@ -243,21 +248,28 @@ def test_every_report_is_due_once_regenerates_the_same_and_downloads_as_xlsx(
                                  json={"report": report, "period": key}).json()
         assert again["same_as_previous"] is True, report
         assert again["version"] == first["version"] + 1
-    # Without a period: the latest due one; a bimonthly period starts in an odd month.
+    # Without a period: the latest final one; a bimonthly period starts in an odd month.
     assert web_session.get("/api/v1/showcase", headers=admin).json()["period"] == "2026-09"
     assert web_session.get("/api/v1/inspections/weekly",
-                           headers=admin).json()["period"] == "2026-W49"
+                           headers=admin).json()["period"] == "2026-W48"
     wrong = web_session.get("/api/v1/showcase?period=2026-10", headers=admin)
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["loc"] == ["query", "period"]
     assert web_session.get("/api/v1/tackle-list?quarter=2027Q1", headers=admin).status_code == 422
 
-    # The week's inspection: Jietai's trial production, planned 10 November, 20 days late.
-    weekly = web_session.get("/api/v1/inspections/weekly?week=2026-W49", headers=admin).json()
+    # Week 48 (23-29 November): Jietai's trial production, planned 10 November, 19 days late.
+    weekly = web_session.get("/api/v1/inspections/weekly?week=2026-W48", headers=admin).json()
+    assert weekly["label_zh"] == "2026年第48周（11月23日—11月29日）" and weekly["final"] is True
     [row] = weekly["rows"]
     assert (row["lead_id"], row["milestones_total"], row["milestones_late"]) == (lead["id"], 2, 2)
-    assert row["max_days_late"] == 303 and "试生产（计划2026-11-10，未完成，滞后20天）" in row["late_detail"]
+    assert row["max_days_late"] == 302 and "试生产（计划2026-11-10，未完成，滞后19天）" in row["late_detail"]
+    # The fourth quarter's tackling list runs as the quarter does: provisional, as of now.
     tackle = web_session.get("/api/v1/tackle-list?quarter=2026Q4", headers=admin).json()
+    assert tackle["final"] is False and tackle["status_zh"] == "进行中"
     assert [r["milestones_due"] for r in tackle["rows"]] == ["试生产（2026-11-10）"]
+    assert mongo[f"{db_prefix}supervision"].reports.find_one({"_id": "tackle_list:2026Q4"}) is None
+    running = web_session.post("/api/v1/reports/generate", headers=admin,
+                               json={"report": "tackle_list", "period": "2026Q4"})
+    assert running.status_code == 422 and "进行中" in running.json()["errors"][0]["msg"]
 
     # The OpenAPI document names the workbook's media type.
     document = web_session.get("/openapi.json").json()

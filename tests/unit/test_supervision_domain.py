@@ -55,12 +55,13 @@ class TestProblemLoop:
 
 
 class TestPeriods:
-    def test_the_weekly_inspection_is_due_monday_0900_county_time(self):
+    def test_the_weekly_inspection_is_the_iso_week_final_the_monday_after_at_0900(self):
         week = periods.period_of(WEEKLY, "2026-W48")
-        assert week.due_at == local(2026, 11, 23, 9) == week.as_of == week.end
-        assert week.start == local(2026, 11, 16, 9)
-        assert week.as_of_day == date(2026, 11, 23)
-        assert week.label_zh == "2026年第48周"
+        assert (week.start, week.end) == (local(2026, 11, 23), local(2026, 11, 30))
+        assert week.due_at == local(2026, 11, 30, 9) and week.as_of == week.end
+        assert week.as_of_day == date(2026, 11, 29)
+        assert week.label_zh == "2026年第48周（11月23日—11月29日）"
+        assert periods.period_of(WEEKLY, "2026-W49").label_zh == "2026年第49周（11月30日—12月6日）"
 
     def test_yellow_cards_for_a_month_are_due_on_the_first_of_the_next(self):
         month = periods.period_of(MONTHLY, "2026-12")
@@ -68,10 +69,12 @@ class TestPeriods:
         assert month.due_at == local(2027, 1, 1, 9)
         assert month.as_of_day == date(2026, 12, 31)
 
-    def test_the_tackling_list_is_due_on_the_quarters_first_day(self):
+    def test_the_tackling_list_runs_through_its_quarter_and_is_final_after_it(self):
         quarter = periods.period_of(QUARTERLY, "2026Q4")
         assert (quarter.start, quarter.end) == (local(2026, 10, 1), local(2027, 1, 1))
-        assert quarter.due_at == quarter.as_of == local(2026, 10, 1, 9)
+        assert quarter.due_at == local(2027, 1, 1, 9) and quarter.as_of == quarter.end
+        live = periods.provisional(quarter, local(2026, 12, 1, 10))
+        assert live.as_of == local(2026, 12, 1, 10) and live.as_of_day == date(2026, 12, 1)
 
     def test_bimonthly_periods_start_in_odd_months(self):
         period = periods.period_of(BIMONTHLY, "2026-11")
@@ -92,27 +95,38 @@ class TestPeriods:
             periods.period_of(report, key)
         assert caught.value.extra["errors"][0]["loc"] == ["query", param]
 
-    def test_a_period_not_yet_due_is_422(self):
-        now = local(2026, 11, 23, 8, 59)
+    def test_a_period_that_has_begun_is_provisional_until_due_and_a_future_one_is_422(self):
+        now = local(2026, 11, 30, 8, 59)
+        week = periods.due_period(WEEKLY, "2026-W48", now)
+        assert not periods.is_final(week, now)
+        assert periods.is_final(week, now + timedelta(minutes=1))
+        assert not periods.is_final(periods.due_period(MONTHLY, "2026-11",
+                                                       local(2026, 11, 30, 23)), now)
         with pytest.raises(InvalidInput) as caught:
-            periods.due_period(WEEKLY, "2026-W48", now)
-        assert caught.value.detail == (
-            "输入有误：周：项目进度周督查 2026-W48 要到 2026-11-23 09:00（北京时间）才生成："
-            "未来的期间还没有报表")
-        assert periods.due_period(WEEKLY, "2026-W48", now + timedelta(minutes=1)).key == "2026-W48"
+            periods.due_period(WEEKLY, "2026-W50", now)
+        assert "2026-12-07" in caught.value.detail and "未来" in caught.value.detail
+        assert caught.value.extra["errors"][0]["loc"] == ["query", "week"]
+
+    def test_a_period_before_the_countys_first_record_is_422(self):
+        week = periods.period_of(WEEKLY, "1970-W02")
+        with pytest.raises(InvalidInput) as caught:
+            periods.check_recorded(WEEKLY, week, local(2026, 9, 21, 10))
+        assert "早于本县第一条记录" in caught.value.detail and "2026-09-21" in caught.value.detail
         with pytest.raises(InvalidInput):
-            periods.due_period(MONTHLY, "2026-11", local(2026, 11, 30, 23))
+            periods.check_recorded(WEEKLY, week, None)
+        periods.check_recorded(WEEKLY, periods.period_of(WEEKLY, "2026-W39"),
+                               local(2026, 9, 21, 10))  # the week of the first record
 
     @pytest.mark.parametrize("now,expected", [
-        (local(2026, 11, 23, 8, 59), {WEEKLY: "2026-W47", MONTHLY: "2026-10",
-                                      QUARTERLY: "2026Q4", BIMONTHLY: "2026-09"}),
-        (local(2026, 11, 23, 9, 0), {WEEKLY: "2026-W48"}),
-        (local(2026, 12, 1, 8, 0), {MONTHLY: "2026-10", WEEKLY: "2026-W49"}),
+        (local(2026, 11, 23, 8, 59), {WEEKLY: "2026-W46", MONTHLY: "2026-10",
+                                      QUARTERLY: "2026Q3", BIMONTHLY: "2026-09"}),
+        (local(2026, 11, 23, 9, 0), {WEEKLY: "2026-W47"}),
+        (local(2026, 12, 1, 8, 0), {MONTHLY: "2026-10", WEEKLY: "2026-W48"}),
         (local(2026, 12, 1, 9, 0), {MONTHLY: "2026-11"}),
-        (local(2027, 1, 1, 9, 0), {MONTHLY: "2026-12", QUARTERLY: "2027Q1",
+        (local(2027, 1, 1, 9, 0), {MONTHLY: "2026-12", QUARTERLY: "2026Q4",
                                    BIMONTHLY: "2026-11"}),
-        (local(2027, 1, 1, 8, 0), {QUARTERLY: "2026Q4", BIMONTHLY: "2026-09"}),
-        (local(2027, 1, 4, 9, 30), {WEEKLY: "2027-W01"}),
+        (local(2027, 1, 1, 8, 0), {QUARTERLY: "2026Q3", BIMONTHLY: "2026-09"}),
+        (local(2027, 1, 4, 9, 30), {WEEKLY: "2026-W53"}),
     ])
     def test_the_latest_due_period_of_each_report(self, now, expected):
         for report, key in expected.items():
@@ -120,7 +134,7 @@ class TestPeriods:
 
     def test_the_report_time_is_a_setting(self):
         at = periods.parse_report_at("08:30")
-        assert periods.period_of(WEEKLY, "2026-W48", at).due_at == local(2026, 11, 23, 8, 30)
+        assert periods.period_of(WEEKLY, "2026-W48", at).due_at == local(2026, 11, 30, 8, 30)
 
 
 def milestone(key, planned, actual=None, label=None):
@@ -164,7 +178,7 @@ def breach(kind, subject, due, departments, lead_id="jietai", title="事项"):
 
 class TestWeeklyInspection:
     def test_per_project_plan_against_actual_open_problems_and_breached_replies(self):
-        week = periods.period_of(WEEKLY, "2026-W48")  # as of Monday 2026-11-23 09:00
+        week = periods.period_of(WEEKLY, "2026-W47")  # 16-22 November, as of 23 November 00:00
         problems = [
             problem("p-open", "jietai", POWER, local(2026, 11, 10)),
             problem("p-solved", "jietai", LAND, local(2026, 11, 2), local(2026, 11, 6)),
@@ -181,12 +195,23 @@ class TestWeeklyInspection:
         jietai = rows[0]
         assert jietai["milestones_total"] == 4 and jietai["milestones_reached"] == 2
         assert jietai["milestones_late"] == 2  # land listed 5 days late; groundbreaking overdue
-        assert jietai["max_days_late"] == 13  # 2026-11-10 to 2026-11-23
-        assert "开工（计划2026-11-10，未完成，滞后13天）" in jietai["late_detail"]
+        assert jietai["max_days_late"] == 12  # 2026-11-10 to 2026-11-22
+        assert "开工（计划2026-11-10，未完成，滞后12天）" in jietai["late_detail"]
         assert (jietai["next_milestone"], jietai["next_planned_date"]) == ("开工", "2026-11-10")
         assert (jietai["open_problems"], jietai["overdue_problems"]) == (1, 1)
         assert jietai["breached_replies"] == 1
-        assert rows[1]["max_days_late"] == 22
+        assert rows[1]["max_days_late"] == 21
+        assert not any(r["taken_in"] for r in rows)
+
+    def test_a_project_taken_in_during_the_week_is_listed_even_without_a_plan(self):
+        week = periods.period_of(WEEKLY, "2026-W49")
+        new = reports.Project("new", "新签约项目", "new-energy", None, False, 5_000_000, "active",
+                              (), local(2026, 12, 1, 10))
+        live = periods.provisional(week, local(2026, 12, 1, 11))
+        [row] = reports.weekly_inspection(live, [new], [], [])["rows"]
+        assert row["lead_id"] == "new" and row["taken_in"] and row["milestones_total"] == 0
+        before = periods.provisional(week, local(2026, 12, 1, 9))  # before it was taken in
+        assert reports.weekly_inspection(before, [new], [], [])["rows"] == []
 
 
 class TestYellowCards:
@@ -246,15 +271,17 @@ class TestProjectsAsOf:
         november = periods.period_of(MONTHLY, "2026-11")
         assert reports.yellow_cards(november, [later], [], set(), {}, 1)["cards"] == []
         assert reports.yellow_cards(november, [JIETAI], [], set(), {}, 1)["cards"]
-        week = periods.period_of(WEEKLY, "2026-W49")
+        week = periods.period_of(WEEKLY, "2026-W48")
         assert reports.weekly_inspection(week, [later], [], [])["rows"] == []
         q4 = periods.period_of(QUARTERLY, "2026Q4")
-        assert reports.tackle_list(q4, [later])["rows"] == []
+        next_year = reports.Project(**{**JIETAI.__dict__, "created_at": local(2027, 1, 2)})
+        assert reports.tackle_list(q4, [next_year])["rows"] == []
+        assert reports.tackle_list(q4, [later])["rows"]  # taken in during the quarter: on it
 
 
 class TestTackleList:
     def test_major_projects_with_milestones_due_in_the_quarter_or_carried_over(self):
-        q4 = periods.period_of(QUARTERLY, "2026Q4")  # as of 2026-10-01 09:00
+        q4 = periods.period_of(QUARTERLY, "2026Q4")  # as of its end, 2027-01-01 00:00
         late_major = reports.Project(
             "jushi", JUSHI.title, "new-materials", JUSHI.team_name, True, JUSHI.investment_cny,
             "active", (milestone("signed", date(2026, 6, 30), None, "签约"),))
@@ -266,7 +293,7 @@ class TestTackleList:
         assert (jietai["milestones_reached"], jietai["milestones_total"]) == (2, 4)
         assert jietai["progress_pct"] == 50 and jietai["latest_reached"] == "土地挂牌"
         assert rows[1]["milestones_due"] is None
-        assert rows[1]["carried_over"] == "签约（计划2026-06-30，滞后93天）"
+        assert rows[1]["carried_over"] == "签约（计划2026-06-30，滞后184天）"
 
 
 class TestShowcase:

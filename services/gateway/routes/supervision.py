@@ -5,6 +5,7 @@ import base64
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Response
 
+from services.gateway import problems
 from services.gateway.http import api, call, json_body, query_params
 from services.supervision import exports
 from services.supervision.schemas import (
@@ -27,7 +28,20 @@ def actor(request) -> dict:
     return dict(request.principal)
 
 
-def xlsx_response(exported: dict) -> Response:
+def report_response(request, answer: dict):
+    """The report, or 202 while a closed period's report is being produced: poll the same URL."""
+    if answer.get("status") != "producing":
+        return answer
+    poll = request.full_path.rstrip("?")
+    response = problems.json_response({**answer, "poll": poll}, 202)
+    response.headers["Location"] = poll
+    response.headers["Retry-After"] = str(answer.get("retry_after") or 1)
+    return response
+
+
+def xlsx_response(request, exported: dict) -> Response:
+    if exported.get("status") == "producing":
+        return report_response(request, exported)
     return Response(base64.b64decode(exported["content"]), content_type=XLSX, headers={
         "Content-Disposition": f'attachment; filename="{exported["filename"]}"'})
 
@@ -93,46 +107,50 @@ class SupervisionRoutes:
          summary="Weekly inspection (Monday 09:00): plan vs actual per project, open problems, "
                  "breached replies")
     def weekly_inspection(self, request):
-        return call(self.supervision, "report", "weekly_inspection", query_params(request))
+        return report_response(request, call(self.supervision, "report", "weekly_inspection",
+                                                   query_params(request)))
 
     @api("GET", "/api/v1/inspections/weekly.xlsx", roles=REPORT_READERS, query=WeekQuery,
          produces=XLSX, summary="The weekly inspection as an Excel workbook")
     def weekly_inspection_xlsx(self, request):
-        return xlsx_response(call(self.supervision, "report_xlsx", "weekly_inspection",
-                                  query_params(request)))
+        return xlsx_response(request, call(self.supervision, "report_xlsx", "weekly_inspection",
+                                           query_params(request)))
 
     @api("GET", "/api/v1/yellow-cards", roles=REPORT_READERS, query=MonthQuery,
          summary="The month's yellow-card units (issued on the 1st), with their points and reasons")
     def yellow_cards(self, request):
-        return call(self.supervision, "report", "yellow_cards", query_params(request))
+        return report_response(request, call(self.supervision, "report", "yellow_cards",
+                                                   query_params(request)))
 
     @api("GET", "/api/v1/yellow-cards.xlsx", roles=REPORT_READERS, query=MonthQuery,
          produces=XLSX, summary="The month's yellow cards as an Excel workbook")
     def yellow_cards_xlsx(self, request):
-        return xlsx_response(call(self.supervision, "report_xlsx", "yellow_cards",
-                                  query_params(request)))
+        return xlsx_response(request, call(self.supervision, "report_xlsx", "yellow_cards",
+                                           query_params(request)))
 
     @api("GET", "/api/v1/tackle-list", roles=REPORT_READERS, query=QuarterQuery,
          summary="The quarter's tackling list: major projects, milestones due, progress")
     def tackle_list(self, request):
-        return call(self.supervision, "report", "tackle_list", query_params(request))
+        return report_response(request, call(self.supervision, "report", "tackle_list",
+                                                   query_params(request)))
 
     @api("GET", "/api/v1/tackle-list.xlsx", roles=REPORT_READERS, query=QuarterQuery,
          produces=XLSX, summary="The quarter's tackling list as an Excel workbook")
     def tackle_list_xlsx(self, request):
-        return xlsx_response(call(self.supervision, "report_xlsx", "tackle_list",
-                                  query_params(request)))
+        return xlsx_response(request, call(self.supervision, "report_xlsx", "tackle_list",
+                                           query_params(request)))
 
     @api("GET", "/api/v1/showcase", roles=REPORT_READERS, query=BimonthQuery,
          summary="Bimonthly results (双月晒实绩) per town and department, ranked")
     def showcase(self, request):
-        return call(self.supervision, "report", "showcase", query_params(request))
+        return report_response(request, call(self.supervision, "report", "showcase",
+                                                   query_params(request)))
 
     @api("GET", "/api/v1/showcase.xlsx", roles=REPORT_READERS, query=BimonthQuery,
          produces=XLSX, summary="The bimonthly results as an Excel workbook")
     def showcase_xlsx(self, request):
-        return xlsx_response(call(self.supervision, "report_xlsx", "showcase",
-                                  query_params(request)))
+        return xlsx_response(request, call(self.supervision, "report_xlsx", "showcase",
+                                           query_params(request)))
 
     @api("POST", "/api/v1/reports/generate", roles=REPORT_WRITERS, body=GenerateIn,
          summary="Produce a past period's report again from the facts (same facts, same report)")
