@@ -11,6 +11,7 @@ from services.gateway.repository import AccountsRepository
 from services.gateway.routes.accounts import AccountRoutes, bootstrap_admin
 from services.gateway.routes.branches import BranchRoutes
 from services.gateway.routes.docs import DocsRoutes
+from services.gateway.routes.exports import ExportRoutes
 from services.gateway.routes.health import HealthRoutes
 from services.gateway.routes.leads import LeadRoutes
 from services.gateway.routes.notifications import NotificationRoutes
@@ -29,7 +30,7 @@ class GatewayService(
     SlaRoutes,
     SupervisionRoutes, NotificationRoutes,
     WebRoutes,
-    PaperRoutes,
+    PaperRoutes, ExportRoutes,
     SearchRoutes,
 ):
     name = "gateway"

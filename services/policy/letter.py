@@ -75,14 +75,11 @@ def written_date(when) -> str:
 
 def title_lines(parts: list[str], per_line: int) -> list[str]:
     """The title in lines that break only between `parts` (a part longer than a line is the
-    only one ever cut), packed greedily, then the lines evened out (a pyramid, not a stub)."""
+    only one ever cut), packed greedily."""
     lines: list[str] = []
     for part in parts:
         while len(part) > per_line:
-            if lines and len(lines[-1]) < per_line:
-                lines.append(part[:per_line])
-            else:
-                lines.append(part[:per_line])
+            lines.append(part[:per_line])
             part = part[per_line:]
         if lines and len(lines[-1]) + len(part) <= per_line:
             lines[-1] += part
@@ -274,7 +271,8 @@ def letter_pdf(request: dict, seals: dict[str, bytes] | None = None) -> bytes:
     buffer = io.BytesIO()
     doc = BaseDocTemplate(buffer, pagesize=A4, title=f"答复函 {request['_id']}",
                           # the canvas starts in the body face: no standard (unembedded) font
-                          author=lead_office, initialFontName=face["body"], leftMargin=LEFT, topMargin=TOP,
+                          author=lead_office, initialFontName=face["body"],
+                          leftMargin=LEFT, topMargin=TOP,
                           rightMargin=PAGE_WIDTH - LEFT - WIDTH,
                           bottomMargin=PAGE_HEIGHT - TOP - HEIGHT)
     frame = Frame(LEFT, PAGE_HEIGHT - TOP - HEIGHT, WIDTH, HEIGHT, leftPadding=0,

@@ -221,7 +221,7 @@ def test_a_scanned_letter_is_a_replys_proof_and_downloads_byte_for_byte(
     # inspector reads but uploads nothing.
     assert web_session.post(item_url, headers=power, files=files).status_code == 404
     assert web_session.post(item_url, headers=other_team, files=files).status_code == 404
-    assert web_session.post(item_url, headers=inspector, files=files).status_code == 403
+    assert web_session.post(item_url, headers=inspector, files=files).status_code == 403  # role
     uploaded = web_session.post(item_url, headers=land, files=files)
     assert uploaded.status_code == 201, uploaded.text
     attachment = uploaded.json()

@@ -146,7 +146,7 @@ def test_items_are_routed_replied_by_their_departments_and_the_request_closes_as
     letter = web_session.get(f"/api/v1/policy-requests/{rid}/letter.pdf", headers=admin)
     assert letter.headers["Content-Type"] == "application/pdf"
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(letter.content)).pages)
-    assert "关于捷泰新能源科技有限公司政策和要素保障诉求的答复函" in text
+    assert "关于捷泰新能源科技有限公司\n政策和要素保障诉求的答复函" in text
     assert "关于879亩用地和双回路供电的第1项诉求" in text and "第4项已研究同意" in text
     assert "涟函〔2026〕1号" in text and LAND in text and "（印章未上传）" in text
 

@@ -44,6 +44,10 @@ OWNER_READERS = {
 UPLOADERS = tuple(role for role in EVERYONE if role != "inspector")
 
 
+def uploaders(kind: str) -> tuple[str, ...]:
+    return tuple(role for role in OWNER_READERS[kind] if role in UPLOADERS)
+
+
 def invalid(message: str, loc=("body", "file")) -> InvalidInput:
     return InvalidInput(message, {"errors": [{"loc": list(loc), "msg": message}]})
 
@@ -96,8 +100,8 @@ class PaperRoutes:
         reads such objects), exactly as the owner's own detail route answers."""
         kind, _, rest = owner.partition(":")
         principal = request.principal
-        if principal["role"] not in OWNER_READERS[kind]:
-            raise Forbidden(f"role {principal['role']} may not read {kind} attachments")
+        if principal["role"] not in OWNER_READERS[kind]:  # never reads such objects: 404 too
+            raise NotFound(f"no attachment owner {owner}")
         actor = dict(principal)
         if kind == "lead":
             self.visible_lead(request, rest)
@@ -119,8 +123,6 @@ class PaperRoutes:
         return AttachmentsRepository(self.accounts.db)
 
     def attach(self, request, owner: str):
-        if request.principal["role"] not in UPLOADERS:
-            raise Forbidden(f"role {request.principal['role']} may not upload attachments")
         limit = int(self.config.get("ATTACHMENT_MAX_BYTES") or DEFAULT_ATTACHMENT_MAX_BYTES)
         filename, content = uploaded_file(request, limit)  # before any RPC: bad files cost little
         kind = filetypes.kind_of(content)
@@ -155,52 +157,55 @@ class PaperRoutes:
                           ("body", "proof_attachment_id"))
 
     # -- one pair of routes per kind of owner ------------------------------------------------
-    @api("POST", "/api/v1/leads/<string:lead_id>/attachments", roles=EVERYONE,
+    @api("POST", "/api/v1/leads/<string:lead_id>/attachments", roles=uploaders("lead"),
          produces="application/json", summary="Attach a file to a lead (multipart field file)")
     def attach_to_lead(self, request, lead_id):
         return self.attach(request, f"lead:{lead_id}")
 
-    @api("GET", "/api/v1/leads/<string:lead_id>/attachments", roles=EVERYONE,
+    @api("GET", "/api/v1/leads/<string:lead_id>/attachments", roles=OWNER_READERS["lead"],
          summary="A lead's attachments")
     def lead_attachments(self, request, lead_id):
         return self.listing(request, f"lead:{lead_id}")
 
-    @api("POST", "/api/v1/policy-requests/<string:request_id>/attachments", roles=EVERYONE,
+    @api("POST", "/api/v1/policy-requests/<string:request_id>/attachments",
+         roles=uploaders("policy_request"),
          summary="Attach a file to a policy request (multipart field file)")
     def attach_to_policy_request(self, request, request_id):
         return self.attach(request, f"policy_request:{request_id}")
 
-    @api("GET", "/api/v1/policy-requests/<string:request_id>/attachments", roles=EVERYONE,
+    @api("GET", "/api/v1/policy-requests/<string:request_id>/attachments",
+         roles=OWNER_READERS["policy_request"],
          summary="A policy request's attachments")
     def policy_request_attachments(self, request, request_id):
         return self.listing(request, f"policy_request:{request_id}")
 
     @api("POST", "/api/v1/policy-requests/<string:request_id>/items/<int:n>/attachments",
-         roles=EVERYONE, summary="Attach a file to one item, e.g. the scanned stamped reply")
+         roles=uploaders("policy_item"),
+         summary="Attach a file to one item, e.g. the scanned stamped reply")
     def attach_to_policy_item(self, request, request_id, n):
         return self.attach(request, f"policy_item:{request_id}:{n}")
 
     @api("GET", "/api/v1/policy-requests/<string:request_id>/items/<int:n>/attachments",
-         roles=EVERYONE, summary="One item's attachments")
+         roles=OWNER_READERS["policy_item"], summary="One item's attachments")
     def policy_item_attachments(self, request, request_id, n):
         return self.listing(request, f"policy_item:{request_id}:{n}")
 
-    @api("POST", "/api/v1/problems/<string:problem_id>/attachments", roles=EVERYONE,
+    @api("POST", "/api/v1/problems/<string:problem_id>/attachments", roles=uploaders("problem"),
          summary="Attach a file to a problem (multipart field file)")
     def attach_to_problem(self, request, problem_id):
         return self.attach(request, f"problem:{problem_id}")
 
-    @api("GET", "/api/v1/problems/<string:problem_id>/attachments", roles=EVERYONE,
+    @api("GET", "/api/v1/problems/<string:problem_id>/attachments", roles=OWNER_READERS["problem"],
          summary="A problem's attachments")
     def problem_attachments(self, request, problem_id):
         return self.listing(request, f"problem:{problem_id}")
 
-    @api("POST", "/api/v1/visits/<string:visit_id>/attachments", roles=EVERYONE,
+    @api("POST", "/api/v1/visits/<string:visit_id>/attachments", roles=uploaders("visit"),
          summary="Attach a file to a visit (multipart field file)")
     def attach_to_visit(self, request, visit_id):
         return self.attach(request, f"visit:{visit_id}")
 
-    @api("GET", "/api/v1/visits/<string:visit_id>/attachments", roles=EVERYONE,
+    @api("GET", "/api/v1/visits/<string:visit_id>/attachments", roles=OWNER_READERS["visit"],
          summary="A visit's attachments")
     def visit_attachments(self, request, visit_id):
         return self.listing(request, f"visit:{visit_id}")
@@ -222,7 +227,8 @@ class PaperRoutes:
         doc = self.attachments().get(attachment_id)
         self.check_owner(request, doc["metadata"]["owner"])
         principal = request.principal
-        if principal["role"] != "admin" and doc["metadata"]["uploaded_by"] != principal["username"]:
+        uploader = doc["metadata"]["uploaded_by"]
+        if principal["role"] != "admin" and uploader != principal["username"]:
             raise Forbidden("只有上传者或管理员可以删除附件")
         self.attachments().delete(attachment_id)
         return attachment_view(doc)
