@@ -80,11 +80,13 @@ class Heartbeat:
         self.container.spawn_managed_thread(self.beat_forever)
         self.container.spawn_managed_thread(self.check_forever)
 
-    def consumers_running(self) -> bool:
+    def consumer_threads(self) -> tuple[int, int]:
+        """(running, all) of the container's queue consumers: nameko's one for RPC and events."""
         from nameko.messaging import QueueConsumer
 
         consumers = [e for e in self.container.extensions if isinstance(e, QueueConsumer)]
-        return all(c._gt is not None and not c._gt.dead for c in consumers)
+        running = [c for c in consumers if c._gt is not None and not c._gt.dead]
+        return len(running), len(consumers)
 
     def write(self) -> None:
         partial = self.path.with_suffix(".tmp")
@@ -95,7 +97,9 @@ class Heartbeat:
         import eventlet
 
         while True:
-            self.state.update(beat_at=time.time(), consumers=self.consumers_running())
+            running, existing = self.consumer_threads()
+            self.state.update(beat_at=time.time(), consumers=running == existing,
+                              consumer_threads=running)
             self.write()
             eventlet.sleep(self.interval)
 

@@ -53,17 +53,29 @@ def dead_letter_queue_name(queue: str) -> str:
     return f"dlq.{queue}"
 
 
-def retry_queue(queue: str) -> Queue:
+def quorum_queues(config: dict | None) -> bool:
+    """EVENT_QUEUE_TYPE=quorum: retry and dead-letter queues are replicated quorum queues (a
+    cluster; the broker's default_queue_type makes the handlers' own queues quorum too)."""
+    return str((config or {}).get("EVENT_QUEUE_TYPE") or "").lower() == "quorum"
+
+
+def retry_queue(queue: str, quorum: bool = False) -> Queue:
     # Expired messages dead-letter through the default exchange straight back to `queue`.
+    arguments = {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue}
+    if quorum:
+        # At-most-once dead-lettering (the default) drops a message whose move back to `queue`
+        # is cut by a leader change; at-least-once keeps it until `queue` confirms it, and
+        # needs reject-publish overflow.
+        arguments.update({"x-queue-type": "quorum", "x-dead-letter-strategy": "at-least-once",
+                          "x-overflow": "reject-publish"})
     return Queue(retry_queue_name(queue), exchange=DEFAULT_EXCHANGE,
-                 routing_key=retry_queue_name(queue), durable=True,
-                 queue_arguments={"x-dead-letter-exchange": "",
-                                  "x-dead-letter-routing-key": queue})
+                 routing_key=retry_queue_name(queue), durable=True, queue_arguments=arguments)
 
 
-def dead_letter_queue(queue: str) -> Queue:
+def dead_letter_queue(queue: str, quorum: bool = False) -> Queue:
     return Queue(dead_letter_queue_name(queue), exchange=DEFAULT_EXCHANGE,
-                 routing_key=dead_letter_queue_name(queue), durable=True)
+                 routing_key=dead_letter_queue_name(queue), durable=True,
+                 queue_arguments={"x-queue-type": "quorum"} if quorum else None)
 
 
 def is_permanent(exc: BaseException) -> bool:
@@ -77,6 +89,7 @@ class ReliableEventHandler(EventHandler):
         config = self.container.config
         self.max_attempts = int(config.get("EVENT_MAX_ATTEMPTS") or 5)
         self.backoff_seconds = float(config.get("EVENT_RETRY_BACKOFF_SECONDS") or 1.0)
+        self.quorum = quorum_queues(config)
         self.publisher = Publisher(config[AMQP_URI_CONFIG_KEY])
 
     def handle_message_processed(self, message, result=None, exc_info=None):
@@ -104,13 +117,13 @@ class ReliableEventHandler(EventHandler):
         headers = {**(message.headers or {}), ATTEMPTS_HEADER: attempts + 1,
                    ERROR_HEADER: error, QUEUE_HEADER: self.queue.name}
         if is_permanent(exc) or attempts >= self.max_attempts:
-            target = dead_letter_queue(self.queue.name)
+            target = dead_letter_queue(self.queue.name, self.quorum)
             log.error("%s: message dead-lettered after %d attempt(s): %s",
                       self.queue.name, attempts, error)
             self.publisher.publish(message.payload, exchange=DEFAULT_EXCHANGE,
                                    routing_key=target.name, declare=[target], headers=headers)
         else:
-            target = retry_queue(self.queue.name)
+            target = retry_queue(self.queue.name, self.quorum)
             delay = self.backoff_seconds * 2 ** (attempts - 1)
             log.warning("%s: attempt %d failed, retrying in %.2fs: %s",
                         self.queue.name, attempts, delay, error)
@@ -151,13 +164,14 @@ def declare_topology(config: dict, classes=None, source: str | None = None) -> i
     """Declare every handler's queue (as nameko declares it), retry and dead-letter queue;
     with `source`, only those of the handlers of that service's events."""
     bindings = [b for b in handler_bindings(classes) if source in (None, b[0])]
+    quorum = quorum_queues(config)
     with get_connection(config[AMQP_URI_CONFIG_KEY]) as connection:
         channel = connection.default_channel
         for source, event_type, name in bindings:
             exchange = get_event_exchange(source, config)
             main = Queue(name, exchange=exchange, routing_key=event_type, durable=True,
                          auto_delete=False, exclusive=False)
-            for queue in (main, retry_queue(name), dead_letter_queue(name)):
+            for queue in (main, retry_queue(name, quorum), dead_letter_queue(name, quorum)):
                 queue.maybe_bind(channel)
                 queue.declare()
     return len(bindings)

@@ -14,6 +14,10 @@ SESSION_MARKER = "KUAIBAN_TEST_SESSION"
 LEFTOVER_GRACE_SECONDS = 10.0
 # Erlang's port mapper daemon is shared by every node on the machine and meant to outlive them.
 SHARED_DAEMONS = {"epmd"}
+# A RabbitMQ node is ours when it is the fault suite's private one; another may be the machine's
+# broker that the launcher started because it was down (`rabbitmq-server -detached`).
+ERLANG = {"beam.smp", "erl_child_setup", "inet_gethost", "rabbitmq-server", "sh"}
+PRIVATE_NODE = "kuaiban-faults-"
 
 
 def marked_processes(marker: str) -> list[tuple[int, str]]:
@@ -29,9 +33,14 @@ def marked_processes(marker: str) -> list[tuple[int, str]]:
                 continue
             if (entry / "stat").read_text().split(") ")[-1].startswith("Z"):
                 continue  # a zombie: exited, not yet reaped
-            if (entry / "comm").read_text().strip() in SHARED_DAEMONS:
+            comm = (entry / "comm").read_text().strip()
+            if comm in SHARED_DAEMONS:
                 continue
+            environ = (entry / "environ").read_bytes()
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if b"RABBITMQ_" in environ and comm in ERLANG and PRIVATE_NODE not in cmdline \
+                    and PRIVATE_NODE.encode() not in environ:
+                continue
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
         found.append((int(entry.name), cmdline.strip()))

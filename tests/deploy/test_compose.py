@@ -1,6 +1,6 @@
-"""docker-compose.yml and deploy/k8s run every Kuaiban service, each healthy-checked.
+"""docker-compose.yml runs every Kuaiban service, each health-checked (deploy/k8s: test_kubernetes.py).
 
-No Docker or Kubernetes here: the files are parsed and checked against the code.
+No Docker here: the file is parsed and checked against the code.
 """
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ LiteralLoader.yaml_implicit_resolvers = {
 }
 
 ROOT = Path(__file__).resolve().parents[2]
-K8S = ROOT / "deploy" / "k8s"
 SERVICES = {
     "gateway": "GatewayService", "leads": "LeadsService", "teams": "TeamsService",
     "branches": "BranchesService", "policy": "PolicyService", "sla": "SlaService",
@@ -155,48 +154,3 @@ def test_make_down_needs_none_of_the_secrets_compose_insists_on():
 def test_compose_commands_cover_every_service_class_in_the_code():
     commands = {target_of(svc["command"]) for svc in kuaiban_services().values()}
     assert commands == classes_in_code()
-
-
-# -- deploy/k8s -----------------------------------------------------------------------
-
-def k8s_documents() -> list[dict]:
-    docs = []
-    for path in sorted(K8S.glob("*.yaml")):
-        docs += [d for d in yaml.load_all(path.read_text(encoding="utf-8"), Loader=LiteralLoader) if d]
-    return docs
-
-
-def test_k8s_manifests_parse_and_name_kind_and_api_version():
-    docs = k8s_documents()
-    assert docs
-    for doc in docs:
-        assert doc.get("apiVersion") and doc.get("kind"), doc
-
-
-def test_k8s_has_a_deployment_per_service_running_its_class():
-    deployments = {d["metadata"]["name"]: d for d in k8s_documents() if d["kind"] == "Deployment"}
-    assert set(deployments) == set(SERVICES)
-    for name, dep in deployments.items():
-        container, = dep["spec"]["template"]["spec"]["containers"]
-        assert target_of(container["command"]) == f"services.{name}.service:{SERVICES[name]}"
-        assert dep["spec"]["replicas"] >= 2, name
-        assert container["resources"]["requests"] and container["resources"]["limits"], name
-        assert container.get("livenessProbe"), name
-        names = {e["name"] for e in container.get("env", [])}
-        assert {"AMQP_URI", "MONGO_URI"} <= names, name
-
-
-def test_k8s_runs_rabbitmq_and_mongodb_through_their_operators():
-    kinds = {d["kind"]: d for d in k8s_documents()}
-    rabbit = kinds["RabbitmqCluster"]
-    assert rabbit["apiVersion"] == "rabbitmq.com/v1beta1" and rabbit["spec"]["replicas"] == 3
-    assert "default_queue_type = quorum" in rabbit["spec"]["rabbitmq"]["additionalConfig"]
-    mongo = kinds["MongoDBCommunity"]
-    assert mongo["apiVersion"] == "mongodbcommunity.mongodb.com/v1"
-    assert mongo["spec"]["members"] == 3 and str(mongo["spec"]["version"]).startswith("7.0.")
-
-
-def test_kustomization_lists_every_manifest():
-    kustomization = yaml.load((K8S / "kustomization.yaml").read_text(encoding="utf-8"), Loader=LiteralLoader)
-    files = {p.name for p in K8S.iterdir() if p.is_file() and p.name != "kustomization.yaml"}
-    assert set(kustomization["resources"]) == files

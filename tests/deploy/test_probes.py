@@ -3,6 +3,7 @@ one whose database is away: liveness reads this very process's heartbeat (no sib
 answer for it) and survives a dependency outage; readiness fails during one."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -31,6 +32,7 @@ def test_probes_follow_a_live_a_cut_off_and_a_wedged_service(run_service, tmp_pa
         eventually(lambda: probe("ready", "teams", heartbeat).returncode == 0, within=60,
                    what="teams to be ready")
         assert probe("live", "teams", heartbeat).returncode == 0
+        assert json.loads(heartbeat.read_text())["consumer_threads"] >= 1  # found and running
         # Another service's heartbeat does not pass for this one's.
         assert probe("live", "leads", heartbeat).returncode == 1
 
