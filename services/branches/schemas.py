@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import AfterValidator, AwareDatetime, Field, RootModel, model_validator
 
 from services.branches.domain import INTEREST_LEVELS
-from services.leads.domain import credit_code_problem, normalise_credit_code
+from shared.company import credit_code_problem, normalise_credit_code
 from shared.schemas import Day, Page, PageQuery, Strict, Timestamp, View
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]

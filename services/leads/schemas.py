@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
-from services.leads.domain import credit_code_problem, normalise_credit_code
+from shared.company import credit_code_problem, normalise_credit_code
 from services.leads.pipeline import STAGES, STATUSES
 from services.leads.progress import duplicate_milestones
 from shared.schemas import Day, Page, PageQuery, Strict, Timestamp, View

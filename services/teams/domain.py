@@ -1,14 +1,12 @@
 """Routing a lead to one of the six teams by its industry: pure rules, no I/O."""
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 
+from shared.text import fold_text
 
-def normalise_industry(text: str) -> str:
-    """Full-width to half-width, case and spacing folded, so 'Solar　PV' matches 'solar pv'."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().casefold()
+# Full-width to half-width, case and spacing folded, so 'Solar　PV' matches 'solar pv'.
+normalise_industry = fold_text
 
 
 @dataclass(frozen=True)
