@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 run: $(VENV)/.installed  ## the whole platform on http://localhost:8000 (Ctrl-C stops it)
 	$(PY) -m shared.launcher
 
-test: $(VENV)/.installed  ## the whole suite against the real broker and database (tests/faults too)
+test: $(VENV)/.installed lint  ## lint, then the whole suite against the real broker and database (tests/faults too)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(VENV)/.installed
@@ -33,6 +33,15 @@ test-e2e: $(VENV)/.installed
 # node and database of its own; needs rabbitmq-server installed. Also part of `make test`.
 test-faults: $(VENV)/.installed
 	$(PY) -m pytest tests/faults $(PYTEST_ARGS)
+
+# ruff over the whole tree; mypy over shared/ and the pure domain modules (rules, no I/O).
+# Settings in pyproject.toml. Fails on the first finding.
+TYPED := shared $(wildcard services/*/domain.py) services/leads/pipeline.py services/leads/progress.py \
+	services/sla/calendar.py services/supervision/periods.py services/supervision/reports.py
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m mypy $(TYPED)
 
 up:  ## the platform in containers (needs a Docker engine)
 	docker compose up -d --build

@@ -59,7 +59,8 @@ def is_open(lead: dict) -> bool:
 
 def pipeline(team_leads: list[dict], stages: tuple[str, ...]) -> list[dict]:
     """Count and investment per stage, every stage listed even when empty; lost leads left out."""
-    by_stage = {s: {"stage": s, "count": 0, "investment_cny": 0, "major": 0} for s in stages}
+    by_stage: dict[str, dict] = {
+        s: {"stage": s, "count": 0, "investment_cny": 0, "major": 0} for s in stages}
     for lead in team_leads:
         if lead.get("status") == "lost" or not lead.get("stage"):
             continue

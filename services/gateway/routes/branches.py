@@ -121,7 +121,8 @@ class BranchRoutes:
         return call(self.branches, "trip_summaries", trip_id, viewer(request))
 
     @api("PATCH", "/api/v1/trips/<string:trip_id>/summaries/<string:day>", roles=TRIP_WRITERS,
-         body=SummaryAmend, response=SummaryView, summary="Add the next day's plan or notes to a day's summary")
+         body=SummaryAmend, response=SummaryView,
+         summary="Add the next day's plan or notes to a day's summary")
     def amend_summary(self, request, trip_id, day):
         return call(self.branches, "amend_summary", trip_id, day, json_body(request),
                     viewer(request))
