@@ -18,7 +18,7 @@ $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 run: $(VENV)/.installed web  ## the whole platform on http://localhost:8000 (Ctrl-C stops it)
 	$(PY) -m shared.launcher
 
-test: $(VENV)/.installed web  ## the whole suite against the real broker and database (tests/faults too)
+test: $(VENV)/.installed web lint  ## lint, then the whole suite against the real broker and database (tests/faults too)
 	cd web && npx vitest run
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -61,6 +61,15 @@ web-api-types: $(VENV)/.installed web/node_modules/.installed
 # platform at both sizes on the embedded database and prints one table (bench/bench.py).
 bench: $(VENV)/.installed
 	$(PY) bench/bench.py
+
+# ruff over the whole tree; mypy over shared/ and the pure domain modules (rules, no I/O).
+# Settings in pyproject.toml. Fails on the first finding.
+TYPED := shared $(wildcard services/*/domain.py) services/leads/pipeline.py services/leads/progress.py \
+	services/sla/calendar.py services/supervision/periods.py services/supervision/reports.py
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m mypy $(TYPED)
 
 up:  ## the platform in containers (needs a Docker engine)
 	docker compose up -d --build

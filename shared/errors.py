@@ -62,6 +62,11 @@ class Unavailable(KuaibanError):
     title = "Service unavailable"
 
 
+def field_error(loc: list, message: str) -> InvalidInput:
+    """422 naming one field by its Chinese label, e.g. field_error(["body", "note"], "必填")."""
+    return field_invalid(loc, message)
+
+
 def invalid_from_pydantic(exc, prefix: tuple = ()) -> InvalidInput:
     """Turn a pydantic ValidationError into InvalidInput naming each field, in Chinese."""
     errors = []

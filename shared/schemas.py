@@ -133,6 +133,33 @@ def _numbers_given_as_dates(model: type[BaseModel], payload) -> list[dict]:
     ]
 
 
+class View(BaseModel):
+    """A result as shown to a caller: an allow-list, so a field no model names is never sent."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+# Times cross the boundary as ISO 8601 text with an offset; kept as the text they came as.
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+Day = Annotated[str, Field(json_schema_extra={"format": "date"})]
+
+
+class Page(View):
+    """A page of a list: subclasses name the items' model."""
+
+    items: list
+    total: int
+    page: int
+    page_size: int
+
+
+def shown(model: type[BaseModel], payload):
+    """`payload` as `model` shows it: fields the model does not name are dropped; a field left
+    out of the payload stays out (no invented nulls)."""
+    return model.model_validate(payload).model_dump(mode="json", by_alias=True,
+                                                    exclude_unset=True)
+
+
 def page_of(items: list, total: int, query: PageQuery, capped: bool | None = None) -> dict:
     """`capped`: the total was counted only up to a limit (`total_capped: true`), so that a
     list never counts a whole growing collection."""

@@ -24,6 +24,7 @@ from services.branches.schemas import (
     VisitCreate, VisitUpdate, Viewer,
 )
 from shared.clock import Clock
+from shared.company import company_keys
 from shared.errors import Conflict, InvalidInput, NotFound, field_invalid
 from shared.events import LeadSourced, TripDayUnreported, make_event
 from shared.handlers import on_event
@@ -242,7 +243,7 @@ class BranchesService:
             raise Conflict("这次拜访已转为线索", {"existing_id": visit["lead_id"]})
         company = lead_in.company_name or visit["company"]
         credit_code = lead_in.credit_code or visit.get("credit_code")
-        keys = domain.claim_keys(company, credit_code)
+        keys = company_keys(company, credit_code)
         claimed = self.storage.find_claim(keys)
         if claimed:
             raise already_claimed(claimed)

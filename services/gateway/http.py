@@ -22,6 +22,7 @@ from services.gateway.tokens import TokenCodec
 from shared import rpc
 from shared.idempotency import IDEMPOTENCY_CONTEXT_KEY
 from shared.observability import CORRELATION_KEY
+from shared.schemas import shown
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32  # deeper bodies are no real input and would exhaust recursion downstream
@@ -86,7 +87,8 @@ def idempotency_context(request) -> dict:
 
 
 class ApiRoute(HttpRequestHandler):
-    """One route. `body`, `query` and `response` name pydantic models for the OpenAPI document."""
+    """One route. `body`, `query` and `response` name pydantic models for the OpenAPI document;
+    a JSON answer is passed through its `response` model, which every JSON route must declare."""
 
     server = ProblemWebServer()
     records = GatewayRecords()
@@ -95,6 +97,8 @@ class ApiRoute(HttpRequestHandler):
                  response=None, summary="", produces="application/json", **kwargs):
         if not public and not roles:
             raise ValueError(f"{method} {url}: declare roles=... or public=True")
+        if produces == "application/json" and response is None:
+            raise ValueError(f"{method} {url}: declare response=... (the model of its answer)")
         self.roles = frozenset(roles)
         self.public = public
         self.body_model, self.query_model, self.response_model = body, query, response
@@ -155,10 +159,9 @@ class ApiRoute(HttpRequestHandler):
     def response_from_result(self, result):
         if isinstance(result, Response):
             return result
-        if isinstance(result, tuple):
-            status, payload = result
-            return problems.json_response(payload, status)
-        return problems.json_response(result)
+        status, payload = result if isinstance(result, tuple) else (200, result)
+        # The one place a result becomes an answer: only what the response model names is sent.
+        return problems.json_response(shown(self.response_model, payload), status)
 
     def response_from_exception(self, exc):
         return problems.response_for(exc)

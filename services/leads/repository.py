@@ -6,6 +6,7 @@ import logging
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
+from services.leads.domain import duplicate_lead
 from shared.errors import Conflict, NotFound
 from shared.storage import MongoRepository
 
@@ -102,10 +103,7 @@ class LeadsRepository(MongoRepository):
         except DuplicateKeyError:
             # Lost a race with an identical lead: report the one that won.
             existing = self.find_duplicate(lead["company"].get("credit_code"), lead["title"])
-            raise Conflict(
-                "已有同一统一社会信用代码、同一名称的线索",
-                {"existing_id": existing["_id"] if existing else None},
-            ) from None
+            raise duplicate_lead(existing["_id"] if existing else None) from None
         return lead
 
     def insert_sourced(self, envelope, lead: dict, events) -> bool:
@@ -190,8 +188,7 @@ class LeadsRepository(MongoRepository):
             existing = self.find_duplicate(
                 update["$set"].get("company", lead["company"]).get("credit_code"),
                 update["$set"].get("title", lead["title"]))
-            raise Conflict("已有同一统一社会信用代码、同一名称的线索",
-                           {"existing_id": existing["_id"] if existing else None}) from None
+            raise duplicate_lead(existing["_id"] if existing else None) from None
 
     def record_assignment(self, envelope, lead_id: str, fields: dict, change: dict) -> bool:
         """Store the team the teams service chose, unless a later assignment is already there

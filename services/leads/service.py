@@ -14,7 +14,7 @@ from services.leads.schemas import (
     SORTS, FourOnes, LeadCreate, LeadFilter, LeadPatch, MilestoneActual, StageMove, StatusChange,
 )
 from shared.clock import Clock
-from shared.errors import Conflict, InvalidInput, field_invalid
+from shared.errors import Conflict, InvalidInput, field_error
 from shared.events import (
     FourOnesRecorded, LeadCreated, LeadStageChanged, LeadStatusChanged, LeadUpdated, MilestoneReached,
     make_event,
@@ -40,10 +40,6 @@ def lead_view(lead: dict, summary: bool = False) -> dict:
     view["status_zh"] = pipeline.STATUS_LABELS_ZH[lead["status"]]
     view["green_channel"] = lead["major"]
     return jsonable(view)
-
-
-def field_error(loc: list, message: str) -> InvalidInput:
-    return field_invalid(loc, message)  # "字段名：message"
 
 
 def recorded_actuals(lead: dict) -> dict[str, date]:
@@ -162,7 +158,7 @@ class LeadsService:
         """The lead of this company, if any: for the branches service's cross-branch check.
 
         Matches by unified social credit code first (normalised: full-width folded, upper
-        case), else by the folded company name: NFKC (full-width to half-width), case folded,
+        case, spaces removed), else by the folded company name: NFKC (full-width to half-width), case folded,
         spaces removed and a legal-form suffix (股份有限公司, 有限责任公司, 有限公司, Co., Ltd.)
         dropped, so "巨石集团 有限公司" finds "巨石集团有限公司". Two different credit codes are
         two companies even under the same name. Returns the oldest such lead as
@@ -238,8 +234,7 @@ class LeadsService:
             code = merged["company"].get("credit_code")
             duplicate = self.storage.find_duplicate(code, merged["title"])
             if duplicate and duplicate["_id"] != lead_id:
-                raise Conflict("已有同一统一社会信用代码、同一名称的线索",
-                               {"existing_id": duplicate["_id"]})
+                raise domain.duplicate_lead(duplicate["_id"])
         event = LeadUpdated(
             lead_id=lead_id, title=merged["title"], changed=sorted(changes),
             industry=merged["industry"], investment_cny=merged["investment_cny"],

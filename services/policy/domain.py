@@ -157,7 +157,7 @@ def reply(request: dict, item: dict, body: dict, actor: str, now: datetime) -> d
         # A reply from another department is as if the item did not exist for it.
         raise NotFound(f"{body['department']} 没有第 {item['n']} 项诉求")
     index = item["n"] - 1
-    changes = {
+    changes: dict[str, object] = {
         f"items.{index}.status": "replied",
         f"items.{index}.reply": {**body, "replied_at": now, "replied_by": actor},
     }

@@ -30,7 +30,7 @@ from services.supervision.schemas import (
 from shared import scope
 from shared.backdating import BACKDATE_DAYS, backdating
 from shared.clock import Clock
-from shared.errors import Conflict, InvalidInput, NotFound, field_invalid
+from shared.errors import Conflict, InvalidInput, NotFound, field_error
 from shared.rpc import call
 from shared.events import (
     PlanStep, ProblemAnalysed, ProblemFeedbackRecorded, ProblemDeadlineMissed, ProblemPlanned,
@@ -72,10 +72,6 @@ def load_units_file(path: Path = UNITS_FILE) -> list[dict]:
 def load_units(repository: SupervisionRepository, config: dict) -> None:
     repository.load_units(load_units_file())
     repository.add_search_keys("problems", {"title": 1}, lambda p: search_keys(p["title"]))
-
-
-def field_error(loc: list, message: str) -> InvalidInput:
-    return field_invalid(loc, message)  # "字段名：message"
 
 
 def problem_view(problem: dict) -> dict:

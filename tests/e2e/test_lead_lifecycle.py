@@ -31,7 +31,7 @@ def eventually(fetch, check, within=5.0):
 
 def test_jietai_cycle_times_from_the_demo_data(platform):
     status, page = platform.request("GET", "/api/v1/leads?q=" + quote("捷泰"))
-    assert status == 200 and [l["title"] for l in page["items"]] == [JIETAI]
+    assert status == 200 and [lead["title"] for lead in page["items"]] == [JIETAI]
     lead_id = page["items"][0]["id"]
 
     status, cycle = platform.request("GET", f"/api/v1/leads/{lead_id}/cycle-times")
@@ -59,7 +59,7 @@ def test_a_new_lead_walks_from_first_contact_to_production(platform):
     assert status == 201, lead
     lead_id = lead["id"]
     lead = eventually(lambda: platform.request("GET", f"/api/v1/leads/{lead_id}")[1],
-                      lambda l: l["team_id"])
+                      lambda lead: lead["team_id"])
     assert (lead["team_id"], lead["green_channel"]) == ("new-energy", True)
     assigned = client.kuaiban_teams.outbox.find_one({"payload.data.lead_id": lead_id})
     assert assigned["type"] == "lead_assigned" and assigned["payload"]["data"]["major"] is True

@@ -99,7 +99,7 @@ def test_jietai_from_first_contact_to_production(web_session, people, mongo, db_
     lead_id = created.json()["id"]
     assert [t for t, _ in leads_events.new()] == ["lead_created"]
     lead = eventually(lambda: web_session.get(f"/api/v1/leads/{lead_id}", headers=zhao).json(),
-                      lambda l: l.get("team_id"))
+                      lambda lead: lead.get("team_id"))
     assert (lead["team_id"], lead["green_channel"]) == ("new-energy", True)
     [(kind, assigned)] = teams_events.new()
     assert (kind, assigned["team_id"], assigned["major"], assigned["title"]) == (
@@ -176,24 +176,24 @@ def test_search_filters_and_a_leader_reassigning(web_session, people):
         "title": "今世缘南厂区技改扩能项目", "company": {"name": "江苏今世缘酒业股份有限公司"},
         "industry": "白酒", "investment_cny": 12_000_000_000}).status_code == 201
     found = web_session.get("/api/v1/leads", params={"q": "今世缘"}, headers=chen).json()
-    assert [l["title"] for l in found["items"]] == ["今世缘南厂区技改扩能项目"]
+    assert [lead["title"] for lead in found["items"]] == ["今世缘南厂区技改扩能项目"]
     bad = web_session.get("/api/v1/leads", params={"sort": "random"}, headers=chen)
     assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["query", "sort"]
 
     liquor_id = found["items"][0]["id"]
     eventually(lambda: web_session.get(f"/api/v1/leads/{liquor_id}", headers=chen).json(),
-               lambda l: l.get("team_id"))
+               lambda lead: lead.get("team_id"))
     # A leader reads every team's project but reassigns only the own team's (or those led).
     assert web_session.post(f"/api/v1/leads/{liquor_id}/team", headers=chen, json={
         "team_id": "modern-services"}).status_code == 403
     lead_id = jietai["id"]
     eventually(lambda: web_session.get(f"/api/v1/leads/{lead_id}", headers=chen).json(),
-               lambda l: l.get("team_id") == "new-energy")
+               lambda lead: lead.get("team_id") == "new-energy")
     moved = web_session.post(f"/api/v1/leads/{lead_id}/team",
                              json={"team_id": "modern-services", "reason": "文旅综合体"}, headers=chen)
     assert moved.status_code == 200, moved.text
     lead = eventually(lambda: web_session.get(f"/api/v1/leads/{lead_id}", headers=chen).json(),
-                      lambda l: l["team_id"] == "modern-services")
+                      lambda lead: lead["team_id"] == "modern-services")
     assert lead["team_id"] == "modern-services"
 
     rule = web_session.put("/api/v1/routing-rules", json={"keyword": "文旅综合体", "team_id": "modern-services"},

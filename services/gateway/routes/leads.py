@@ -5,7 +5,8 @@ from nameko.rpc import RpcProxy
 from services.gateway.http import api, call, json_body, query_params
 from services.gateway.routes import EVERYONE
 from services.leads.schemas import (
-    FourOnes, LeadCreate, LeadFilter, LeadPatch, MilestoneActual, StageMove, StatusChange,
+    CycleTimes, FourOnes, LeadCreate, LeadFilter, LeadPage, LeadPatch, LeadView, MilestoneActual,
+    ProgressTable, StageMove, StatusChange,
 )
 from shared import scope
 from shared.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -99,6 +100,7 @@ class LeadRoutes:
             raise field_error(["body", "source_branch_id"], "来源分部只能由管理员指定")
 
     @api("POST", "/api/v1/leads", roles=WRITERS_OF_LEADS, body=LeadCreate,
+         response=LeadView,
          summary="Take in a lead; the teams service assigns it within a second")
     def create_lead(self, request):
         body = json_body(request)
@@ -110,6 +112,7 @@ class LeadRoutes:
         return 201, presented(request.principal, created)
 
     @api("GET", "/api/v1/leads", roles=EVERYONE, query=LeadFilter,
+         response=LeadPage,
          summary="List leads: filters, q= search in title and company, sort=, pages; major first")
     def list_leads(self, request):
         principal = request.principal
@@ -119,7 +122,7 @@ class LeadRoutes:
         page["items"] = [presented(principal, lead, department_leads) for lead in page["items"]]
         return page
 
-    @api("GET", "/api/v1/leads/<string:lead_id>", roles=EVERYONE,
+    @api("GET", "/api/v1/leads/<string:lead_id>", roles=EVERYONE, response=LeadView,
          summary="One lead: team, stage history, four ones, milestones, audit trail")
     def get_lead(self, request, lead_id):
         department_leads = self.department_leads(request.principal)
@@ -127,6 +130,7 @@ class LeadRoutes:
         return presented(request.principal, lead, department_leads)
 
     @api("PATCH", "/api/v1/leads/<string:lead_id>", roles=WRITERS_OF_LEADS, body=LeadPatch,
+         response=LeadView,
          summary="Change fields of a lead")
     def patch_lead(self, request, lead_id):
         body = json_body(request)
@@ -141,6 +145,7 @@ class LeadRoutes:
         return presented(request.principal, updated)
 
     @api("POST", "/api/v1/leads/<string:lead_id>/stage", roles=PROJECT_WORKERS, body=StageMove,
+         response=LeadView,
          summary="Move the lead along the pipeline; back only for a leader or an admin, with a note")
     def move_stage(self, request, lead_id):
         body = json_body(request)
@@ -149,13 +154,14 @@ class LeadRoutes:
                     request.principal["role"])
 
     @api("POST", "/api/v1/leads/<string:lead_id>/status", roles=PROJECT_WORKERS,
-         body=StatusChange, summary="active, stalled or lost (with a reason)")
+         body=StatusChange, response=LeadView, summary="active, stalled or lost (with a reason)")
     def change_status(self, request, lead_id):
         body = json_body(request)
         self.check_may_act(request, lead_id)
         return call(self.leads, "change_status", lead_id, body, request.principal["username"])
 
     @api("PUT", "/api/v1/leads/<string:lead_id>/four-ones", roles=PROJECT_WORKERS, body=FourOnes,
+         response=LeadView,
          summary="The four ones: project lead, service group, plan of milestones")
     def put_four_ones(self, request, lead_id):
         body = json_body(request)
@@ -163,7 +169,7 @@ class LeadRoutes:
         return call(self.leads, "set_four_ones", lead_id, body, request.principal["username"])
 
     @api("POST", "/api/v1/leads/<string:lead_id>/milestones/<string:milestone>",
-         roles=PROJECT_WORKERS, body=MilestoneActual,
+         roles=PROJECT_WORKERS, body=MilestoneActual, response=ProgressTable,
          summary="The actual date of a milestone of the plan; answers the progress table")
     def record_milestone(self, request, lead_id, milestone):
         body = json_body(request)
@@ -172,6 +178,7 @@ class LeadRoutes:
                     request.principal["username"])
 
     @api("GET", "/api/v1/leads/<string:lead_id>/progress", roles=EVERYONE,
+         response=ProgressTable,
          summary="The dynamic progress table: planned vs actual, days early or late, next due")
     def get_progress(self, request, lead_id):
         self.check_visible(request, lead_id)
@@ -179,6 +186,7 @@ class LeadRoutes:
         return scope.without_phones(table) if request.principal["role"] == "department" else table
 
     @api("GET", "/api/v1/leads/<string:lead_id>/cycle-times", roles=EVERYONE,
+         response=CycleTimes,
          summary="Days from first contact to signing, signing to land listing, to groundbreaking...")
     def get_cycle_times(self, request, lead_id):
         self.check_visible(request, lead_id)
