@@ -81,3 +81,45 @@ class OpenApiDocument(View):
     paths: dict
     components: dict
     security: list
+
+
+# -- paper: attachments and seals ---------------------------------------------------------------
+class AttachmentView(View):
+    """A file attached to a lead, a policy request or one of its items, a problem or a visit."""
+
+    id: str
+    filename: str
+    bytes: int
+    kind: str
+    media_type: str
+    sha256: str
+    owner: str
+    uploaded_by: str
+    uploaded_at: Timestamp
+    note: Optional[str] = None
+
+
+class AttachmentList(View):
+    items: list[AttachmentView]
+    total: int
+
+
+class SealUploaded(View):
+    unit: str
+    sha256: str
+    bytes: int
+    uploaded_by: str
+    uploaded_at: Timestamp
+    replaced: bool
+    versions: int
+
+
+class SealInfo(View):
+    """Whether and when a unit's seal was uploaded (never the image itself)."""
+
+    unit: str
+    sha256: str
+    bytes: int
+    uploaded_by: str
+    uploaded_at: Timestamp
+    history: list[dict[str, Any]] = []

@@ -18,3 +18,7 @@ class NotificationView(View):
 class Inbox(Page):
     items: list[NotificationView]
     unread: int
+
+
+class UnreadCount(View):
+    unread: int

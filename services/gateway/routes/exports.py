@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from services.gateway.http import api, call, query_params
 from services.gateway.routes import EVERYONE
 from services.gateway.routes.branches import TRIP_READERS, viewer
-from services.gateway.routes.leads import scoped_lead_filters
+from services.gateway.routes.leads import presented
 from services.gateway.routes.policy import READERS as REQUEST_READERS
 from services.gateway.routes.supervision import PROBLEM_READERS
 from services.leads.pipeline import STAGE_LABELS_ZH, STATUS_LABELS_ZH
@@ -21,7 +21,7 @@ from services.policy.schemas import RequestFilter
 from services.supervision.domain import COMPLEXITY_LABELS_ZH
 from services.supervision.domain import STATUS_LABELS_ZH as PROBLEM_STATUS_ZH
 from services.supervision.schemas import ProblemFilter
-from shared import xlsx
+from shared import scope, xlsx
 from shared.errors import InvalidInput
 from shared.schemas import PageQuery as VisitPage
 from shared.xlsx import Column as C
@@ -70,10 +70,12 @@ def all_pages(fetch, filters: dict) -> list[dict]:
     while True:
         answer = fetch({**filters, "page": page, "page_size": PAGE})
         rows += answer["items"]
-        if answer.get("total", 0) > MAX_EXPORT_ROWS:
+        # A total may be capped (`total_capped`): the pages themselves say when the list ends.
+        if len(rows) > MAX_EXPORT_ROWS or (
+                not answer.get("total_capped") and answer.get("total", 0) > MAX_EXPORT_ROWS):
             raise InvalidInput(f"导出不能超过 {MAX_EXPORT_ROWS} 行：请加筛选条件", {"errors": [
-                {"loc": ["query"], "msg": f"符合条件的有 {answer['total']} 行"}]})
-        if len(answer["items"]) < PAGE or len(rows) >= answer.get("total", 0):
+                {"loc": ["query"], "msg": f"符合条件的超过 {MAX_EXPORT_ROWS} 行"}]})
+        if len(answer["items"]) < PAGE:
             return rows
         page += 1
 
@@ -98,12 +100,16 @@ class ExportRoutes:
     @api("GET", "/api/v1/leads.xlsx", roles=EVERYONE, query=LeadFilter, produces=xlsx.MEDIA_TYPE,
          summary="The leads list as an Excel workbook (same filters and scope as GET /leads)")
     def leads_xlsx(self, request):
-        filters = scoped_lead_filters(request.principal, query_params(request))
+        # The same scope and view as GET /leads (shared/scope.py): a department's rows reduced.
+        principal = request.principal
+        department_leads = self.department_leads(principal)
+        within = scope.lead_filter(principal, department_leads)
+        found = all_pages(lambda f: call(self.leads, "list", f, within), query_params(request))
         rows = [{**lead, "company_name": lead["company"]["name"],
                  "credit_code": lead["company"].get("credit_code"),
                  "stage_zh": STAGE_LABELS_ZH.get(lead["stage"], lead["stage"]),
                  "status_zh": STATUS_LABELS_ZH.get(lead["status"], lead["status"])}
-                for lead in all_pages(lambda f: call(self.leads, "list", f), filters)]
+                for lead in (presented(principal, d, department_leads) for d in found)]
         return workbook_response("项目线索", "招商项目线索台账", query_params(request),
                                  LEAD_COLUMNS, rows, "leads.xlsx")
 

@@ -9,7 +9,7 @@ from nameko.rpc import RpcProxy
 from services.gateway.http import api, call, query_params
 from services.gateway.routes import EVERYONE
 from services.notifier.domain import addresses_of
-from services.notifier.schemas import Inbox, NotificationView
+from services.notifier.schemas import Inbox, NotificationView, UnreadCount
 from shared.schemas import PageQuery
 
 
@@ -29,7 +29,7 @@ class NotificationRoutes:
     def list_notifications(self, request):
         return call(self.notifier, "inbox", {**query_params(request), **reader(request.principal)})
 
-    @api("GET", "/api/v1/notifications/unread-count", roles=EVERYONE,
+    @api("GET", "/api/v1/notifications/unread-count", roles=EVERYONE, response=UnreadCount,
          summary="How many of the caller's notifications are unread")
     def count_unread_notifications(self, request):
         return call(self.notifier, "unread_count", reader(request.principal))

@@ -25,6 +25,7 @@ from services.gateway.http import api, call
 from services.gateway.problems import Forbidden
 from services.gateway.repository import AttachmentsRepository
 from services.gateway.routes import EVERYONE
+from services.gateway.views import AttachmentList, AttachmentView, SealInfo, SealUploaded
 from shared import filetypes
 from shared.errors import InvalidInput, NotFound
 from shared.jsonable import jsonable
@@ -158,54 +159,60 @@ class PaperRoutes:
 
     # -- one pair of routes per kind of owner ------------------------------------------------
     @api("POST", "/api/v1/leads/<string:lead_id>/attachments", roles=uploaders("lead"),
-         produces="application/json", summary="Attach a file to a lead (multipart field file)")
+         response=AttachmentView,
+         summary="Attach a file to a lead (multipart field file)")
     def attach_to_lead(self, request, lead_id):
         return self.attach(request, f"lead:{lead_id}")
 
     @api("GET", "/api/v1/leads/<string:lead_id>/attachments", roles=OWNER_READERS["lead"],
+         response=AttachmentList,
          summary="A lead's attachments")
     def lead_attachments(self, request, lead_id):
         return self.listing(request, f"lead:{lead_id}")
 
     @api("POST", "/api/v1/policy-requests/<string:request_id>/attachments",
-         roles=uploaders("policy_request"),
+         roles=uploaders("policy_request"), response=AttachmentView,
          summary="Attach a file to a policy request (multipart field file)")
     def attach_to_policy_request(self, request, request_id):
         return self.attach(request, f"policy_request:{request_id}")
 
     @api("GET", "/api/v1/policy-requests/<string:request_id>/attachments",
-         roles=OWNER_READERS["policy_request"],
+         roles=OWNER_READERS["policy_request"], response=AttachmentList,
          summary="A policy request's attachments")
     def policy_request_attachments(self, request, request_id):
         return self.listing(request, f"policy_request:{request_id}")
 
     @api("POST", "/api/v1/policy-requests/<string:request_id>/items/<int:n>/attachments",
-         roles=uploaders("policy_item"),
+         roles=uploaders("policy_item"), response=AttachmentView,
          summary="Attach a file to one item, e.g. the scanned stamped reply")
     def attach_to_policy_item(self, request, request_id, n):
         return self.attach(request, f"policy_item:{request_id}:{n}")
 
     @api("GET", "/api/v1/policy-requests/<string:request_id>/items/<int:n>/attachments",
-         roles=OWNER_READERS["policy_item"], summary="One item's attachments")
+         roles=OWNER_READERS["policy_item"], response=AttachmentList, summary="One item's attachments")
     def policy_item_attachments(self, request, request_id, n):
         return self.listing(request, f"policy_item:{request_id}:{n}")
 
     @api("POST", "/api/v1/problems/<string:problem_id>/attachments", roles=uploaders("problem"),
+         response=AttachmentView,
          summary="Attach a file to a problem (multipart field file)")
     def attach_to_problem(self, request, problem_id):
         return self.attach(request, f"problem:{problem_id}")
 
     @api("GET", "/api/v1/problems/<string:problem_id>/attachments", roles=OWNER_READERS["problem"],
+         response=AttachmentList,
          summary="A problem's attachments")
     def problem_attachments(self, request, problem_id):
         return self.listing(request, f"problem:{problem_id}")
 
     @api("POST", "/api/v1/visits/<string:visit_id>/attachments", roles=uploaders("visit"),
+         response=AttachmentView,
          summary="Attach a file to a visit (multipart field file)")
     def attach_to_visit(self, request, visit_id):
         return self.attach(request, f"visit:{visit_id}")
 
     @api("GET", "/api/v1/visits/<string:visit_id>/attachments", roles=OWNER_READERS["visit"],
+         response=AttachmentList,
          summary="A visit's attachments")
     def visit_attachments(self, request, visit_id):
         return self.listing(request, f"visit:{visit_id}")
@@ -222,6 +229,7 @@ class PaperRoutes:
             "X-Content-SHA256": doc["metadata"]["sha256"]})
 
     @api("DELETE", "/api/v1/attachments/<string:attachment_id>", roles=UPLOADERS,
+         response=AttachmentView,
          summary="Delete an attachment (its uploader or an admin)")
     def delete_attachment(self, request, attachment_id):
         doc = self.attachments().get(attachment_id)
@@ -234,7 +242,7 @@ class PaperRoutes:
         return attachment_view(doc)
 
     # -- seals ----------------------------------------------------------------------------------
-    @api("PUT", "/api/v1/units/<string:name>/seal", roles=("admin",),
+    @api("PUT", "/api/v1/units/<string:name>/seal", roles=("admin",), response=SealUploaded,
          summary="Upload (or replace) a department's seal: a PNG with transparency, printed "
                  "over its 落款 in reply letters")
     def put_seal(self, request, name):
@@ -251,6 +259,7 @@ class PaperRoutes:
                     request.principal["username"])
 
     @api("GET", "/api/v1/units/<string:name>/seal", roles=("admin", "department", "inspector"),
+         response=SealInfo,
          summary="Whether a unit's seal is uploaded, when and by whom (not the image)")
     def get_seal(self, request, name):
         return call(self.policy, "seal_info", name)

@@ -16,9 +16,10 @@ from pydantic import BaseModel, Field
 from services.gateway.http import api, call, query_params
 from services.gateway.routes import EVERYONE
 from services.gateway.routes.branches import TRIP_READERS, viewer
-from services.gateway.routes.leads import scoped_lead_filters
+from services.gateway.routes.leads import presented
 from services.gateway.routes.policy import READERS as REQUEST_READERS
 from services.gateway.routes.supervision import PROBLEM_READERS
+from shared import scope
 from shared.schemas import Strict, validated
 
 
@@ -129,7 +130,9 @@ class SearchRoutes:
         query = validated(SearchQuery, query_params(request), ("query",))
         principal, role = request.principal, request.principal["role"]
         page = {"q": query.q, "page_size": str(query.limit)}
-        leads = call(self.search_leads, "list", scoped_lead_filters(principal, page))
+        department_leads = self.department_leads(principal)  # shared/scope.py, as GET /leads
+        leads = call(self.search_leads, "list", page, scope.lead_filter(principal, department_leads))
+        leads["items"] = [presented(principal, x, department_leads) for x in leads["items"]]
         problems = (call(self.search_supervision, "list_problems", page, dict(principal))
                     if role in PROBLEM_READERS else NOTHING)
         requests = (call(self.search_policy, "list_requests", page, dict(principal))
