@@ -32,13 +32,13 @@ def credit_code_check_char(first17: str) -> str:
 def credit_code_problem(code: str) -> str | None:
     """Why `code` is not a valid unified social credit code, or None when it is."""
     if len(code) != 18:
-        return f"must be 18 characters, got {len(code)}"
+        return f"应为 18 位，收到 {len(code)} 位"
     bad = sorted({ch for ch in code if ch not in CREDIT_CODE_CHARSET})
     if bad:
-        return f"characters not allowed in a credit code: {''.join(bad)}"
+        return f"含不允许的字符：{''.join(bad)}"
     expected = credit_code_check_char(code[:17])
     if code[17] != expected:
-        return f"check digit is {code[17]}, expected {expected}"
+        return f"校验码为 {code[17]}，应为 {expected}"
     return None
 
 
