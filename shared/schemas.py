@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import typing
 from datetime import date, datetime, time
-from typing import Annotated
+from typing import Annotated, Optional
 
 from pydantic import (
     AwareDatetime, BaseModel, ConfigDict, Field, FutureDate, FutureDatetime, NaiveDatetime,
@@ -92,6 +92,7 @@ class Page(View):
     total: int
     page: int
     page_size: int
+    total_capped: Optional[bool] = None  # api.md: a total that would need a scan may be capped
 
 
 def shown(model: type[BaseModel], payload):
