@@ -475,9 +475,6 @@ class YellowCardIssued(EventData):
     reasons: list[YellowCardReason]
 
 
-# --- notifier ----------------------------------------------------------------------------
-
-
 # --- reading and writing -----------------------------------------------------------------
 
 def event_model(source: str, event_type: str) -> type[EventData]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import typing
 from datetime import date, datetime, time
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Optional
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -151,6 +151,7 @@ class Page(View):
     total: int
     page: int
     page_size: int
+    total_capped: Optional[bool] = None  # api.md: a total that would need a scan may be capped
 
 
 def shown(model: type[BaseModel], payload):

@@ -252,6 +252,17 @@ class MongoRepository:
             return work(session)
         return run_transaction(self.client, work, self.transaction_time_limit)
 
+    def claim_once(self, job: str, period: str, holder: str = "") -> bool:
+        """True for the first caller only (the unique `_id`): a migration recorded as done."""
+        try:
+            self.db.claims.insert_one(
+                {"_id": f"{job}:{period}", "job": job, "period": period, "holder": holder,
+                 "claimed_at": utcnow()}
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
     def migrate_once(self, name: str, migrate: Callable[[], object]) -> bool:
         """Run `migrate()` unless it completed before (recorded in `claims`); False if it had.
         Only for idempotent migrations: replicas starting together may both run it."""
@@ -269,21 +280,6 @@ class MongoRepository:
                 self.db[collection].update_one({"_id": doc["_id"]},
                                                {"$set": {"search_keys": keys_of(doc)}})
         self.migrate_once(f"{collection}-search-keys", migrate)
-
-    def claim_once(self, job: str, period: str, holder: str = "") -> bool:
-        """True for the first caller only: makes a timer's work happen once per period even
-        when every replica's timer fires (nameko's @timer runs on each instance)."""
-        try:
-            self.db.claims.insert_one(
-                {"_id": f"{job}:{period}", "job": job, "period": period, "holder": holder,
-                 "claimed_at": utcnow()}
-            )
-        except DuplicateKeyError:
-            return False
-        return True
-
-    def unsent_events(self) -> int:
-        return self.db.outbox.count_documents({"sent_at": None})
 
 
 # How long a sent outbox entry stays (for an operator's look), and how long an applied event id

@@ -71,13 +71,17 @@ class ProblemWebServer(WebServer):
         return ProblemWsgiApp(self)
 
     def context_data_from_headers(self, request):
-        """Each request's correlation id: the caller's X-Request-Id if sane, else a new one."""
-        if getattr(request, "correlation_id", None):
-            return {CORRELATION_KEY: request.correlation_id, **idempotency_context(request)}
-        given = request.headers.get("X-Request-Id", "")
-        ok = 0 < len(given) <= 64 and all(c.isalnum() or c in "-_." for c in given)
-        request.correlation_id = given if ok else uuid.uuid4().hex
-        return {CORRELATION_KEY: request.correlation_id}
+        """Each request's correlation id (the caller's X-Request-Id if sane, else a new one) and
+        its deadline, which every RPC it causes carries (shared/rpc.py)."""
+        if not getattr(request, "correlation_id", None):
+            given = request.headers.get("X-Request-Id", "")
+            ok = 0 < len(given) <= 64 and all(c.isalnum() or c in "-_." for c in given)
+            request.correlation_id = given if ok else uuid.uuid4().hex
+            budget = float(self.container.config.get("REQUEST_DEADLINE_SECONDS")
+                           or rpc.REQUEST_DEADLINE_SECONDS)
+            request.deadline = time.time() + budget
+        return {CORRELATION_KEY: request.correlation_id, rpc.DEADLINE_KEY: request.deadline,
+                **idempotency_context(request)}
 
 
 def idempotency_context(request) -> dict:
@@ -231,6 +235,6 @@ def query_params(request) -> dict:
 
 
 def call(proxy, method: str, *args):
-    """An RPC that gives up in time (Unavailable, answered as 503), never hangs: the timeout
-    leaves room for the rest of the request within the 5 s promised to HTTP clients."""
+    """An RPC that gives up in time (Unavailable, answered as 503), never hangs: it gets at most
+    what is left of the request's deadline, so a request of many calls keeps the 5 s promise."""
     return rpc.call(proxy, method, *args, timeout=rpc.GATEWAY_RPC_TIMEOUT_SECONDS)

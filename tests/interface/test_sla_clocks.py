@@ -1,6 +1,5 @@
 """The sla service on the broker and the database: thresholds fire exactly once, with two
 instances and across downtime; pauses, stops and the report. Time moves with SettableClock."""
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -16,6 +15,7 @@ from shared.events import (
     PolicyItemPaused, PolicyItemReplied, PolicyItemResumed, PolicyItemRouted,
     PolicyRequestClosed, PolicyRequestReceived, make_event,
 )
+from tests.waiting import wait_until
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
 LAND, POWER = "县自然资源和规划局", "县供电公司"
@@ -57,12 +57,8 @@ def alerts(mongo, db_prefix, request_id, n=None):
         and n in (None, doc["payload"]["data"]["context"]["item"])]
 
 
-def wait_for(condition, within=5.0):
-    deadline = time.monotonic() + within
-    while not (result := condition()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return result
+def wait_for(condition):
+    return wait_until(condition, reason="the item clocks' alerts and stops")
 
 
 def let_scans_pass(containers, passes=3):
@@ -81,7 +77,8 @@ def test_received_47_hours_ago_warns_once_at_90_then_breaches_once_with_two_inst
     request_id = uuid.uuid4().hex
 
     send(sla_config, received(request_id, hours_ago=47))
-    wait_for(lambda: len(alerts(mongo, db_prefix, request_id)) == 2)
+    wait_until(lambda: len(alerts(mongo, db_prefix, request_id)) == 2,
+               reason="an alert of each item's clock")
     let_scans_pass([first, second])
     for n, department in ((1, LAND), (2, POWER)):  # each item is a clock of its own
         fired = alerts(mongo, db_prefix, request_id, n)
@@ -119,7 +116,8 @@ def test_stopped_across_thresholds_it_catches_up_at_start_with_the_highest_only(
     clock.advance(hours=26)  # down while 50%, 75% and 90% went by (now 46 h)
     after = sla_container(container_factory, sla_config, clock)
     after.start()
-    wait_for(lambda: len(alerts(mongo, db_prefix, request_id)) == 2)
+    wait_until(lambda: len(alerts(mongo, db_prefix, request_id)) == 2,
+               reason="an alert of each item's clock")
     let_scans_pass([after])
     assert [a["threshold"] for a in alerts(mongo, db_prefix, request_id)] == [90, 90]
 
@@ -152,7 +150,8 @@ def test_paused_time_is_excluded_and_replying_to_all_stops_the_clock_as_met(
             send(sla_config, data)
 
     sla_db = mongo[f"{db_prefix}sla"]
-    wait_for(lambda: sla_db.outbox.count_documents({"type": "clock_stopped"}) == 2)
+    wait_until(lambda: sla_db.outbox.count_documents({"type": "clock_stopped"}) == 2,
+               reason="clock_stopped of both items")
     let_scans_pass([container])
     stopped = {d["payload"]["data"]["subject_id"]: d["payload"]["data"]
                for d in sla_db.outbox.find({"type": "clock_stopped"})}
@@ -283,8 +282,9 @@ def test_a_reply_that_arrives_before_the_start_still_stops_its_items_clock(
     with entrypoint_waiter(container, "start_policy_clock", timeout=5):
         send(sla_config, received(request_id, hours_ago=49))
     with ServiceRpcProxy("sla", sla_config) as sla:
-        view = wait_for(lambda: (v := sla.get_clock("policy_reply", f"{request_id}-1"))[
-            "state"] != "on_track" and v)
+        view = wait_until(
+            lambda: (v := sla.get_clock("policy_reply", f"{request_id}-1"))["state"] != "on_track"
+            and v, reason="the clock to leave on_track")
     assert view["state"] == "met" and view["counted_hours"] == 47.0
     assert alerts(mongo, db_prefix, request_id, 1) == []  # stopped before its breach
     wait_for(lambda: alerts(mongo, db_prefix, request_id, 2))  # item 2 is still owed: late
