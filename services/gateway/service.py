@@ -18,6 +18,7 @@ from services.gateway.routes.policy import PolicyRoutes
 from services.gateway.routes.sla import SlaRoutes
 from services.gateway.routes.supervision import SupervisionRoutes
 from services.gateway.routes.teams import TeamRoutes
+from services.gateway.routes.work import WorkRoutes
 from shared.storage import Storage
 
 
@@ -25,6 +26,7 @@ class GatewayService(
     HealthRoutes, DocsRoutes, AccountRoutes, LeadRoutes, TeamRoutes, BranchRoutes, PolicyRoutes,
     SlaRoutes,
     SupervisionRoutes, NotificationRoutes,
+    WorkRoutes,
 ):
     name = "gateway"
 

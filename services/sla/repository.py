@@ -40,6 +40,7 @@ def facts_of(doc: dict) -> ClockFacts | None:
 
 
 MIGRATION_PER_ITEM = "policy_reply_per_item"
+OWNER_FIELDS = ("departments", "team_id", "project_lead", "submitted_by")
 
 
 def split_batch_clocks(repository: "SlaRepository", config: dict) -> int:
@@ -58,6 +59,10 @@ class SlaRepository(MongoRepository):
                 IndexModel([("subject_id", ASCENDING), ("kind", ASCENDING)], unique=True),
                 IndexModel([("kind", ASCENDING), ("started_at", ASCENDING)]),
                 IndexModel([("estimated", ASCENDING), ("stopped_at", ASCENDING)]),
+                # Whose clocks they are (GET /me/work): the owing department, the team, the
+                # project lead, the submitter.
+                *[IndexModel([(f"context.{f}", ASCENDING), ("due_at", ASCENDING)])
+                  for f in OWNER_FIELDS],
             ],
         }
 
@@ -127,6 +132,12 @@ class SlaRepository(MongoRepository):
         found = self.db.clocks.find({"_id": {"$in": ids}, "started_at": {"$exists": True}},
                                     hint=[("_id", ASCENDING)])
         return sorted(found, key=lambda d: order[d["_id"]])
+
+    def open_clocks_of(self, field: str, value: str, limit: int) -> list[dict]:
+        """Running clocks whose context names `value` under `field` (one of OWNER_FIELDS)."""
+        return list(self.db.clocks.find({f"context.{field}": value, "stopped_at": None})
+                    .hint([(f"context.{field}", ASCENDING), ("due_at", ASCENDING)])
+                    .sort([(f"context.{field}", ASCENDING), ("due_at", ASCENDING)]).limit(limit))
 
     def list_clocks(self, query: dict, page: int, page_size: int):
         return self.page("clocks", {**query, "started_at": {"$exists": True}},

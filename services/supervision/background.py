@@ -19,6 +19,9 @@ class Background(DependencyProvider):
     def get_dependency(self, worker_ctx):
         return self
 
+    def running(self, key: str) -> bool:
+        return key in self.jobs
+
     def run_once(self, key: str, work: Callable[[], object]) -> Event:
         """The running job for `key`, or a new one running `work`."""
         job = self.jobs.get(key)

@@ -14,8 +14,10 @@ import base64
 import logging
 import uuid
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
+import eventlet
 import yaml
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
@@ -99,6 +101,13 @@ def project_lead_of(lead: dict) -> str | None:
 
 def clock_slot(kind: str, subject_id: str) -> dict:
     return {"kind": kind, "clock_id": f"{kind}:{subject_id}", "state": "on_track"}
+
+
+def producing(report: str, period: periods.Period) -> dict:
+    """A closed period's report still being produced in the background: ask again."""
+    return {"status": PRODUCING, "report": report, "period": period.key,
+            "label_zh": period.label_zh, "final": True, "status_zh": "正在生成，请稍后再取",
+            "retry_after": 1}
 
 
 def report_id(report: str, key: str) -> str:
@@ -435,15 +444,15 @@ class SupervisionService:
         doc = self.storage.get_report(_id)
         if doc is not None:
             return report_view(doc)
+        if self.background.running(_id):  # a poll while it is produced: answer at once
+            return producing(report, period)
         periods.check_recorded(report, period, self.first_record())  # nothing to compute
         job = self.background.run_once(_id, lambda: self.produce(period, now, by="request"))
         if self.background.wait(job, self.report_wait_seconds) is not NOT_YET:
             doc = self.storage.get_report(_id)
             if doc is not None:
                 return report_view(doc)
-        return {"status": PRODUCING, "report": report, "period": period.key,
-                "label_zh": period.label_zh, "final": True, "status_zh": "正在生成，请稍后再取",
-                "retry_after": 1}
+        return producing(report, period)
 
     def provisional_view(self, period: periods.Period, now) -> dict:
         """The current period so far (进行中): computed now, never stored, no card issued."""
@@ -456,7 +465,7 @@ class SupervisionService:
     @property
     def report_wait_seconds(self) -> float:
         setting = self.config.get("SUPERVISION_REPORT_WAIT_SECONDS")
-        return 2.5 if setting in (None, "") else float(setting)
+        return 2.0 if setting in (None, "") else float(setting)
 
     def first_record(self):
         """The county's first record: its first lead, problem, policy request or breach."""
@@ -554,13 +563,21 @@ class SupervisionService:
     def projects(self, with_plans: bool) -> list[reports.Project]:
         """Every lead with its plan against actual, in one RPC to leads (report_projects)."""
         found = call(self.leads, "report_projects", timeout=REPORT_RPC_TIMEOUT_SECONDS)
-        return [reports.Project(
-            lead["id"], lead["title"], lead.get("team_id"), lead.get("team_name"),
-            lead["major"], lead["investment_cny"], lead["status"],
-            tuple(reports.Milestone(key, label, date.fromisoformat(planned),
-                                    date.fromisoformat(actual) if actual else None)
-                  for key, label, planned, actual in lead["milestones"]) if with_plans else (),
-            datetime.fromisoformat(lead["created_at"])) for lead in found["projects"]]
+        column = {name: i for i, name in enumerate(found["fields"])}
+        day, moment = lru_cache(maxsize=None)(date.fromisoformat), lru_cache(maxsize=None)(
+            datetime.fromisoformat)
+        projects = []
+        for n, row in enumerate(found["rows"], start=1):
+            milestones = tuple(
+                reports.Milestone(key, label, day(planned), day(actual) if actual else None)
+                for key, label, planned, actual in row[column["milestones"]]) if with_plans else ()
+            projects.append(reports.Project(
+                row[column["id"]], row[column["title"]], row[column["team_id"]],
+                row[column["team_name"]], row[column["major"]], row[column["investment_cny"]],
+                row[column["status"]], milestones, moment(row[column["created_at"]])))
+            if n % 1000 == 0:
+                eventlet.sleep(0)  # let a waiting caller be answered (see answer())
+        return projects
 
     def problems_until(self, until) -> list[dict]:
         return [{"id": p["_id"], **p} for p in self.storage.problems_for_report(until)]

@@ -7,7 +7,7 @@ from services.gateway.routes import EVERYONE
 from services.leads.schemas import (
     FourOnes, LeadCreate, LeadFilter, LeadPatch, MilestoneActual, StageMove, StatusChange,
 )
-from shared.errors import NotFound
+from shared.errors import NotFound, Unavailable
 
 WRITERS_OF_LEADS = ("admin", "leader", "team_member", "branch_member")
 # Moving a project along, its status and its four ones: the teams' work, and the leaders'.
@@ -23,7 +23,9 @@ def scoped_lead_filters(principal: dict, filters: dict) -> dict:
     return filters
 
 
-def may_see_lead(principal: dict, lead: dict) -> bool:
+def may_see_lead(principal: dict, lead: dict, reading: bool = False) -> bool:
+    if reading and lead.get("created_by") == principal["username"]:
+        return True  # whoever took a lead in keeps reading it, wherever it was routed
     if principal["role"] == "team_member":
         return lead.get("team_id") == principal.get("team_id")
     if principal["role"] == "branch_member":
@@ -33,18 +35,20 @@ def may_see_lead(principal: dict, lead: dict) -> bool:
 
 class LeadRoutes:
     leads = RpcProxy("leads")
+    supervision = RpcProxy("supervision")
+    policy = RpcProxy("policy")
 
-    def visible_lead(self, request, lead_id: str) -> dict:
+    def visible_lead(self, request, lead_id: str, reading: bool = False) -> dict:
         """The lead, or 404 when it is outside the caller's scope (ids leak nothing)."""
         lead = call(self.leads, "get", lead_id)
-        if not may_see_lead(request.principal, lead):
+        if not may_see_lead(request.principal, lead, reading):
             raise NotFound(f"no lead {lead_id}")
         return lead
 
-    def check_visible(self, request, lead_id: str) -> None:
+    def check_visible(self, request, lead_id: str, reading: bool = False) -> None:
         # Admins, leaders and inspectors see every lead: no extra call for them.
         if request.principal["role"] in ("team_member", "branch_member"):
-            self.visible_lead(request, lead_id)
+            self.visible_lead(request, lead_id, reading)
 
     @api("POST", "/api/v1/leads", roles=WRITERS_OF_LEADS, body=LeadCreate,
          summary="Take in a lead; the teams service assigns it within a second")
@@ -59,9 +63,24 @@ class LeadRoutes:
         return call(self.leads, "list", filters)
 
     @api("GET", "/api/v1/leads/<string:lead_id>", roles=EVERYONE,
-         summary="One lead: team, stage history, four ones, milestones, audit trail")
+         summary="One lead: team, stage history, four ones, milestones, audit trail, open problems "
+                 "and open requests")
     def get_lead(self, request, lead_id):
-        return self.visible_lead(request, lead_id)
+        lead = self.visible_lead(request, lead_id, reading=True)
+        # Its open problems and open requests, as far as the caller may see them.
+        actor = dict(request.principal)
+        try:
+            problems = call(self.supervision, "list_problems",
+                            {"lead_id": lead_id, "page_size": "200"}, actor)["items"]
+            lead["open_problems"] = [p for p in problems if p["status"] != "resolved"]
+        except Unavailable:
+            lead["open_problems"] = None  # the supervision service is away: not known now
+        try:
+            lead["open_requests"] = call(self.policy, "list_requests", {
+                "lead_id": lead_id, "status": "open", "page_size": "200"}, actor)["items"]
+        except Unavailable:
+            lead["open_requests"] = None
+        return lead
 
     @api("PATCH", "/api/v1/leads/<string:lead_id>", roles=WRITERS_OF_LEADS, body=LeadPatch,
          summary="Change fields of a lead")
@@ -104,11 +123,11 @@ class LeadRoutes:
     @api("GET", "/api/v1/leads/<string:lead_id>/progress", roles=EVERYONE,
          summary="The dynamic progress table: planned vs actual, days early or late, next due")
     def get_progress(self, request, lead_id):
-        self.check_visible(request, lead_id)
+        self.check_visible(request, lead_id, reading=True)
         return call(self.leads, "progress", lead_id)
 
     @api("GET", "/api/v1/leads/<string:lead_id>/cycle-times", roles=EVERYONE,
          summary="Days from first contact to signing, signing to land listing, to groundbreaking...")
     def get_cycle_times(self, request, lead_id):
-        self.check_visible(request, lead_id)
+        self.check_visible(request, lead_id, reading=True)
         return call(self.leads, "cycle_times", lead_id)
