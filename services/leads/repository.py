@@ -16,8 +16,8 @@ log = logging.getLogger(__name__)
 
 GREEN_FIRST = [("major", DESCENDING)]
 # The reports read every lead's plan at once: kept as compact rows in a few bucket documents
-# (`report_rows`), written with each lead's change, because reading 10,000 whole lead
-# documents takes seconds on the embedded database while 64 buckets take a fraction of one.
+# (`report_rows`, each bucket's first created_at in `report_firsts`), written with each lead's
+# change, because reading 10,000 whole lead documents takes seconds on the embedded database.
 REPORT_BUCKETS = 64
 MIGRATION_REPORT_ROWS = "report_rows"
 
@@ -149,10 +149,12 @@ class LeadsRepository(MongoRepository):
     # -- the reports' rows ------------------------------------------------------------------
     def save_report_row(self, lead: dict, session=None) -> None:
         row = report_row(lead)
-        self.db.report_rows.update_one(
-            {"_id": bucket_of(lead["_id"])},
-            {"$set": {f"rows.{lead['_id']}": row}, "$min": {"first_created_at": lead["created_at"]}},
-            upsert=True, session=session)
+        bucket = bucket_of(lead["_id"])
+        self.db.report_rows.update_one({"_id": bucket}, {"$set": {f"rows.{lead['_id']}": row}},
+                                       upsert=True, session=session)
+        self.db.report_firsts.update_one({"_id": bucket},
+                                         {"$min": {"first_created_at": lead["created_at"]}},
+                                         upsert=True, session=session)
 
     def save_report_rows(self, leads: list[dict]) -> None:
         """Rows of many leads at once, a bucket per write (a bulk import, the first build)."""
@@ -162,27 +164,24 @@ class LeadsRepository(MongoRepository):
         for bucket, members in by_bucket.items():
             self.db.report_rows.update_one(
                 {"_id": bucket},
-                {"$set": {f"rows.{lead['_id']}": report_row(lead) for lead in members},
-                 "$min": {"first_created_at": min(lead["created_at"] for lead in members)}},
+                {"$set": {f"rows.{lead['_id']}": report_row(lead) for lead in members}},
+                upsert=True)
+            self.db.report_firsts.update_one(
+                {"_id": bucket},
+                {"$min": {"first_created_at": min(lead["created_at"] for lead in members)}},
                 upsert=True)
 
     def report_rows(self) -> tuple[list[dict], object]:
         """Every lead's row (the buckets hold them all) and the first lead's created_at."""
-        rows, first = [], None
+        rows = []
         for bucket in self.db.report_rows.find(batch_size=REPORT_BUCKETS):
             rows.extend(bucket.get("rows", {}).values())
-            if bucket.get("first_created_at") and (first is None
-                                                   or bucket["first_created_at"] < first):
-                first = bucket["first_created_at"]
-        return rows, first
+        return rows, self.first_created_at()
 
     def first_created_at(self):
-        first = None
-        for bucket in self.db.report_rows.find({}, {"first_created_at": 1}):
-            at = bucket.get("first_created_at")
-            if at and (first is None or at < first):
-                first = at
-        return first
+        """The first lead's created_at, from one small document per bucket (`report_firsts`)."""
+        return min((d["first_created_at"] for d in self.db.report_firsts.find()
+                    if d.get("first_created_at")), default=None)
 
     def build_report_rows(self) -> int:
         if self.db.migrations.find_one({"_id": MIGRATION_REPORT_ROWS}):

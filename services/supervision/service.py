@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 UNITS_FILE = Path(__file__).parent / "data" / "units.yaml"
 PRODUCING = "producing"
 PROVISIONAL_ZH, FINAL_ZH = "进行中", "已定稿"
+LIVE_KEEP_SECONDS = 30.0  # a live board computed in the background waits this long for its poll
 # Every lead's plan in one answer: more time than a single lead's RPC.
 REPORT_RPC_TIMEOUT_SECONDS = 20.0
 READ_ALL_ROLES = ("admin", "leader", "inspector")
@@ -439,7 +440,7 @@ class SupervisionService:
         now = self.clock.now()
         period = periods.due_period(report, key, now, self.report_at)
         if not periods.is_final(period, now):
-            return self.provisional_view(period, now)
+            return self.live_board(report, period, now)
         _id = report_id(report, period.key)
         doc = self.storage.get_report(_id)
         if doc is not None:
@@ -453,6 +454,18 @@ class SupervisionService:
             if doc is not None:
                 return report_view(doc)
         return producing(report, period)
+
+    def live_board(self, report: str, period: periods.Period, now) -> dict:
+        """The provisional report, computed on request: in the background when it takes longer
+        than a caller waits (202, poll), the result then kept LIVE_KEEP_SECONDS for the poll."""
+        key = f"live:{report_id(report, period.key)}"
+        kept = self.background.recent(key, LIVE_KEEP_SECONDS)
+        if kept is not NOT_YET:
+            return kept
+        polled = self.background.running(key)  # a poll while it is computed: answer at once
+        job = self.background.run_once(key, lambda: self.provisional_view(period, now))
+        result = self.background.wait(job, 0.0 if polled else self.report_wait_seconds)
+        return {**producing(report, period), "final": False} if result is NOT_YET else result
 
     def provisional_view(self, period: periods.Period, now) -> dict:
         """The current period so far (进行中): computed now, never stored, no card issued."""

@@ -94,12 +94,17 @@ def test_the_w48_board_at_10000_leads_takes_one_batched_rpc(
         {"_id": "weekly_inspection:2026-W48"}) == 1
 
     again, stored_s = timed_get(web_session, admin, url)
-    live, live_s = timed_get(web_session, admin, "/api/v1/inspections/weekly?week=2026-W49")
     assert again.status_code == 200 and again.json() == first.json()
+    started = time.perf_counter()
+    live = web_session.get("/api/v1/inspections/weekly?week=2026-W49", headers=admin)
+    while live.status_code == 202:  # computed in the background: poll
+        time.sleep(0.2)
+        live = web_session.get(live.headers["Location"], headers=admin)
+    live_s = time.perf_counter() - started
     assert live.status_code == 200 and live.json()["final"] is False
     assert len(live.json()["rows"]) == LEADS
     print(f"\n[bench] weekly inspection at {LEADS} leads, {len(first.content) / 1e6:.1f} MB: "
-          f"W48 first answer ({first.status_code if answered_s < 0 else 'first'}) in "
-          f"{answered_s:.2f} s, produced and stored in {produced_s:.2f} s, read again in "
+          f"W48 first answer in {answered_s:.2f} s, produced and stored in {produced_s:.2f} s, "
+          f"read again in "
           f"{stored_s:.2f} s; W49 live in {live_s:.2f} s; "
           f"leads.report_projects calls: 1, leads.progress calls: 0")
