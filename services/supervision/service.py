@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
 import uuid
 from datetime import date, datetime
 from functools import lru_cache
@@ -435,12 +436,13 @@ class SupervisionService:
     def answer(self, report: str, query: dict) -> dict:
         if report not in periods.REPORTS:
             raise NotFound(f"no report {report}")
+        asked = time.monotonic()  # the wait below counts from here: the caller's clock runs
         q = validated(QUERIES[report], query, ("query",))
         key = getattr(q, periods.PERIOD_PARAMS[report][0])
         now = self.clock.now()
         period = periods.due_period(report, key, now, self.report_at)
         if not periods.is_final(period, now):
-            return self.live_board(report, period, now)
+            return self.live_board(report, period, now, asked)
         _id = report_id(report, period.key)
         doc = self.storage.get_report(_id)
         if doc is not None:
@@ -449,13 +451,16 @@ class SupervisionService:
             return producing(report, period)
         periods.check_recorded(report, period, self.first_record())  # nothing to compute
         job = self.background.run_once(_id, lambda: self.produce(period, now, by="request"))
-        if self.background.wait(job, self.report_wait_seconds) is not NOT_YET:
+        if self.background.wait(job, self.wait_left(asked)) is not NOT_YET:
             doc = self.storage.get_report(_id)
             if doc is not None:
                 return report_view(doc)
         return producing(report, period)
 
-    def live_board(self, report: str, period: periods.Period, now) -> dict:
+    def wait_left(self, asked: float) -> float:
+        return max(0.0, self.report_wait_seconds - (time.monotonic() - asked))
+
+    def live_board(self, report: str, period: periods.Period, now, asked: float) -> dict:
         """The provisional report, computed on request: in the background when it takes longer
         than a caller waits (202, poll), the result then kept LIVE_KEEP_SECONDS for the poll."""
         key = f"live:{report_id(report, period.key)}"
@@ -464,7 +469,7 @@ class SupervisionService:
             return kept
         polled = self.background.running(key)  # a poll while it is computed: answer at once
         job = self.background.run_once(key, lambda: self.provisional_view(period, now))
-        result = self.background.wait(job, 0.0 if polled else self.report_wait_seconds)
+        result = self.background.wait(job, 0.0 if polled else self.wait_left(asked))
         return {**producing(report, period), "final": False} if result is NOT_YET else result
 
     def provisional_view(self, period: periods.Period, now) -> dict:
