@@ -81,6 +81,13 @@ def lead_filter(principal, department_leads: Optional[Iterable[str]] = None) -> 
     return NOTHING
 
 
+def may_read_lead(principal, lead: dict, department_leads: Optional[Iterable[str]] = None) -> bool:
+    """Seeing, and also: whoever took a lead in keeps reading it, wherever it was routed."""
+    p = Principal.of(principal)
+    return may_see_lead(p, lead, department_leads) or (
+        bool(p.username) and lead.get("created_by") == p.username)
+
+
 def may_see_lead(principal, lead: dict, department_leads: Optional[Iterable[str]] = None) -> bool:
     p = Principal.of(principal)
     if p.reads_all:

@@ -22,6 +22,7 @@ from services.gateway.routes.sla import SlaRoutes
 from services.gateway.routes.supervision import SupervisionRoutes
 from services.gateway.routes.teams import TeamRoutes
 from services.gateway.routes.web import WebRoutes
+from services.gateway.routes.work import WorkRoutes
 from shared.storage import Storage
 
 
@@ -32,6 +33,7 @@ class GatewayService(
     WebRoutes,
     PaperRoutes, ExportRoutes,
     SearchRoutes,
+    WorkRoutes,
 ):
     name = "gateway"
 

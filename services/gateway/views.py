@@ -8,6 +8,10 @@ from __future__ import annotations
 from typing import Any, Literal, Optional
 
 from services.gateway.schemas import Role
+from services.leads.schemas import LeadSummary, LeadView
+from services.policy.schemas import PolicyRequestView
+from services.sla.schemas import ClockView
+from services.supervision.schemas import ProblemView
 from shared.schemas import Page, Timestamp, View
 
 
@@ -123,3 +127,40 @@ class SealInfo(View):
     uploaded_by: str
     uploaded_at: Timestamp
     history: list[dict[str, Any]] = []
+
+
+# -- lead detail and my work (they gather answers of several services) ---------------------------
+
+
+class LeadDetail(LeadView):
+    """GET /leads/{id}: the lead with its open problems and open requests, as far as the caller
+    may see them (None: that service did not answer just now)."""
+
+    open_problems: Optional[list[ProblemView]] = None
+    open_requests: Optional[list[PolicyRequestView]] = None
+
+
+class MyProject(LeadSummary):
+    my_role: str  # project_lead (县级项目长) or service_group (帮办服务组)
+
+
+class WorkQueue(View):
+    """My team's, department's or branch's queue (admin: triage; inspector: breached clocks)."""
+
+    kind: Literal["team", "department", "branch", "triage", "breached"]
+    team_id: Optional[str] = None
+    department: Optional[str] = None
+    branch_id: Optional[str] = None
+    mine: Optional[list[LeadSummary]] = None
+    leads: Optional[list[LeadSummary]] = None
+    requests: Optional[list[PolicyRequestView]] = None
+    problems: Optional[list[ProblemView]] = None
+    clocks: Optional[list[ClockView]] = None
+
+
+class MyWork(View):
+    role: Role
+    overdue: list[ClockView]
+    due_soon: list[ClockView]
+    projects: list[MyProject]
+    queue: WorkQueue

@@ -115,3 +115,27 @@ def progress_table(plan: list[dict], actuals: dict[str, date], today: date) -> d
         "late": sum(r["state"] in ("late", "overdue") for r in rows),
         "total": len(rows),
     }
+
+
+# The order of a report row's fields (rows cross RPC as lists: 10,000 leads' keys add up).
+REPORT_ROW_FIELDS = ("id", "title", "team_id", "team_name", "major", "investment_cny", "status",
+                     "created_at", "milestones")
+
+
+def report_row(lead: dict) -> list:
+    """What the supervision reports need of a lead, compact, in REPORT_ROW_FIELDS order: its
+    plan against actual as [key, label, planned_date, actual_date or None] (none when lost)."""
+    milestones = []
+    if lead["status"] != "lost":
+        actuals = {key: date.fromisoformat(m["actual_date"])
+                   for key, m in (lead.get("milestones") or {}).items()}
+        dates = milestone_dates(lead.get("first_contact_at"), lead.get("stage_history") or [],
+                                actuals)
+        milestones = [[item["milestone"], label_of(item["milestone"], item.get("label")),
+                       str(item["planned_date"]),
+                       dates[item["milestone"]].isoformat() if item["milestone"] in dates
+                       else None]
+                      for item in (lead.get("four_ones") or {}).get("plan", [])]
+    return [lead["_id"], lead["title"], lead.get("team_id"), lead.get("team_name"),
+            bool(lead.get("major")), int(lead.get("investment_cny") or 0), lead["status"],
+            lead["created_at"].isoformat(), milestones]

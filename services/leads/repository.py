@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import logging
 
+import zlib
+
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from services.leads.domain import duplicate_lead
+from services.leads.progress import report_row
 from shared.errors import Conflict, NotFound
 from shared.storage import MongoRepository
 
@@ -16,6 +19,22 @@ GREEN_FIRST = [("major", DESCENDING)]
 OTHER_ORDERS = [("created_at", ASCENDING), ("updated_at", DESCENDING),
                 ("investment_cny", DESCENDING), ("investment_cny", ASCENDING),
                 ("stage_index", ASCENDING), ("stage_index", DESCENDING), ("title", ASCENDING)]
+
+
+# The reports read every lead's plan at once: kept as compact rows in a few bucket documents
+# (`report_rows`, each bucket's first created_at in `report_firsts`), written with each lead's
+# change, because reading 10,000 whole lead documents takes seconds on the embedded database.
+REPORT_BUCKETS = 64
+MIGRATION_REPORT_ROWS = "report_rows"
+
+
+def bucket_of(lead_id: str) -> int:
+    return zlib.crc32(lead_id.encode("utf-8")) % REPORT_BUCKETS
+
+
+def build_report_rows(repository: "LeadsRepository", config: dict) -> int:
+    """At start: the rows of leads taken in before the rows existed (once)."""
+    return repository.build_report_rows()
 
 
 # A list's total is counted up to this many; past it the answer says `total_capped: true`.
@@ -61,6 +80,10 @@ class LeadsRepository(MongoRepository):
                 # that does not repeat its filter may not use it.
                 IndexModel([("company.credit_code", ASCENDING)], name="credit_code"),
                 IndexModel([("search_keys", ASCENDING)], name="search_keys"),
+                # A person's projects (GET /me/work): as project lead, in the service group.
+                IndexModel([("four_ones.project_lead.username", ASCENDING)], name="project_lead"),
+                IndexModel([("four_ones.service_group.members.username", ASCENDING)],
+                           name="service_group"),
             ]
         }
 
@@ -98,8 +121,11 @@ class LeadsRepository(MongoRepository):
         return self.db.leads.find_one({"_id": lead_id}, {"_id": 1}) is not None
 
     def insert(self, lead: dict, events) -> dict:
+        def change(session):
+            self.db.leads.insert_one(lead, session=session)
+            self.save_report_row(lead, session)
         try:
-            self.commit(lambda session: self.db.leads.insert_one(lead, session=session), events)
+            self.commit(change, events)
         except DuplicateKeyError:
             # Lost a race with an identical lead: report the one that won.
             existing = self.find_duplicate(lead["company"].get("credit_code"), lead["title"])
@@ -109,8 +135,10 @@ class LeadsRepository(MongoRepository):
     def insert_sourced(self, envelope, lead: dict, events) -> bool:
         """Create a lead a branch sourced, once per event; False when it was not created."""
         try:
-            return self.apply_once(
-                envelope, lambda session: self.db.leads.insert_one(lead, session=session), events)
+            def change(session):
+                self.db.leads.insert_one(lead, session=session)
+                self.save_report_row(lead, session)
+            return self.apply_once(envelope, change, events)
         except DuplicateKeyError:
             # Same id (created already) or same credit code and title: record the event as
             # applied without a lead, so that a redelivery does not try again.
@@ -159,28 +187,78 @@ class LeadsRepository(MongoRepository):
         start = (page - 1) * page_size
         return found[start:start + page_size], len(found), False
 
-    def first_created_at(self):
-        """The earliest created_at, read from the green-channel index (major, created_at)."""
-        firsts = [d["created_at"] for major in (True, False) for d in self.db.leads.find(
-            {"major": major}, {"created_at": 1}).hint("green_channel")
-            .sort([("major", DESCENDING), ("created_at", ASCENDING)]).limit(1)]
-        return min(firsts, default=None)
+    def projects_of(self, username: str, limit: int = 100) -> list[tuple[str, dict]]:
+        """(role, lead) for the leads this person leads or serves in the service group."""
+        found = [("project_lead", d) for d in self.db.leads.find(
+            {"four_ones.project_lead.username": username}).hint("project_lead").limit(limit)]
+        found += [("service_group", d) for d in self.db.leads.find(
+            {"four_ones.service_group.members.username": username}).hint("service_group")
+            .limit(limit)]
+        return found
 
-    def all_for_reports(self):
-        """Every lead, with only what the reports use (a cursor: 10,000 leads stream)."""
-        projection = {"title": 1, "team_id": 1, "team_name": 1, "major": 1, "investment_cny": 1,
-                      "status": 1, "created_at": 1, "first_contact_at": 1, "stage_history": 1,
-                      "milestones": 1, "four_ones.plan": 1}
-        return self.db.leads.find({}, projection, batch_size=2000).hint("green_channel")
+    # -- the reports' rows ------------------------------------------------------------------
+    def save_report_row(self, lead: dict, session=None) -> None:
+        row = report_row(lead)
+        bucket = bucket_of(lead["_id"])
+        self.db.report_rows.update_one({"_id": bucket}, {"$set": {f"rows.{lead['_id']}": row}},
+                                       upsert=True, session=session)
+        self.db.report_firsts.update_one({"_id": bucket},
+                                         {"$min": {"first_created_at": lead["created_at"]}},
+                                         upsert=True, session=session)
+
+    def save_report_rows(self, leads: list[dict]) -> None:
+        """Rows of many leads at once, a bucket per write (a bulk import, the first build)."""
+        by_bucket: dict[int, list[dict]] = {}
+        for lead in leads:
+            by_bucket.setdefault(bucket_of(lead["_id"]), []).append(lead)
+        for bucket, members in by_bucket.items():
+            self.db.report_rows.update_one(
+                {"_id": bucket},
+                {"$set": {f"rows.{lead['_id']}": report_row(lead) for lead in members}},
+                upsert=True)
+            self.db.report_firsts.update_one(
+                {"_id": bucket},
+                {"$min": {"first_created_at": min(lead["created_at"] for lead in members)}},
+                upsert=True)
+
+    def report_rows(self) -> tuple[list[dict], object]:
+        """Every lead's row (the buckets hold them all) and the first lead's created_at."""
+        rows = []
+        for bucket in self.db.report_rows.find(batch_size=REPORT_BUCKETS):
+            rows.extend(bucket.get("rows", {}).values())
+        return rows, self.first_created_at()
+
+    def first_created_at(self):
+        """The first lead's created_at, from one small document per bucket (`report_firsts`)."""
+        return min((d["first_created_at"] for d in self.db.report_firsts.find()
+                    if d.get("first_created_at")), default=None)
+
+    def build_report_rows(self) -> int:
+        if self.db.migrations.find_one({"_id": MIGRATION_REPORT_ROWS}):
+            return 0
+        built, batch = 0, []
+        for lead in self.db.leads.find({}).hint("green_channel"):
+            batch.append(lead)
+            if len(batch) == 1000:
+                self.save_report_rows(batch)
+                built, batch = built + len(batch), []
+        if batch:
+            self.save_report_rows(batch)
+            built += len(batch)
+        self.db.migrations.update_one({"_id": MIGRATION_REPORT_ROWS},
+                                      {"$setOnInsert": {"leads": built}}, upsert=True)
+        return built
 
     def update(self, lead: dict, update: dict, events) -> dict:
         """Apply `update` if the lead is still at the version read; else 409 (changed meanwhile).
         Returns the lead as written (no second read)."""
         def change(session):
-            return self.update_at_version(
+            after = self.update_at_version(
                 "leads", lead["_id"], lead["version"], update, session,
                 Conflict("线索已被他人修改，请刷新后重试",
                          {"lead_id": lead["_id"]}))
+            self.save_report_row(after, session)
+            return after
 
         try:
             return self.commit(change, events)
@@ -205,10 +283,13 @@ class LeadsRepository(MongoRepository):
                 return
             if current.get("team_assigned_at") is not None and current["team_assigned_at"] > stored_at:
                 return
-            self.db.leads.update_one(
+            result = self.db.leads.update_one(
                 {"_id": lead_id},
                 {"$set": {**fields, "team_assigned_at": at}, "$push": {"changes": change}},
                 session=session,
             )
+            if result.modified_count:
+                self.save_report_row(self.db.leads.find_one({"_id": lead_id}, session=session),
+                                     session)
 
         return self.apply_once(envelope, apply)

@@ -9,7 +9,7 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
 from services.leads import domain, pipeline, progress
-from services.leads.repository import LeadsRepository
+from services.leads.repository import LeadsRepository, build_report_rows
 from services.leads.schemas import (
     SORTS, FourOnes, LeadCreate, LeadFilter, LeadPatch, MilestoneActual, StageMove, StatusChange,
 )
@@ -68,10 +68,16 @@ def add_search_keys(repository: LeadsRepository, config: dict) -> None:
         lambda lead: domain.search_keys(lead["title"], *domain.searchable_fields(lead)))
 
 
+def prepare(repository: LeadsRepository, config: dict) -> None:
+    """At start, each once: search keys for leads stored before, and the reports' rows."""
+    add_search_keys(repository, config)
+    build_report_rows(repository, config)
+
+
 class LeadsService:
     name = "leads"
 
-    storage = Storage(LeadsRepository, on_start=add_search_keys)
+    storage = Storage(LeadsRepository, on_start=prepare)
     clock = Clock()
     config = Config()
     idempotency_key = IdempotencyKey()
@@ -393,6 +399,12 @@ class LeadsService:
                          "service_group": four_ones.get("service_group"), **table})
 
     @rpc
+    def projects_of(self, username: str) -> list[dict]:
+        """The projects this person leads (县级项目长) or serves in (帮办服务组), with `my_role`."""
+        return [{**lead_view(lead, summary=True), "my_role": role}
+                for role, lead in self.storage.projects_of(str(username))]
+
+    @rpc
     def first_created_at(self) -> str | None:
         """When the county's first lead was taken in (reports before it have nothing to say)."""
         first = self.storage.first_created_at()
@@ -401,27 +413,13 @@ class LeadsService:
     @rpc
     def report_projects(self) -> dict:
         """Every lead with its plan against actual, in one call for the supervision reports
-        (one RPC per lead took seconds at a few hundred leads). Milestones as
+        (one RPC per lead took seconds at a few hundred leads): `fields` names the columns of
+        each of `rows` (progress.REPORT_ROW_FIELDS), milestones as
         [key, label, planned_date, actual_date or None]; a lost lead's are left out."""
-        projects = []
-        for lead in self.storage.all_for_reports():
-            milestones = []
-            if lead["status"] != "lost":
-                dates = dates_of(lead)
-                milestones = [[item["milestone"],
-                               progress.label_of(item["milestone"], item.get("label")),
-                               item["planned_date"],
-                               dates[item["milestone"]].isoformat()
-                               if item["milestone"] in dates else None]
-                              for item in (lead.get("four_ones") or {}).get("plan", [])]
-            projects.append({
-                "id": lead["_id"], "title": lead["title"], "team_id": lead.get("team_id"),
-                "team_name": lead.get("team_name"), "major": bool(lead.get("major")),
-                "investment_cny": int(lead.get("investment_cny") or 0),
-                "status": lead["status"], "created_at": lead["created_at"].isoformat(),
-                "milestones": milestones})
-        return {"projects": projects, "first_created_at": min(
-            (p["created_at"] for p in projects), default=None)}
+        rows, first = self.storage.report_rows()
+        rows.sort(key=lambda r: (r[7], r[0]))  # by created_at, then id
+        return {"fields": list(progress.REPORT_ROW_FIELDS), "rows": rows,
+                "first_created_at": first.isoformat() if first else None}
 
     @rpc
     def cycle_times(self, lead_id: str) -> dict:

@@ -51,6 +51,7 @@ def list_hint(query: dict):
 
 
 MIGRATION_PER_ITEM = "policy_reply_per_item"
+OWNER_FIELDS = ("departments", "team_id", "project_lead", "submitted_by")
 
 
 def split_batch_clocks(repository: "SlaRepository", config: dict) -> int:
@@ -71,8 +72,6 @@ class SlaRepository(MongoRepository):
                 IndexModel([("estimated", ASCENDING), ("stopped_at", ASCENDING)]),
                 # Scope (shared/scope.py): a team's and a department's clocks; a lead's, to
                 # follow its reassignment.
-                IndexModel([("context.team_id", ASCENDING), ("due_at", ASCENDING)]),
-                IndexModel([("context.departments", ASCENDING), ("due_at", ASCENDING)]),
                 IndexModel([("context.lead_id", ASCENDING)]),
                 # The list (started clocks, by due time), alone and after each filter.
                 IndexModel([("started_at", ASCENDING)]),
@@ -80,6 +79,10 @@ class SlaRepository(MongoRepository):
                 IndexModel([("kind", ASCENDING), ("due_at", ASCENDING)]),
                 IndexModel([("state", ASCENDING), ("due_at", ASCENDING)]),
                 IndexModel([("kind", ASCENDING), ("state", ASCENDING), ("due_at", ASCENDING)]),
+                # Whose clocks they are (GET /me/work): the owing department, the team, the
+                # project lead, the submitter.
+                *[IndexModel([(f"context.{f}", ASCENDING), ("due_at", ASCENDING)])
+                  for f in OWNER_FIELDS],
             ],
         }
 
@@ -144,6 +147,12 @@ class SlaRepository(MongoRepository):
         found = self.db.clocks.find({"_id": {"$in": ids}, "started_at": {"$gte": EPOCH}},
                                     hint=[("_id", ASCENDING)])
         return sorted(found, key=lambda d: order[d["_id"]])
+
+    def open_clocks_of(self, field: str, value: str, limit: int) -> list[dict]:
+        """Running clocks whose context names `value` under `field` (one of OWNER_FIELDS)."""
+        return list(self.db.clocks.find({f"context.{field}": value, "stopped_at": None})
+                    .hint([(f"context.{field}", ASCENDING), ("due_at", ASCENDING)])
+                    .sort([(f"context.{field}", ASCENDING), ("due_at", ASCENDING)]).limit(limit))
 
     def list_clocks(self, query: dict, page: int, page_size: int):
         # "Started" as a range on the start date (any date is after EPOCH), which an index

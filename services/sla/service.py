@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
 from services.sla import domain
 from services.sla.calendar import HolidayTable
-from services.sla.repository import SlaRepository, clock_id, facts_of, split_batch_clocks
+from services.sla.repository import (
+    OWNER_FIELDS, SlaRepository, clock_id, facts_of, split_batch_clocks,
+)
 from services.sla.schemas import ClockFilter, HolidayTableIn, ReportQuery
 from shared import scope
 from shared.clock import Clock
@@ -41,6 +44,7 @@ def problem_context(problem) -> ClockContext:
                         project_lead=problem.project_lead)
 
 SCAN_BATCH = 200
+MY_CLOCKS_LIMIT = 100
 SCAN_MAX_BATCHES = 50  # a pass handles at most this many batches; the next pass goes on
 
 
@@ -241,6 +245,24 @@ class SlaService:
         ids = [clock_id(kind, str(s)) for s in list(subject_ids)[:200]]
         now, tables = self.clock.now(), self.storage.holiday_tables()
         return [self.view(d, now, tables) for d in self.storage.get_many(ids)]
+
+    @rpc
+    def my_clocks(self, owner: dict, soon_hours: float = 24.0) -> dict:
+        """The running clocks of a department, a team, a project lead or a submitter (`owner`
+        names some of OWNER_FIELDS): the overdue ones and those due within `soon_hours`."""
+        now, tables = self.clock.now(), self.storage.holiday_tables()
+        found: dict[str, dict] = {}
+        for field, value in owner.items():
+            if field in OWNER_FIELDS and value:
+                for doc in self.storage.open_clocks_of(field, str(value), MY_CLOCKS_LIMIT):
+                    if facts_of(doc) is not None:
+                        found.setdefault(doc["_id"], doc)
+        views = sorted((self.view(d, now, tables) for d in found.values()),
+                       key=lambda v: v["due_at"] or "")
+        soon = (now + timedelta(hours=soon_hours)).isoformat()
+        return {"overdue": [v for v in views if v["state"] == "breached"],
+                "due_soon": [v for v in views if v["state"] != "breached" and v["due_at"]
+                             and (v["state"] == "warning" or v["due_at"] <= soon)]}
 
     @rpc
     def list_clocks(self, filters: dict, actor: dict | None = None) -> dict:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+import time
+
 import eventlet
 from eventlet.event import Event
 from nameko.extensions import DependencyProvider
@@ -15,9 +17,18 @@ NOT_YET = object()
 class Background(DependencyProvider):
     def setup(self):
         self.jobs: dict[str, Event] = {}
+        self.results: dict[str, tuple[float, object]] = {}  # key -> (finished at, result)
+
+    def recent(self, key: str, seconds: float):
+        """A job's result if it finished less than `seconds` ago, else NOT_YET."""
+        finished_at, result = self.results.get(key, (0.0, NOT_YET))
+        return result if time.monotonic() - finished_at < seconds else NOT_YET
 
     def get_dependency(self, worker_ctx):
         return self
+
+    def running(self, key: str) -> bool:
+        return key in self.jobs
 
     def run_once(self, key: str, work: Callable[[], object]) -> Event:
         """The running job for `key`, or a new one running `work`."""
@@ -28,7 +39,9 @@ class Background(DependencyProvider):
 
         def run():
             try:
-                job.send(work())
+                result = work()
+                self.results[key] = (time.monotonic(), result)
+                job.send(result)
             except Exception as exc:  # handed to whoever waits; the next ask starts again
                 job.send_exception(exc)
             finally:

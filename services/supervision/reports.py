@@ -100,12 +100,15 @@ def weekly_inspection(period: Period, projects: Iterable[Project], problems: lis
     the replies that breached their 48 hours in the week; the projects taken in that week."""
     day, moment = period.as_of_day, period.as_of
     rows: list[dict] = []
+    problems_of: dict[str, list[dict]] = {}
+    for p in problems:
+        problems_of.setdefault(p["lead_id"], []).append(p)
     for project in projects:
         if project.status == "lost" or not project.existed_at(moment):
             continue
         states = [(m, *m.state_on(day)) for m in sorted(
             project.milestones, key=lambda m: (m.planned_date, m.key))]
-        mine = [p for p in problems if p["lead_id"] == project.lead_id and open_at(p, moment)]
+        mine = [p for p in problems_of.get(project.lead_id, []) if open_at(p, moment)]
         replies = [b for b in breaches if b.kind == POLICY_REPLY
                    and b.lead_id == project.lead_id and within(b.due_at, period)]
         taken_in = project.created_at is not None and within(project.created_at, period)

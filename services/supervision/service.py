@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
+import eventlet
 import yaml
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
@@ -49,6 +52,7 @@ log = logging.getLogger(__name__)
 UNITS_FILE = Path(__file__).parent / "data" / "units.yaml"
 PRODUCING = "producing"
 PROVISIONAL_ZH, FINAL_ZH = "进行中", "已定稿"
+LIVE_KEEP_SECONDS = 30.0  # a live board computed in the background waits this long for its poll
 # Every lead's plan in one answer: more time than a single lead's RPC.
 REPORT_RPC_TIMEOUT_SECONDS = 20.0
 READ_ALL_ROLES = ("admin", "leader", "inspector")
@@ -105,6 +109,13 @@ def assigned_at_of(lead: dict) -> datetime | None:
 
 def clock_slot(kind: str, subject_id: str) -> dict:
     return {"kind": kind, "clock_id": f"{kind}:{subject_id}", "state": "on_track"}
+
+
+def producing(report: str, period: periods.Period) -> dict:
+    """A closed period's report still being produced in the background: ask again."""
+    return {"status": PRODUCING, "report": report, "period": period.key,
+            "label_zh": period.label_zh, "final": True, "status_zh": "正在生成，请稍后再取",
+            "retry_after": 1}
 
 
 def report_id(report: str, key: str) -> str:
@@ -441,25 +452,41 @@ class SupervisionService:
     def answer(self, report: str, query: dict) -> dict:
         if report not in periods.REPORTS:
             raise NotFound(f"没有报表 {report}")
+        asked = time.monotonic()  # the wait below counts from here: the caller's clock runs
         q = validated(QUERIES[report], query, ("query",))
         key = getattr(q, periods.PERIOD_PARAMS[report][0])
         now = self.clock.now()
         period = periods.due_period(report, key, now, self.report_at)
         if not periods.is_final(period, now):
-            return self.provisional_view(period, now)
+            return self.live_board(report, period, now, asked)
         _id = report_id(report, period.key)
         doc = self.storage.get_report(_id)
         if doc is not None:
             return report_view(doc)
+        if self.background.running(_id):  # a poll while it is produced: answer at once
+            return producing(report, period)
         periods.check_recorded(report, period, self.first_record())  # nothing to compute
         job = self.background.run_once(_id, lambda: self.produce(period, now, by="request"))
-        if self.background.wait(job, self.report_wait_seconds) is not NOT_YET:
+        if self.background.wait(job, self.wait_left(asked)) is not NOT_YET:
             doc = self.storage.get_report(_id)
             if doc is not None:
                 return report_view(doc)
-        return {"status": PRODUCING, "report": report, "period": period.key,
-                "label_zh": period.label_zh, "final": True, "status_zh": "正在生成，请稍后再取",
-                "retry_after": 1}
+        return producing(report, period)
+
+    def wait_left(self, asked: float) -> float:
+        return max(0.0, self.report_wait_seconds - (time.monotonic() - asked))
+
+    def live_board(self, report: str, period: periods.Period, now, asked: float) -> dict:
+        """The provisional report, computed on request: in the background when it takes longer
+        than a caller waits (202, poll), the result then kept LIVE_KEEP_SECONDS for the poll."""
+        key = f"live:{report_id(report, period.key)}"
+        kept = self.background.recent(key, LIVE_KEEP_SECONDS)
+        if kept is not NOT_YET:
+            return kept
+        polled = self.background.running(key)  # a poll while it is computed: answer at once
+        job = self.background.run_once(key, lambda: self.provisional_view(period, now))
+        result = self.background.wait(job, 0.0 if polled else self.wait_left(asked))
+        return {**producing(report, period), "final": False} if result is NOT_YET else result
 
     def provisional_view(self, period: periods.Period, now) -> dict:
         """The current period so far (进行中): computed now, never stored, no card issued."""
@@ -472,7 +499,7 @@ class SupervisionService:
     @property
     def report_wait_seconds(self) -> float:
         setting = self.config.get("SUPERVISION_REPORT_WAIT_SECONDS")
-        return 2.5 if setting in (None, "") else float(setting)
+        return 2.0 if setting in (None, "") else float(setting)
 
     def first_record(self):
         """The county's first record: its first lead, problem, policy request or breach."""
@@ -570,13 +597,21 @@ class SupervisionService:
     def projects(self, with_plans: bool) -> list[reports.Project]:
         """Every lead with its plan against actual, in one RPC to leads (report_projects)."""
         found = call(self.leads, "report_projects", timeout=REPORT_RPC_TIMEOUT_SECONDS)
-        return [reports.Project(
-            lead["id"], lead["title"], lead.get("team_id"), lead.get("team_name"),
-            lead["major"], lead["investment_cny"], lead["status"],
-            tuple(reports.Milestone(key, label, date.fromisoformat(planned),
-                                    date.fromisoformat(actual) if actual else None)
-                  for key, label, planned, actual in lead["milestones"]) if with_plans else (),
-            datetime.fromisoformat(lead["created_at"])) for lead in found["projects"]]
+        column = {name: i for i, name in enumerate(found["fields"])}
+        day, moment = lru_cache(maxsize=None)(date.fromisoformat), lru_cache(maxsize=None)(
+            datetime.fromisoformat)
+        projects = []
+        for n, row in enumerate(found["rows"], start=1):
+            milestones = tuple(
+                reports.Milestone(key, label, day(planned), day(actual) if actual else None)
+                for key, label, planned, actual in row[column["milestones"]]) if with_plans else ()
+            projects.append(reports.Project(
+                row[column["id"]], row[column["title"]], row[column["team_id"]],
+                row[column["team_name"]], row[column["major"]], row[column["investment_cny"]],
+                row[column["status"]], milestones, moment(row[column["created_at"]])))
+            if n % 1000 == 0:
+                eventlet.sleep(0)  # let a waiting caller be answered (see answer())
+        return projects
 
     def problems_until(self, until) -> list[dict]:
         return [{"id": p["_id"], **p} for p in self.storage.problems_for_report(until)]

@@ -199,9 +199,14 @@ def test_problems_are_chased_and_the_months_faults_give_yellow_cards(platform):
         assert rows[1:] == [tuple(exports.cell(f, row.get(f)) for f, _ in columns)
                             for row in again[key]]
 
-    # M+1's cards are not due until the 1st of M+2.
+    # M+1's cards are final on the 1st of M+2: until then its board is provisional, and M+2's
+    # (not begun) is 422.
     following = month_after(month)
-    status, problem = platform.request(
+    status, board = platform.request(
         "GET", f"/api/v1/yellow-cards?month={following.year}-{following.month:02d}",
         token=inspector)
+    assert status == 200 and board["final"] is False and board["status_zh"] == "进行中", board
+    later = month_after(following)
+    status, problem = platform.request(
+        "GET", f"/api/v1/yellow-cards?month={later.year}-{later.month:02d}", token=inspector)
     assert status == 422 and problem["errors"][0]["loc"] == ["query", "month"], problem

@@ -8,8 +8,9 @@ from services.leads.schemas import (
     CycleTimes, FourOnes, LeadCreate, LeadFilter, LeadPage, LeadPatch, LeadView, MilestoneActual,
     ProgressTable, StageMove, StatusChange,
 )
+from services.gateway.views import LeadDetail
 from shared import scope
-from shared.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from shared.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unavailable
 from shared.scope import Principal
 
 WRITERS_OF_LEADS = ("admin", "leader", "team_member", "branch_member")
@@ -47,7 +48,8 @@ class LeadRoutes:
         return set(call(self.policy, "leads_owed_by", p.department)) | \
             set(call(self.supervision, "leads_owned_by", p.department))
 
-    def visible_lead(self, request, lead_id: str, department_leads=None) -> dict:
+    def visible_lead(self, request, lead_id: str, department_leads=None,
+                     reading: bool = False) -> dict:
         """The lead, or 404 when it is outside the caller's scope (ids leak nothing)."""
         principal = request.principal
         if principal["role"] == "department" and department_leads is None:
@@ -55,14 +57,15 @@ class LeadRoutes:
             if lead_id not in department_leads:  # no need to ask leads
                 raise NotFound(f"no lead {lead_id}")
         lead = call(self.leads, "get", lead_id)
-        if not scope.may_see_lead(principal, lead, department_leads):
+        allowed = scope.may_read_lead if reading else scope.may_see_lead
+        if not allowed(principal, lead, department_leads):
             raise NotFound(f"没有线索 {lead_id}")
         return lead
 
-    def check_visible(self, request, lead_id: str) -> None:
+    def check_visible(self, request, lead_id: str, reading: bool = False) -> None:
         # Admins, leaders and inspectors see every lead: no extra call for them.
         if not Principal.of(request.principal).reads_all:
-            self.visible_lead(request, lead_id)
+            self.visible_lead(request, lead_id, reading=reading)
 
     def check_may_act(self, request, lead_id: str) -> dict:
         """The lead if the caller may change it: 404 outside scope, 403 for a leader's read-only
@@ -122,12 +125,28 @@ class LeadRoutes:
         page["items"] = [presented(principal, lead, department_leads) for lead in page["items"]]
         return page
 
-    @api("GET", "/api/v1/leads/<string:lead_id>", roles=EVERYONE, response=LeadView,
-         summary="One lead: team, stage history, four ones, milestones, audit trail")
+    @api("GET", "/api/v1/leads/<string:lead_id>", roles=EVERYONE, response=LeadDetail,
+         summary="One lead: team, stage history, four ones, milestones, audit trail, open problems "
+                 "and open requests")
     def get_lead(self, request, lead_id):
         department_leads = self.department_leads(request.principal)
-        lead = self.visible_lead(request, lead_id, department_leads)
-        return presented(request.principal, lead, department_leads)
+        lead = self.visible_lead(request, lead_id, department_leads, reading=True)
+        # Its open problems and open requests, as far as the caller may see them.
+        actor = dict(request.principal)
+        try:
+            problems = call(self.supervision, "list_problems",
+                            {"lead_id": lead_id, "page_size": "200"}, actor)["items"]
+            lead["open_problems"] = [p for p in problems if p["status"] != "resolved"]
+        except Unavailable:
+            lead["open_problems"] = None  # the supervision service is away: not known now
+        try:
+            lead["open_requests"] = call(self.policy, "list_requests", {
+                "lead_id": lead_id, "status": "open", "page_size": "200"}, actor)["items"]
+        except Unavailable:
+            lead["open_requests"] = None
+        view = presented(request.principal, lead, department_leads)
+        return {**view, "open_problems": lead["open_problems"],
+                "open_requests": lead["open_requests"]}
 
     @api("PATCH", "/api/v1/leads/<string:lead_id>", roles=WRITERS_OF_LEADS, body=LeadPatch,
          response=LeadView,
@@ -181,7 +200,7 @@ class LeadRoutes:
          response=ProgressTable,
          summary="The dynamic progress table: planned vs actual, days early or late, next due")
     def get_progress(self, request, lead_id):
-        self.check_visible(request, lead_id)
+        self.check_visible(request, lead_id, reading=True)
         table = call(self.leads, "progress", lead_id)
         return scope.without_phones(table) if request.principal["role"] == "department" else table
 
@@ -189,5 +208,5 @@ class LeadRoutes:
          response=CycleTimes,
          summary="Days from first contact to signing, signing to land listing, to groundbreaking...")
     def get_cycle_times(self, request, lead_id):
-        self.check_visible(request, lead_id)
+        self.check_visible(request, lead_id, reading=True)
         return call(self.leads, "cycle_times", lead_id)

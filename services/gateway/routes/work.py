@@ -1,0 +1,74 @@
+"""`GET /me/work`: what is mine, per role. The clocks that run against me (overdue, due soon),
+the projects I lead or serve in, and my team's, department's or branch's queue; each part
+through the service that owns it, in the caller's scope."""
+from __future__ import annotations
+
+from nameko.rpc import RpcProxy
+
+from services.gateway.http import api, call
+from services.gateway.routes import EVERYONE
+from services.gateway.views import MyWork
+
+QUEUE_SIZE = "50"
+
+
+def clock_owner(principal: dict) -> dict:
+    """Whose clocks are mine: as submitter and project lead always; a department's items and
+    problems; a team member's or team leader's team."""
+    owner = {"submitted_by": principal["username"], "project_lead": principal["username"]}
+    if principal["role"] == "department" and principal.get("department"):
+        owner["departments"] = principal["department"]
+    if principal["role"] in ("team_member", "leader") and principal.get("team_id"):
+        owner["team_id"] = principal["team_id"]
+    return owner
+
+
+class WorkRoutes:
+    leads = RpcProxy("leads")
+    sla = RpcProxy("sla")
+    policy = RpcProxy("policy")
+    supervision = RpcProxy("supervision")
+
+    @api("GET", "/api/v1/me/work", roles=EVERYONE, response=MyWork,
+         summary="What is mine: overdue and due-soon clocks, my projects (project lead, "
+                 "service group), my team's, department's or branch's queue")
+    def my_work(self, request):
+        principal = dict(request.principal)
+        clocks = call(self.sla, "my_clocks", clock_owner(principal))
+        return {"role": principal["role"], "overdue": clocks["overdue"],
+                "due_soon": clocks["due_soon"],
+                "projects": call(self.leads, "projects_of", principal["username"]),
+                "queue": self.queue(principal)}
+
+    def queue(self, principal: dict) -> dict:
+        role = principal["role"]
+        if role == "team_member":
+            team = principal.get("team_id") or "-"
+            return {"kind": "team", "team_id": team,
+                    "mine": self.leads_where({"team_id": team, "owner": principal["username"],
+                                              "status": "active"}),
+                    "leads": self.leads_where({"team_id": team, "status": "active"})}
+        if role == "leader" and principal.get("team_id"):
+            return {"kind": "team", "team_id": principal["team_id"],
+                    "leads": self.leads_where({"team_id": principal["team_id"],
+                                               "status": "active"})}
+        if role == "department":
+            problems = call(self.supervision, "list_problems", {"page_size": QUEUE_SIZE},
+                            principal)["items"]
+            return {"kind": "department", "department": principal.get("department"),
+                    "requests": call(self.policy, "list_requests",
+                                     {"status": "open", "page_size": QUEUE_SIZE},
+                                     principal)["items"],
+                    "problems": [p for p in problems if p["status"] != "resolved"]}
+        if role == "branch_member":
+            branch = principal.get("branch_id") or "-"
+            return {"kind": "branch", "branch_id": branch,
+                    "leads": self.leads_where({"branch_id": branch, "status": "active"})}
+        if role == "admin":
+            return {"kind": "triage", "leads": self.leads_where({"routing": "triage"})}
+        return {"kind": "breached",
+                "clocks": call(self.sla, "list_clocks",
+                               {"state": "breached", "page_size": QUEUE_SIZE})["items"]}
+
+    def leads_where(self, filters: dict) -> list[dict]:
+        return call(self.leads, "list", {**filters, "page_size": QUEUE_SIZE})["items"]
