@@ -188,7 +188,7 @@ class Platform:
                 raise LaunchError(
                     f"{name} exited with {process.returncode}; see {self.data_dir}/logs/{name}.log")
 
-    def wait_for_services(self, env, timeout: float = 60) -> None:
+    def wait_for_services(self, env, timeout: float = 120) -> None:
         config = {**self.config, "AMQP_URI": env["AMQP_URI"]}
         deadline = time.monotonic() + timeout
         pending = [n for n in self.processes]
@@ -202,7 +202,7 @@ class Platform:
             except Exception:
                 time.sleep(0.3)
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.check_alive()
