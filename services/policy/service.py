@@ -19,7 +19,7 @@ from services.policy.schemas import (
 )
 from shared import scope
 from shared.clock import Clock
-from shared.errors import InvalidInput, NotFound, Unavailable
+from shared.errors import InvalidInput, NotAllowed, NotFound, Unavailable
 from shared.events import (
     PolicyItemPaused, PolicyItemReplied, PolicyItemResumed, PolicyItemRouted,
     PolicyRequestClosed, PolicyRequestReceived, make_event,
@@ -90,6 +90,8 @@ class PolicyService:
                             and not scope.may_see_lead(actor, lead)):
             raise InvalidInput(f"no lead {lead_id}", {"errors": [
                 {"loc": ["body", "lead_id"], "msg": "no such lead"}]})
+        if actor.get("role") == "leader" and not scope.may_act_on_lead(actor, lead):
+            raise NotAllowed("县领导只能为本组或本人领衔的项目提交诉求", {"lead_id": lead_id})
         return lead
 
     # -- reading -----------------------------------------------------------------------------

@@ -308,7 +308,8 @@ class TestLists:
         self.make(rpc)
         repository = next(d for d in leads.dependencies if d.attr_name == "storage").repository
         for query in ({"search_keys": {"$all": ["电池", "池片"]}}, {"team_id": "x", "stage": "lead"},
-                      {"source_branch_id": "b1"}, {"routing": "triage"}, {"major": True}, {}):
+                      {"source_branch_id": "b1"}, {"routing": "triage"}, {"major": True}, {},
+                      {"_id": {"$in": ["a", "b"]}, "stage": "lead"}):  # a department's leads
             plan = str(repository.explain_list(query, [("created_at", -1)])["queryPlanner"]["winningPlan"])
             assert "IXSCAN" in plan and "COLLSCAN" not in plan, (query, plan)
 
