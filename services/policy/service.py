@@ -21,7 +21,7 @@ from services.policy.schemas import (
 from shared import scope
 from services.leads.domain import query_keys
 from shared.clock import Clock
-from shared.errors import NotFound, Unavailable, field_invalid
+from shared.errors import NotAllowed, NotFound, Unavailable, field_invalid
 from shared.events import (
     PolicyItemPaused, PolicyItemReplied, PolicyItemResumed, PolicyItemRouted,
     PolicyRequestClosed, PolicyRequestReceived, make_event,
@@ -99,6 +99,8 @@ class PolicyService:
         if lead is None or (actor.get("role") == "team_member"
                             and not scope.may_see_lead(actor, lead)):
             raise field_invalid(["body", "lead_id"], f"没有线索 {lead_id}")
+        if actor.get("role") == "leader" and not scope.may_act_on_lead(actor, lead):
+            raise NotAllowed("县领导只能为本组或本人领衔的项目提交诉求", {"lead_id": lead_id})
         return lead
 
     # -- reading -----------------------------------------------------------------------------

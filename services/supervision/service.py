@@ -33,7 +33,7 @@ from services.supervision.schemas import (
 from shared import scope
 from shared.backdating import BACKDATE_DAYS, backdating
 from shared.clock import Clock
-from shared.errors import Conflict, InvalidInput, NotFound, field_error
+from shared.errors import Conflict, InvalidInput, NotAllowed, NotFound, field_error
 from shared.rpc import call
 from shared.events import (
     PlanStep, ProblemAnalysed, ProblemFeedbackRecorded, ProblemDeadlineMissed, ProblemPlanned,
@@ -181,6 +181,8 @@ class SupervisionService:
         lead = call(self.leads, "get", problem_in.lead_id)
         if actor.get("role") == "team_member" and not scope.may_see_lead(actor, lead):
             raise NotFound(f"没有线索 {problem_in.lead_id}")
+        if actor.get("role") == "leader" and not scope.may_act_on_lead(actor, lead):
+            raise NotAllowed("县领导只能为本组或本人领衔的项目交办问题", {"lead_id": lead["id"]})
         problem_id = new_id(actor["username"], self.idempotency_key)
         if self.idempotency_key and self.storage.find_problem(problem_id):
             return problem_view(self.storage.find_problem(problem_id))  # a retry of the same POST
