@@ -37,7 +37,7 @@ function ReplyForm({ request, item, onDone, onCancel }: { request: PolicyRequest
       <FormError error={error} onRetry={() => form.submit()} />
       <Typography.Paragraph type="secondary">诉求：{item.text}</Typography.Paragraph>
       <Form form={form} layout="vertical" onFinish={submit}>
-        <Form.Item label="承办部门（落款）"><Input value={item.department} disabled /></Form.Item>
+        <Form.Item label="承办部门（落款）"><Input aria-label="承办部门（落款）" value={item.department} disabled /></Form.Item>
         <Form.Item label="答复内容" name="text" rules={[{ required: true, whitespace: true, message: "请填写答复内容" }]}><Input.TextArea rows={4} maxLength={10000} /></Form.Item>
         <Space wrap>
           <Form.Item label="签发人" name="signer" rules={[{ required: true, whitespace: true, message: "请填写签发人" }]}><Input maxLength={200} /></Form.Item>
