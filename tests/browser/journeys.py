@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -222,7 +223,7 @@ def department_replies_within_48_hours(run: Run) -> None:
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("答复内容").fill("经研究，同意按程序保障二期用地指标。")
     dialog.get_by_label("签发人").fill("李敏")
-    dialog.get_by_label("文号").fill("涟自然资函〔2026〕88号")
+    dialog.get_by_label("文号").fill(f"涟自然资函〔2026〕88{run.job.get('suffix', '')}号")
     run.shot(page, "reply-form")
     dialog.get_by_role("button", name="提交函复").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
@@ -246,9 +247,123 @@ def leader_reassigns_a_green_channel_lead(run: Run) -> None:
     page.get_by_role("button", name="改 派").or_(page.get_by_role("button", name="改派")).click()
     expect(page.get_by_text("电子信息产业专业招商协作组").first).to_be_visible()
     run.shot(page, "lead-detail-leader")
-    page.get_by_role("menuitem", name="项目线索").click()
-    page.get_by_role("menuitem", name="线索列表").click()
+    run.go(page, "/leads")
     page.get_by_label("搜索线索").fill("捷泰")
     page.get_by_label("搜索线索").press("Enter")
     expect(page.locator("tr.ant-table-row")).to_have_count(2)
     run.shot(page, "lead-list")
+
+
+@scenario
+def branch_member_logs_a_visit_offline(run: Run) -> None:
+    """On a 375 px phone a branch member plans a trip with its homework, loses the signal,
+    logs a visit (kept in the browser), and the visit is sent once when the signal is back."""
+    username, password = run.user("branch_member")
+    page = run.page(PHONE)
+    run.login(page, username, password)
+    run.shot(page, "workbench-branch-member")
+    page.get_by_role("button", name="打开菜单").click()
+    page.get_by_role("menuitem", name="区域党支部").click()
+    expect(page.get_by_role("heading", name="区域党支部")).to_be_visible()
+    run.shot(page, "branches")
+    page.get_by_role("button", name=re.compile("计划行程")).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("目的地").fill("上海浦东" + run.job.get("suffix", ""))
+    start = dialog.get_by_placeholder("开始日期")
+    start.fill(time.strftime("%Y-%m-%d"))
+    dialog.get_by_placeholder("结束日期").fill(time.strftime("%Y-%m-%d", time.localtime(time.time() + 2 * 86400)))
+    dialog.get_by_placeholder("结束日期").press("Enter")
+    dialog.get_by_label("企业").fill("上海光储科技有限公司")
+    dialog.get_by_label("要问的问题（每行一个）").fill("扩产选址进度？\n用电负荷需求？")
+    dialog.get_by_role("button", name="保存行程").click()
+    expect(page).to_have_url(re.compile(r"/trips/[0-9a-f]{32}$"))
+    trip_id = page.url.rsplit("/", 1)[1]
+    run.figures["trip_id"] = trip_id
+    run.shot(page, "trip")
+    page.get_by_role("button", name=re.compile("记录走访")).click()
+    expect(page).to_have_url(re.compile(r"/visit$"))
+    run.shot(page, "visit-form")
+    # No signal in the car.
+    page.context.set_offline(True)
+    page.get_by_label("走访企业").fill("上海光储科技有限公司")
+    page.get_by_text("意向强").click()
+    page.get_by_label("洽谈结果").fill("有意在苏北布局二期储能电池产线，约 20 亿元")
+    page.get_by_label("下一步").fill("下周请企业来涟考察")
+    page.get_by_role("button", name="保存走访").click()
+    expect(page.get_by_text("本机有 1 条待发送的走访记录")).to_be_visible()
+    run.shot(page, "visit-offline", scan=False)
+    queued = page.evaluate("JSON.parse(localStorage.getItem('kuaiban.visitQueue'))")
+    assert len(queued) == 1 and queued[0]["body"]["company"] == "上海光储科技有限公司", queued
+    run.figures["idempotency_key"] = queued[0]["key"]
+    # The signal is back: sent once, and the queue is empty.
+    page.context.set_offline(False)
+    expect(page.get_by_text("已补发 1 条离线走访记录")).to_be_visible()
+    expect(page.get_by_text("待发送的走访记录")).to_have_count(0)
+    assert page.evaluate("JSON.parse(localStorage.getItem('kuaiban.visitQueue'))") == []
+    page.reload()  # a reload sends nothing again
+    expect(page.get_by_label("走访企业")).to_be_visible()
+    page.wait_for_timeout(500)
+    run.go(page, f"/trips/{trip_id}")
+    expect(page.get_by_role("cell", name="上海光储科技有限公司")).to_have_count(1)
+    run.shot(page, "trip-with-visit")
+
+
+# Every screen of the menu, at desk width and on a phone: screenshots, no overflow, axe-core.
+TOUR = {
+    "admin": ["/", "/leads", "/leads/new", "/policy", "/policy/new", "/problems", "/supervision", "/branches",
+              "/notifications", "/admin/users", "/admin/routing-rules", "/admin/policy-routes", "/admin/holidays",
+              "/password", "/no-such-screen"],
+    "inspector": ["/", "/supervision", "/leads", "/problems"],
+    "department": ["/", "/policy", "/problems", "/notifications"],
+}
+
+
+@scenario
+def every_screen_at_desk_and_phone_width(run: Run) -> None:
+    for role, paths in TOUR.items():
+        for viewport in (DESK, PHONE):
+            page = run.page(viewport)
+            if role == "admin":
+                run.login(page, "admin", run.job["admin_password"])
+            else:
+                run.login(page, *run.user(role))
+            for path in paths:
+                run.go(page, path)
+                expect(page.get_by_role("heading", level=3).or_(page.get_by_text("页面不存在")).first).to_be_visible()
+                name = role + (path.replace("/", "-") if path != "/" else "-workbench")
+                run.shot(page, name)
+            for extra in run.job.get("detail_paths", {}).get(role, []):
+                run.go(page, extra)
+                expect(page.get_by_role("heading", level=3).first).to_be_visible()
+                run.shot(page, role + "-" + extra.strip("/").split("/")[0] + "-detail")
+            page.context.close()
+    # The supervision office downloads a report as .xlsx.
+    page = run.page()
+    run.login(page, *run.user("inspector"))
+    run.go(page, "/supervision")
+    page.get_by_role("tab", name="双月晒实绩").click()
+    with page.expect_download() as download:
+        page.get_by_role("tabpanel").get_by_role("button", name=re.compile("下载 Excel")).click()
+    path = download.value.path()
+    assert Path(path).read_bytes()[:2] == b"PK", "not an .xlsx"
+    run.figures["xlsx"] = download.value.suggested_filename
+
+
+@scenario
+def first_screen(run: Run) -> None:
+    """A cold cache: how long until the login form is usable, and which scripts it needed."""
+    page = run.page()
+    scripts: list[str] = []
+    page.on("response", lambda r: scripts.append(r.url) if r.request.resource_type == "script" else None)
+    started = time.monotonic()
+    run.go(page, "/login")
+    expect(page.get_by_label("用户名")).to_be_editable()
+    run.figures["login_usable_seconds"] = round(time.monotonic() - started, 3)
+    page.get_by_label("用户名").fill("admin")
+    page.get_by_label("密码").fill(run.job["admin_password"])
+    started = time.monotonic()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="我的工作台")).to_be_visible()
+    expect(page.locator(".ant-spin-spinning")).to_have_count(0)
+    run.figures["workbench_loaded_seconds"] = round(time.monotonic() - started, 3)
+    run.figures["scripts"] = [s.split("/assets/", 1)[-1] for s in scripts if "/assets/" in s]
