@@ -60,6 +60,11 @@ class Unavailable(KuaibanError):
     title = "Service unavailable"
 
 
+def field_error(loc: list, message: str) -> InvalidInput:
+    """422 naming one field, e.g. field_error(["body", "note"], "a reason is required")."""
+    return InvalidInput(message, {"errors": [{"loc": loc, "msg": message}]})
+
+
 def invalid_from_pydantic(exc, prefix: tuple = ()) -> InvalidInput:
     """Turn a pydantic ValidationError into InvalidInput naming each field."""
     errors = [

@@ -465,9 +465,6 @@ class YellowCardIssued(EventData):
     reasons: list[YellowCardReason]
 
 
-# --- notifier ----------------------------------------------------------------------------
-
-
 # --- reading and writing -----------------------------------------------------------------
 
 def event_model(source: str, event_type: str) -> type[EventData]:

@@ -125,7 +125,7 @@ def reliable_event_handler(source: str, event_type: str):
 
 # --- the topology -----------------------------------------------------------------------
 
-def service_classes() -> list[type]:
+def service_classes() -> list:
     found = []
     for path in SERVICES.values():
         module, name = path.split(":")

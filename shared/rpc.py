@@ -10,6 +10,10 @@ nameko 2.14 has three holes here, closed in this module:
   the error escape the worker, and the container, hence the service process, dies.
 - A request whose worker's connection died before its ack is delivered again, and would be
   carried out a second time (a second lead for one POST).
+- A timeout per call is no promise per request: an HTTP request making four calls of 4 s
+  each could take 16 s. The gateway gives each request one deadline, carried to every RPC it
+  causes (in nameko's context data, which each call passes on), and `call()` gives each call
+  only what is left of it.
 
 `GuardedRpcConsumer` takes the place of nameko's `RpcConsumer` for every `@rpc` entrypoint
 (nameko has no setting for it, so `guard_rpc_entrypoints()` swaps the class attribute; every
@@ -20,11 +24,13 @@ running it again: its caller has given up or hears "try again", and never gets a
 from __future__ import annotations
 
 import logging
+import time
 
 import eventlet
 from nameko import rpc as nameko_rpc
 from nameko.exceptions import UnknownService
-from nameko.rpc import MethodProxy, RpcConsumer, ServiceProxy
+from nameko.rpc import MethodProxy, Rpc, RpcConsumer, ServiceProxy
+from nameko.web.handlers import HttpRequestHandler
 
 from shared.errors import Unavailable
 
@@ -34,6 +40,23 @@ log = logging.getLogger(__name__)
 # service calling another uses a shorter one, so that its caller hears why it gave up.
 GATEWAY_RPC_TIMEOUT_SECONDS = 4.0
 SERVICE_RPC_TIMEOUT_SECONDS = 3.0
+# What an HTTP request may spend on RPCs in all (the rest of the 5 s is the gateway's own work);
+# `REQUEST_DEADLINE_SECONDS` in the configuration changes it.
+REQUEST_DEADLINE_SECONDS = 4.5
+# The context-data key of a request's deadline: seconds since the epoch (wall time, since it
+# crosses processes).
+DEADLINE_KEY = "deadline"
+
+
+def seconds_left(worker_ctx) -> float | None:
+    """What is left of the deadline of the request this worker serves; None without one.
+
+    Only a worker answering a caller (an HTTP request, an RPC) has one: an event handler's
+    work was caused by a request long answered, and its context's deadline is history."""
+    if worker_ctx is None or not isinstance(worker_ctx.entrypoint, (Rpc, HttpRequestHandler)):
+        return None
+    deadline = (worker_ctx.context_data or {}).get(DEADLINE_KEY)
+    return None if deadline is None else float(deadline) - time.time()
 
 
 def call(proxy, method: str, *args, timeout: float = SERVICE_RPC_TIMEOUT_SECONDS):
@@ -41,6 +64,12 @@ def call(proxy, method: str, *args, timeout: float = SERVICE_RPC_TIMEOUT_SECONDS
     Errors the callee raised (NotFound, Conflict, ...) pass through unchanged."""
     # ServiceProxy answers any attribute with a method proxy: read its own fields directly.
     service = vars(proxy).get("service_name", "a service")
+    left = seconds_left(vars(proxy).get("worker_ctx"))
+    if left is not None:
+        if left <= 0:
+            raise Unavailable(f"the request ran out of time before {service} was asked to "
+                              f"{method}; try again shortly")
+        timeout = min(timeout, left)  # what is left of the request's deadline, no more
     if isinstance(proxy, ServiceProxy):
         # The request waits in the broker no longer than its caller waits for the answer.
         method_proxy = MethodProxy(proxy.worker_ctx, proxy.service_name, method,
@@ -54,7 +83,7 @@ def call(proxy, method: str, *args, timeout: float = SERVICE_RPC_TIMEOUT_SECONDS
         if exc is not ours:  # an outer deadline: not ours to answer
             raise
         raise Unavailable(
-            f"{service} did not answer {method} within {timeout:g}s; try again shortly") from None
+            f"{service} did not answer {method} within {timeout:.3g}s; try again shortly") from None
     except UnknownService:
         raise Unavailable(f"{service} is not running; try again shortly") from None
 

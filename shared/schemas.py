@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import typing
 from datetime import date, datetime, time
-from typing import Annotated
+from typing import Annotated, Optional
 
 from pydantic import (
     AwareDatetime, BaseModel, ConfigDict, Field, FutureDate, FutureDatetime, NaiveDatetime,
@@ -72,6 +72,34 @@ def _numbers_given_as_dates(model: type[BaseModel], payload) -> list[dict]:
         if _is_temporal(field.annotation) and isinstance(payload.get(key), str)
         and NUMBER.fullmatch(payload[key].strip())
     ]
+
+
+class View(BaseModel):
+    """A result as shown to a caller: an allow-list, so a field no model names is never sent."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+# Times cross the boundary as ISO 8601 text with an offset; kept as the text they came as.
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+Day = Annotated[str, Field(json_schema_extra={"format": "date"})]
+
+
+class Page(View):
+    """A page of a list: subclasses name the items' model."""
+
+    items: list
+    total: int
+    page: int
+    page_size: int
+    total_capped: Optional[bool] = None  # api.md: a total that would need a scan may be capped
+
+
+def shown(model: type[BaseModel], payload):
+    """`payload` as `model` shows it: fields the model does not name are dropped; a field left
+    out of the payload stays out (no invented nulls)."""
+    return model.model_validate(payload).model_dump(mode="json", by_alias=True,
+                                                    exclude_unset=True)
 
 
 def page_of(items: list, total: int, query: PageQuery) -> dict:

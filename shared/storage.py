@@ -21,7 +21,7 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 from pymongo import ASCENDING, IndexModel, MongoClient, ReturnDocument
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from shared.clock import utcnow
 from shared.events import Envelope
@@ -201,21 +201,6 @@ class MongoRepository:
             self.db[collection].find(query).sort(sort).skip((page - 1) * page_size).limit(page_size)
         )
         return list(cursor), self.db[collection].count_documents(query)
-
-    def claim_once(self, job: str, period: str, holder: str = "") -> bool:
-        """True for the first caller only: makes a timer's work happen once per period even
-        when every replica's timer fires (nameko's @timer runs on each instance)."""
-        try:
-            self.db.claims.insert_one(
-                {"_id": f"{job}:{period}", "job": job, "period": period, "holder": holder,
-                 "claimed_at": utcnow()}
-            )
-        except DuplicateKeyError:
-            return False
-        return True
-
-    def unsent_events(self) -> int:
-        return self.db.outbox.count_documents({"sent_at": None})
 
 
 def outbox_document(envelope: Envelope) -> dict:

@@ -6,12 +6,12 @@ county's local time (Asia/Shanghai unless configured otherwise).
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Iterable
 
 from services.leads.domain import STAGES
+from shared.company import company_name_key
 
 # A lead at any of these stages is a signed project.
 SIGNED_STAGES = frozenset(STAGES[STAGES.index("signed"):])
@@ -24,9 +24,6 @@ WRITE_ALL_ROLES = frozenset({"admin"})
 MAX_TRIP_DAYS = 60
 # A phone's clock may run a little ahead of the server's; beyond this a visit is "in the future".
 VISIT_CLOCK_SKEW = timedelta(minutes=10)
-
-# Legal-form suffixes that do not change which company is meant (longest first).
-COMPANY_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司")
 
 
 # --- branches --------------------------------------------------------------------------
@@ -72,36 +69,6 @@ def may_write(viewer: dict, branch_id: str) -> bool:
     if viewer.get("role") in WRITE_ALL_ROLES:
         return True
     return viewer.get("role") == "branch_member" and viewer.get("branch_id") == branch_id
-
-
-# --- the same company, however it is written ---------------------------------------------
-
-def normalise_credit_code(code: str | None) -> str | None:
-    if not code:
-        return None
-    folded = re.sub(r"\s+", "", unicodedata.normalize("NFKC", code)).upper()
-    return folded or None
-
-
-def normalise_company_name(name: str) -> str:
-    """Fold full-width characters and case, drop spaces and a legal-form suffix:
-    "巨石集团 有限公司" and "巨石集团股份有限公司" are the same company as "巨石集团"."""
-    folded = re.sub(r"\s+", "", unicodedata.normalize("NFKC", name)).lower()
-    for suffix in COMPANY_SUFFIXES:
-        if folded.endswith(suffix) and len(folded) > len(suffix):
-            return folded[: -len(suffix)]
-    return folded
-
-
-def claim_keys(company_name: str, credit_code: str | None) -> list[str]:
-    """The keys under which a branch claims a company: its credit code when known, and always
-    its normalised name, so a later report by either one is recognised."""
-    keys = []
-    code = normalise_credit_code(credit_code)
-    if code:
-        keys.append(f"credit_code:{code}")
-    keys.append(f"name:{normalise_company_name(company_name)}")
-    return keys
 
 
 # --- trips and their days ----------------------------------------------------------------
@@ -167,7 +134,7 @@ def summary_figures(day: date, visits: list[dict], targets: list[dict],
     interest = {level: 0 for level in (*INTEREST_LEVELS, "unknown")}
     for visit in ordered:
         interest[visit.get("interest") or "unknown"] += 1
-    visited_names = {normalise_company_name(v["company"]) for v in visits_so_far}
+    visited_names = {company_name_key(v["company"]) for v in visits_so_far}
     return {
         "day": day.isoformat(),
         "visit_count": len(ordered),
@@ -184,7 +151,7 @@ def summary_figures(day: date, visits: list[dict], targets: list[dict],
         ],
         "targets_not_visited": [
             t["company"] for t in targets
-            if normalise_company_name(t["company"]) not in visited_names
+            if company_name_key(t["company"]) not in visited_names
         ],
     }
 

@@ -1,4 +1,5 @@
-"""The branches service's boundary models (RPC arguments; the gateway names them for OpenAPI).
+"""The branches service's boundary models (RPC arguments and results; the gateway names them
+for OpenAPI).
 
 Visit logging is meant for a phone in a car: only `company` is required, everything else
 can be filled in that night (PATCH) or never.
@@ -8,11 +9,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal, Optional
 
-from pydantic import AfterValidator, AwareDatetime, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, Field, RootModel, model_validator
 
 from services.branches.domain import INTEREST_LEVELS
-from services.leads.domain import credit_code_problem, normalise_credit_code
-from shared.schemas import PageQuery, Strict
+from shared.company import credit_code_problem, normalise_credit_code
+from shared.schemas import Day, Page, PageQuery, Strict, Timestamp, View
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(max_length=5000)]
@@ -186,3 +187,164 @@ class PeriodQuery(Strict):
         if self.from_ and self.to and self.to < self.from_:
             raise ValueError(f"to ({self.to}) is before from ({self.from_})")
         return self
+
+
+# --- results -----------------------------------------------------------------------------
+
+class MemberView(View):
+    username: str
+    name: Optional[str] = None
+
+
+class BranchView(View):
+    """One of the six regional Party branches (区域招商局行动党支部)."""
+
+    id: str
+    name: str
+    name_zh: str
+    regions: list[str] = []
+    members: list[MemberView] = []
+    secretary: Optional[MemberView] = None
+    updated_at: Optional[Timestamp] = None
+    updated_by: Optional[str] = None
+
+
+class BranchList(RootModel[list[BranchView]]):
+    pass
+
+
+class BranchFigures(View):
+    branch_id: str
+    name_zh: str
+    visits: int
+    leads_sourced: int
+    signed: int
+    investment_signed_cny: int
+    conversion_rate: Optional[float]
+    visit_to_lead_rate: Optional[float]
+
+
+class BranchResults(BranchFigures):
+    from_: Optional[Day] = Field(alias="from")
+    to: Optional[Day]
+
+
+class RankedBranch(BranchFigures):
+    rank: int
+
+
+class BranchRanking(View):
+    from_: Optional[Day] = Field(alias="from")
+    to: Optional[Day]
+    items: list[RankedBranch]
+
+
+class TargetView(View):
+    company: str
+    credit_code: Optional[str] = None
+    notes: Optional[str] = None
+    questions: list[str] = []
+
+
+class TripView(View):
+    id: str
+    branch_id: str
+    destination: str
+    start_date: Day
+    end_date: Day
+    status: Literal["upcoming", "ongoing", "finished"]
+    members: list[str]
+    targets: list[TargetView] = []
+    purpose: Optional[str] = None
+    created_at: Timestamp
+    created_by: str
+    updated_at: Optional[Timestamp] = None
+    updated_by: Optional[str] = None
+
+
+class TripPage(Page):
+    items: list[TripView]
+
+
+class ContactView(View):
+    name: str
+    phone: Optional[str] = None
+    title: Optional[str] = None
+    email: Optional[str] = None
+
+
+class VisitView(View):
+    id: str
+    trip_id: str
+    branch_id: str
+    company: str
+    credit_code: Optional[str] = None
+    visited_at: Timestamp
+    day: Day
+    visitors: list[str]
+    outcome: Optional[str] = None
+    interest: Optional[Interest] = None
+    next_step: Optional[str] = None
+    notes: Optional[str] = None
+    contact: Optional[ContactView] = None
+    lead_id: Optional[str]
+    created_at: Timestamp
+    created_by: str
+    updated_at: Optional[Timestamp] = None
+    updated_by: Optional[str] = None
+
+
+class VisitPage(Page):
+    items: list[VisitView]
+
+
+class LeadSourcedView(View):
+    """The lead a visit became; the leads service creates it from the `lead_sourced` event."""
+
+    lead_id: str
+    visit_id: str
+    branch_id: str
+    company_name: str
+    credit_code: Optional[str]
+
+
+class CompanyVisited(View):
+    visit_id: str
+    company: str
+    visited_at: Timestamp
+    interest: Optional[str] = None
+    outcome: Optional[str] = None
+    next_step: Optional[str] = None
+    lead_id: Optional[str] = None
+
+
+class FollowUp(View):
+    visit_id: str
+    company: str
+    next_step: str
+
+
+class SummaryView(View):
+    """A trip day's nightly summary: the figures once produced (after the summary time), and what
+    members wrote (possibly before)."""
+
+    id: str
+    trip_id: str
+    branch_id: str
+    day: Day
+    destination: str
+    produced_at: Optional[Timestamp] = None
+    visit_count: Optional[int] = None
+    companies: Optional[list[CompanyVisited]] = None
+    interest: Optional[dict[str, int]] = None
+    follow_ups: Optional[list[FollowUp]] = None
+    targets_not_visited: Optional[list[str]] = None
+    unreported: Optional[bool] = None
+    next_day_plan: Optional[str] = None
+    notes: Optional[str] = None
+    amended_at: Optional[Timestamp] = None
+    amended_by: Optional[str] = None
+
+
+class SummaryList(RootModel[list[SummaryView]]):
+    pass

@@ -23,6 +23,7 @@ from services.branches.schemas import (
     VisitCreate, VisitUpdate, Viewer,
 )
 from shared.clock import Clock
+from shared.company import company_keys
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.events import LeadSourced, TripDayUnreported, make_event
 from shared.handlers import on_event
@@ -215,7 +216,7 @@ class BranchesService:
             raise Conflict("this visit is already a lead", {"existing_id": visit["lead_id"]})
         company = lead_in.company_name or visit["company"]
         credit_code = lead_in.credit_code or visit.get("credit_code")
-        keys = domain.claim_keys(company, credit_code)
+        keys = company_keys(company, credit_code)
         claimed = self.storage.find_claim(keys)
         if claimed:
             raise already_claimed(claimed)

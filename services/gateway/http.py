@@ -21,6 +21,7 @@ from services.gateway.records import GatewayRecords
 from services.gateway.tokens import TokenCodec
 from shared import rpc
 from shared.observability import CORRELATION_KEY
+from shared.schemas import shown
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -47,17 +48,21 @@ class ProblemWebServer(WebServer):
         return ProblemWsgiApp(self)
 
     def context_data_from_headers(self, request):
-        """Each request's correlation id: the caller's X-Request-Id if sane, else a new one."""
-        if getattr(request, "correlation_id", None):
-            return {CORRELATION_KEY: request.correlation_id}
-        given = request.headers.get("X-Request-Id", "")
-        ok = 0 < len(given) <= 64 and all(c.isalnum() or c in "-_." for c in given)
-        request.correlation_id = given if ok else uuid.uuid4().hex
-        return {CORRELATION_KEY: request.correlation_id}
+        """Each request's correlation id (the caller's X-Request-Id if sane, else a new one) and
+        its deadline, which every RPC it causes carries (shared/rpc.py)."""
+        if not getattr(request, "correlation_id", None):
+            given = request.headers.get("X-Request-Id", "")
+            ok = 0 < len(given) <= 64 and all(c.isalnum() or c in "-_." for c in given)
+            request.correlation_id = given if ok else uuid.uuid4().hex
+            budget = float(self.container.config.get("REQUEST_DEADLINE_SECONDS")
+                           or rpc.REQUEST_DEADLINE_SECONDS)
+            request.deadline = time.time() + budget
+        return {CORRELATION_KEY: request.correlation_id, rpc.DEADLINE_KEY: request.deadline}
 
 
 class ApiRoute(HttpRequestHandler):
-    """One route. `body`, `query` and `response` name pydantic models for the OpenAPI document."""
+    """One route. `body`, `query` and `response` name pydantic models for the OpenAPI document;
+    a JSON answer is passed through its `response` model, which every JSON route must declare."""
 
     server = ProblemWebServer()
     records = GatewayRecords()
@@ -66,6 +71,8 @@ class ApiRoute(HttpRequestHandler):
                  response=None, summary="", produces="application/json", **kwargs):
         if not public and not roles:
             raise ValueError(f"{method} {url}: declare roles=... or public=True")
+        if produces == "application/json" and response is None:
+            raise ValueError(f"{method} {url}: declare response=... (the model of its answer)")
         self.roles = frozenset(roles)
         self.public = public
         self.body_model, self.query_model, self.response_model = body, query, response
@@ -123,10 +130,9 @@ class ApiRoute(HttpRequestHandler):
     def response_from_result(self, result):
         if isinstance(result, Response):
             return result
-        if isinstance(result, tuple):
-            status, payload = result
-            return problems.json_response(payload, status)
-        return problems.json_response(result)
+        status, payload = result if isinstance(result, tuple) else (200, result)
+        # The one place a result becomes an answer: only what the response model names is sent.
+        return problems.json_response(shown(self.response_model, payload), status)
 
     def response_from_exception(self, exc):
         return problems.response_for(exc)
@@ -170,6 +176,6 @@ def query_params(request) -> dict:
 
 
 def call(proxy, method: str, *args):
-    """An RPC that gives up in time (Unavailable, answered as 503), never hangs: the timeout
-    leaves room for the rest of the request within the 5 s promised to HTTP clients."""
+    """An RPC that gives up in time (Unavailable, answered as 503), never hangs: it gets at most
+    what is left of the request's deadline, so a request of many calls keeps the 5 s promise."""
     return rpc.call(proxy, method, *args, timeout=rpc.GATEWAY_RPC_TIMEOUT_SECONDS)

@@ -48,11 +48,18 @@ class SchemaBook:
     def __init__(self):
         self.schemas: dict = {}
 
-    def ref(self, model) -> dict:
-        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        self.schemas.update(schema.pop("$defs", {}))
-        self.schemas[model.__name__] = schema
+    def ref(self, model, mode: str = "validation") -> dict:
+        """A body is described as it is read, an answer as it is written (`mode="serialization"`,
+        with the aliases it is sent under)."""
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
+        for name, definition in {**schema.pop("$defs", {}), model.__name__: schema}.items():
+            self.add(name, definition)
         return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+    def add(self, name: str, schema: dict) -> None:
+        # Two models of one name would overwrite each other's schema: refuse, so it is seen.
+        if self.schemas.setdefault(name, schema) != schema:
+            raise ValueError(f"two different models are both called {name}")
 
 
 def path_of(rule: str) -> tuple[str, list[dict]]:
@@ -72,7 +79,8 @@ def operation(route: ApiRoute, method: str, book: SchemaBook) -> dict:
     op: dict = {"operationId": route.method_name, "summary": route.summary or route.method_name}
     if route.query_model is not None:
         schema = route.query_model.model_json_schema(ref_template="#/components/schemas/{model}")
-        book.schemas.update(schema.pop("$defs", {}))
+        for name, definition in schema.pop("$defs", {}).items():
+            book.add(name, definition)
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
             params.append({"name": name, "in": "query", "required": name in required,
@@ -82,10 +90,11 @@ def operation(route: ApiRoute, method: str, book: SchemaBook) -> dict:
     if route.body_model is not None:
         op["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": book.ref(route.body_model)}}}
-    answer = book.ref(route.response_model) if route.response_model is not None else {}
-    success = ["200", "201"] if method == "POST" else ["200"]
-    if route.produces != "application/json":
+    if route.produces == "application/json":
+        answer = book.ref(route.response_model, mode="serialization")
+    else:
         answer = {"type": "string"}
+    success = ["200", "201"] if method == "POST" else ["200"]
     op["responses"] = {code: {"description": "OK" if code == "200" else "Created",
                               "content": {route.produces: {"schema": answer}}}
                        for code in success}

@@ -1,66 +1,19 @@
 """Pure rules about leads: no I/O, tested directly.
 
 The stage machine is in pipeline.py and the plan, progress and cycle-time figures in
-progress.py; this module holds the credit-code check, company-name folding, search keys and
-the shape of a lead document.
+progress.py; the company's identity (credit code, name key) in shared/company.py, one rule with
+the branches; this module holds search keys, duplicates and the shape of a lead document.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import datetime
 
 from services.leads.pipeline import (  # noqa: F401  (re-exported: other services import them here)
     STAGE_LABELS_ZH, STAGES, STATUS_LABELS_ZH, STATUSES, stage_index,
 )
-
-# GB 32100-2015: the unified social credit code (统一社会信用代码) uses 31 characters
-# (no I, O, Z, S, V) and its 18th character is a check digit over the first 17.
-CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-# Legal-form suffixes that do not tell two companies apart ("巨石集团有限公司" is "巨石集团").
-COMPANY_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "co.,ltd.", "co.,ltd", "co.ltd",
-                    "ltd.", "ltd")
-
-
-def credit_code_check_char(first17: str) -> str:
-    total = sum(
-        CREDIT_CODE_CHARSET.index(ch) * weight
-        for ch, weight in zip(first17, CREDIT_CODE_WEIGHTS)
-    )
-    return CREDIT_CODE_CHARSET[(31 - total % 31) % 31]
-
-
-def credit_code_problem(code: str) -> str | None:
-    """Why `code` is not a valid unified social credit code, or None when it is."""
-    if len(code) != 18:
-        return f"must be 18 characters, got {len(code)}"
-    bad = sorted({ch for ch in code if ch not in CREDIT_CODE_CHARSET})
-    if bad:
-        return f"characters not allowed in a credit code: {''.join(bad)}"
-    expected = credit_code_check_char(code[:17])
-    if code[17] != expected:
-        return f"check digit is {code[17]}, expected {expected}"
-    return None
-
-
-def normalise_credit_code(code: str) -> str:
-    return unicodedata.normalize("NFKC", code).strip().upper()
-
-
-def fold_text(text: str) -> str:
-    """Full-width to half-width (NFKC), case folded, spaces kept single."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().casefold()
-
-
-def company_name_key(name: str) -> str:
-    """The company name as compared for duplicates: folded, without spaces or legal-form suffix."""
-    key = fold_text(name).replace(" ", "")
-    for suffix in COMPANY_SUFFIXES:
-        if key.endswith(suffix) and len(key) > len(suffix):
-            return key[: -len(suffix)].rstrip(",.")
-    return key
+from shared.company import company_name_key, normalise_credit_code  # noqa: F401
+from shared.text import fold_text
+from shared.errors import Conflict
 
 
 def _grams(token: str) -> set[str]:
@@ -143,11 +96,6 @@ def new_lead(lead_id: str, body: dict, actor: str, now: datetime, major_threshol
     return lead
 
 
-PATCHABLE = ("title", "company", "industry", "investment_cny", "land_mu", "region",
-             "source_branch_id", "contact", "first_contact_at", "notes", "major_flag")
-REQUIRED = ("title", "company", "industry", "investment_cny")
-
-
 def field_changes(lead: dict, patch: dict) -> dict:
     """{field: {from, to}} for each patched field whose value differs from the lead's."""
     changes = {}
@@ -158,6 +106,11 @@ def field_changes(lead: dict, patch: dict) -> dict:
         if before != value:
             changes[field] = {"from": before, "to": value}
     return changes
+
+
+def duplicate_lead(existing_id: str | None) -> Conflict:
+    """409: a lead with the same credit code and title exists (its id is in the answer)."""
+    return Conflict("a lead with this credit code and title exists", {"existing_id": existing_id})
 
 
 def similar_leads(candidates: list[dict], credit_code: str | None, lead_id: str | None = None) -> list[dict]:

@@ -6,6 +6,7 @@ import logging
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
+from services.leads.domain import duplicate_lead
 from shared.errors import Conflict, NotFound
 from shared.storage import MongoRepository
 
@@ -78,10 +79,7 @@ class LeadsRepository(MongoRepository):
         except DuplicateKeyError:
             # Lost a race with an identical lead: report the one that won.
             existing = self.find_duplicate(lead["company"].get("credit_code"), lead["title"])
-            raise Conflict(
-                "a lead with this credit code and title exists",
-                {"existing_id": existing["_id"] if existing else None},
-            ) from None
+            raise duplicate_lead(existing["_id"] if existing else None) from None
         return lead
 
     def insert_sourced(self, envelope, lead: dict, events) -> bool:
@@ -131,8 +129,7 @@ class LeadsRepository(MongoRepository):
             existing = self.find_duplicate(
                 update["$set"].get("company", lead["company"]).get("credit_code"),
                 update["$set"].get("title", lead["title"]))
-            raise Conflict("a lead with this credit code and title exists",
-                           {"existing_id": existing["_id"] if existing else None}) from None
+            raise duplicate_lead(existing["_id"] if existing else None) from None
         return self.get(lead["_id"])
 
     def record_assignment(self, envelope, lead_id: str, fields: dict, change: dict) -> bool:

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
-from services.leads.domain import credit_code_problem, normalise_credit_code
+from shared.company import credit_code_problem, normalise_credit_code
 from services.leads.pipeline import STAGES, STATUSES
 from services.leads.progress import duplicate_milestones
-from shared.schemas import PageQuery, Strict
+from shared.schemas import Day, Page, PageQuery, Strict, Timestamp, View
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 ShortText = Annotated[str, Field(min_length=1, max_length=100)]
@@ -173,3 +173,203 @@ class LeadFilter(PageQuery):
     q: Optional[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
         default=None, description="search in title and company name (Chinese works)")
     sort: Literal[tuple(SORTS)] = "-created_at"  # type: ignore[valid-type]
+
+
+# -- results ----------------------------------------------------------------------------------
+Stage = Literal[STAGES]  # type: ignore[valid-type]
+Status = Literal[STATUSES]  # type: ignore[valid-type]
+
+
+class CompanyView(View):
+    name: str
+    credit_code: Optional[str] = None
+
+
+class ContactView(View):
+    name: str
+    phone: Optional[str] = None
+    title: Optional[str] = None
+    email: Optional[str] = None
+
+
+class SourceView(View):
+    """The branch visit a lead came from."""
+
+    branch_id: Optional[str] = None
+    trip_id: Optional[str] = None
+    visit_id: Optional[str] = None
+
+
+class StageEntry(View):
+    stage: Stage
+    from_: Optional[Stage] = Field(alias="from")
+    kind: str
+    at: Timestamp
+    by: str
+    note: Optional[str] = None
+
+
+class StatusEntry(View):
+    status: Status
+    from_: Optional[Status] = Field(alias="from")
+    at: Timestamp
+    by: str
+    reason: Optional[str] = None
+
+
+class FieldChange(View):
+    from_: Any = Field(default=None, alias="from")
+    to: Any = None
+
+
+class ChangeEntry(View):
+    """One line of the lead's audit trail."""
+
+    at: Timestamp
+    by: str
+    action: str
+    fields: Optional[dict[str, FieldChange]] = None
+    note: Optional[str] = None
+
+
+class ProjectLeadView(View):
+    name: str
+    title: Optional[str] = None
+    username: Optional[str] = None
+
+
+class ServiceGroupMemberView(View):
+    name: str
+    department: Optional[str] = None
+    phone: Optional[str] = None
+    username: Optional[str] = None
+
+
+class ServiceGroupView(View):
+    name: Optional[str] = None
+    members: list[ServiceGroupMemberView]
+
+
+class PlanItemView(View):
+    milestone: str
+    planned_date: Day
+    label: Optional[str] = None
+
+
+class FourOnesView(View):
+    project_lead: ProjectLeadView
+    service_group: ServiceGroupView
+    plan: list[PlanItemView]
+    set_at: Optional[Timestamp] = None
+    set_by: Optional[str] = None
+
+
+class MilestoneRecord(View):
+    actual_date: Day
+    note: Optional[str] = None
+    recorded_at: Optional[Timestamp] = None
+    recorded_by: Optional[str] = None
+
+
+class PossibleDuplicate(View):
+    id: str
+    title: str
+    company_name: str
+    matched_by: Literal["credit_code", "company_name"]
+
+
+class LeadSummary(View):
+    """A lead as lists show it: without its histories."""
+
+    id: str
+    title: str
+    company: CompanyView
+    industry: str
+    investment_cny: int
+    land_mu: Optional[float] = None
+    region: Optional[str] = None
+    source_branch_id: Optional[str] = None
+    source: Optional[SourceView] = None
+    contact: Optional[ContactView] = None
+    first_contact_at: Optional[Timestamp] = None
+    notes: Optional[str] = None
+    major: bool
+    major_flag: Optional[bool] = None  # flagged major by hand, whatever the investment
+    green_channel: bool
+    stage: Stage
+    stage_zh: str
+    status: Status
+    status_zh: str
+    team_id: Optional[str]
+    team_name: Optional[str] = None
+    county_leader: Optional[str] = None
+    owner: Optional[str] = None
+    routing: Literal["pending", "assigned", "triage"]
+    team_assigned_at: Optional[Timestamp] = None
+    possible_duplicates: list[PossibleDuplicate] = []
+    created_at: Timestamp
+    created_by: str
+    updated_at: Timestamp
+    updated_by: str
+
+
+class LeadView(LeadSummary):
+    """One lead with its stage and status history, four ones, milestones and audit trail."""
+
+    stage_history: list[StageEntry]
+    status_history: list[StatusEntry]
+    four_ones: Optional[FourOnesView]
+    milestones: dict[str, MilestoneRecord]
+    changes: list[ChangeEntry]
+
+
+class LeadPage(Page):
+    items: list[LeadSummary]
+
+
+class ProgressRow(View):
+    milestone: str
+    label: str
+    planned_date: Day
+    actual_date: Optional[Day]
+    days_late: Optional[int]
+    state: Literal["early", "on_time", "late", "overdue", "pending"]
+
+
+class NextDue(View):
+    milestone: str
+    label: str
+    planned_date: Day
+    days_left: int
+
+
+class ProgressTable(View):
+    """The dynamic progress table (动态进度表)."""
+
+    lead_id: str
+    title: str
+    stage: Stage
+    project_lead: Optional[ProjectLeadView]
+    service_group: Optional[ServiceGroupView]
+    today: Day
+    milestones: list[ProgressRow]
+    next_due: Optional[NextDue]
+    reached: int
+    late: int
+    total: int
+
+
+class CycleTime(View):
+    key: str
+    label_zh: str
+    from_: str = Field(alias="from")
+    to: str
+    from_date: Optional[Day]
+    to_date: Optional[Day]
+    days: Optional[int]
+
+
+class CycleTimes(View):
+    lead_id: str
+    title: str
+    cycle_times: list[CycleTime]

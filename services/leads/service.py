@@ -15,7 +15,7 @@ from services.leads.schemas import (
     SORTS, FourOnes, LeadCreate, LeadFilter, LeadPatch, MilestoneActual, StageMove, StatusChange,
 )
 from shared.clock import Clock
-from shared.errors import Conflict, InvalidInput
+from shared.errors import Conflict, InvalidInput, field_error
 from shared.events import (
     FourOnesRecorded, LeadCreated, LeadStageChanged, LeadStatusChanged, LeadUpdated, MilestoneReached,
     make_event,
@@ -40,10 +40,6 @@ def lead_view(lead: dict, summary: bool = False) -> dict:
     view["status_zh"] = pipeline.STATUS_LABELS_ZH[lead["status"]]
     view["green_channel"] = lead["major"]
     return jsonable(view)
-
-
-def field_error(loc: list, message: str) -> InvalidInput:
-    return InvalidInput(message, {"errors": [{"loc": loc, "msg": message}]})
 
 
 def recorded_actuals(lead: dict) -> dict[str, date]:
@@ -96,9 +92,7 @@ class LeadsService:
     def build_lead(self, lead_id: str, lead_in: LeadCreate, actor: str, now) -> dict:
         duplicate = self.storage.find_duplicate(lead_in.company.credit_code, lead_in.title)
         if duplicate:
-            raise Conflict(
-                "a lead with this credit code and title exists", {"existing_id": duplicate["_id"]}
-            )
+            raise domain.duplicate_lead(duplicate["_id"])
         lead = domain.new_lead(lead_id, lead_in.model_dump(exclude_none=True), actor, now,
                                self.major_threshold)
         lead["possible_duplicates"] = domain.similar_leads(
@@ -151,7 +145,7 @@ class LeadsService:
         """The lead of this company, if any: for the branches service's cross-branch check.
 
         Matches by unified social credit code first (normalised: full-width folded, upper
-        case), else by the folded company name: NFKC (full-width to half-width), case folded,
+        case, spaces removed), else by the folded company name: NFKC (full-width to half-width), case folded,
         spaces removed and a legal-form suffix (股份有限公司, 有限责任公司, 有限公司, Co., Ltd.)
         dropped, so "巨石集团 有限公司" finds "巨石集团有限公司". Two different credit codes are
         two companies even under the same name. Returns the oldest such lead as
@@ -223,8 +217,7 @@ class LeadsService:
             code = merged["company"].get("credit_code")
             duplicate = self.storage.find_duplicate(code, merged["title"])
             if duplicate and duplicate["_id"] != lead_id:
-                raise Conflict("a lead with this credit code and title exists",
-                               {"existing_id": duplicate["_id"]})
+                raise domain.duplicate_lead(duplicate["_id"])
         event = LeadUpdated(
             lead_id=lead_id, title=merged["title"], changed=sorted(changes),
             industry=merged["industry"], investment_cny=merged["investment_cny"],

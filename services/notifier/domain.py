@@ -142,7 +142,7 @@ def deadline_missed_message(data: dict) -> Message:
 def yellow_card_message(data: dict) -> Message:
     """To the unit itself, every county leader and the supervision office."""
     if data["unit_kind"] == "team":
-        unit = (f"team-leader:{data['unit_id']}", f"team:{data['unit_id']}")
+        unit: tuple[str, ...] = (f"team-leader:{data['unit_id']}", f"team:{data['unit_id']}")
     else:
         unit = (f"department:{data['unit_id']}",)
     reasons = "；".join(f"{r['label_zh']}：{r['title']}（{r['points']}分）" for r in data["reasons"])

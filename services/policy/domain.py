@@ -144,7 +144,7 @@ def reply(request: dict, item: dict, body: dict, actor: str, now: datetime) -> d
         # A reply from another department is as if the item did not exist for it.
         raise NotFound(f"no item {item['n']} for {body['department']}")
     index = item["n"] - 1
-    changes = {
+    changes: dict[str, object] = {
         f"items.{index}.status": "replied",
         f"items.{index}.reply": {**body, "replied_at": now, "replied_by": actor},
     }

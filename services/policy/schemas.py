@@ -1,12 +1,14 @@
-"""The policy service's boundary models (RPC arguments)."""
+"""The policy service's boundary models (RPC arguments and results)."""
 from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, RootModel
 
-from services.policy.domain import CATEGORIES, MAX_ITEMS, REQUEST_STATUSES, SLA_STATES
-from shared.schemas import PageQuery, Strict
+from services.policy.domain import (
+    CATEGORIES, ITEM_STATUSES, MAX_ITEMS, REQUEST_STATUSES, SLA_STATES,
+)
+from shared.schemas import Page, PageQuery, Strict, Timestamp, View
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Department = Annotated[str, Field(min_length=1, max_length=100)]
@@ -60,3 +62,91 @@ class RequestFilter(PageQuery):
     department: Optional[Annotated[str, Field(max_length=100)]] = None
     sla_state: Optional[Literal[SLA_STATES]] = None  # type: ignore[valid-type]
     lead_id: Optional[Annotated[str, Field(max_length=64)]] = None
+
+
+# -- results ----------------------------------------------------------------------------------
+Category = Literal[CATEGORIES]  # type: ignore[valid-type]
+SlaState = Literal[SLA_STATES]  # type: ignore[valid-type]
+
+
+class PauseView(View):
+    key: str
+    since: Timestamp
+    until: Optional[Timestamp]
+    note: Optional[str] = None
+
+
+class ReplyView(View):
+    text: str
+    department: str
+    signer: str
+    reference_no: str
+    replied_at: Timestamp
+    replied_by: str
+
+
+class ItemView(View):
+    n: int
+    topic: str
+    category: Category
+    text: str
+    department: str
+    status: Literal[ITEM_STATUSES]  # type: ignore[valid-type]
+    pauses: list[PauseView]
+    reply: Optional[ReplyView]
+
+
+class MeetingView(View):
+    held_at: Timestamp
+    chair: str
+    attendees: list[str]
+    minutes: str
+    recorded_by: Optional[str] = None
+    recorded_at: Optional[Timestamp] = None
+
+
+class RequestSla(View):
+    """The request's 48-hour clock as the sla service keeps it (`elapsed_pct` None while the
+    clock is not there yet)."""
+
+    due_at: Optional[Timestamp]
+    elapsed_pct: Optional[float]
+    state: SlaState
+    paused: Optional[bool] = None
+    counted_hours: Optional[float] = None
+
+
+class PolicyRequestView(View):
+    """An enterprise's batch of requests; a department sees its own items only."""
+
+    id: str
+    lead_id: str
+    lead_title: str
+    team_id: Optional[str]
+    project_lead: Optional[str]
+    enterprise: str
+    received_at: Timestamp
+    due_at: Timestamp
+    items: list[ItemView]
+    meeting: Optional[MeetingView]
+    status: Literal[REQUEST_STATUSES]  # type: ignore[valid-type]
+    closed_at: Optional[Timestamp]
+    sla_state: SlaState
+    sla_updated_at: Optional[Timestamp] = None
+    sla: Optional[RequestSla] = None  # GET /policy-requests/{id} adds the live clock
+    created_by: str
+    created_at: Timestamp
+
+
+class PolicyRequestPage(Page):
+    items: list[PolicyRequestView]
+
+
+class RouteView(View):
+    category: Category
+    label_zh: Optional[str] = None
+    department: str
+
+
+class RouteTable(RootModel[list[RouteView]]):
+    pass

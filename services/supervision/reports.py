@@ -99,7 +99,7 @@ def weekly_inspection(period: Period, projects: Iterable[Project], problems: lis
     """Per project: plan against actual milestones, days late, open and overdue problems and
     the replies that breached their 48 hours in the week."""
     day, moment = period.as_of_day, period.as_of
-    rows = []
+    rows: list[dict] = []
     for project in projects:
         if project.status == "lost" or not project.existed_at(moment):
             continue
@@ -118,7 +118,7 @@ def weekly_inspection(period: Period, projects: Iterable[Project], problems: lis
             "milestones_total": len(states),
             "milestones_reached": sum(state in ("reached", "late") for _, state, _ in states),
             "milestones_late": len(late),
-            "max_days_late": max((days for _, days in late), default=0),
+            "max_days_late": max((days or 0 for _, days in late), default=0),
             "late_detail": "；".join(
                 f"{m.label}（计划{m.planned_date.isoformat()}，"
                 f"{'已完成' if m.actual_date and m.actual_date <= day else '未完成'}，"
@@ -162,7 +162,7 @@ def yellow_cards(period: Period, projects: Iterable[Project], breaches: list[Bre
     """Score every unit for the month: each missed deadline due in the month counts against
     the departments that owed it, each milestone still lagging at the month's end against
     the project's team. Units at or above `threshold` points get a yellow card."""
-    reasons = []
+    reasons: list[dict] = []
     for b in breaches:
         rule = RULE_OF_CLOCK.get(b.kind)
         if rule is None or not within(b.due_at, period):
@@ -234,7 +234,7 @@ def tackle_list(period: Period, projects: Iterable[Project]) -> dict:
     first = period.start.astimezone(COUNTY_TIME).date()
     after = period.end.astimezone(COUNTY_TIME).date()
     day = period.as_of_day
-    rows = []
+    rows: list[dict] = []
     for project in projects:
         if not project.major or project.status == "lost" or not project.existed_at(period.as_of):
             continue

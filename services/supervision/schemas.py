@@ -1,14 +1,15 @@
-"""Boundary models of the supervision service (HTTP bodies and queries through the gateway)."""
+"""Boundary models of the supervision service (HTTP bodies and queries through the gateway, and
+the results it answers)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal, Optional, Union
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, RootModel
 
-from services.supervision.domain import COMPLEXITIES, PROBLEM_STATUSES
+from services.supervision.domain import COMPLEXITIES, PROBLEM_STATUSES, STEPS
 from services.supervision.periods import REPORTS
-from shared.schemas import PageQuery, Strict
+from shared.schemas import Day, Page, PageQuery, Strict, Timestamp, View
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
@@ -93,3 +94,248 @@ class GenerateIn(Strict):
     report: Literal[REPORTS]  # type: ignore[valid-type]
     period: Annotated[str, Field(min_length=1, max_length=10)]
 
+
+
+# -- results ----------------------------------------------------------------------------------
+class LiveClock(View):
+    """The deadline's clock as the sla service has it now (GET /problems/{id} only)."""
+
+    due_at: Optional[Timestamp] = None
+    elapsed_pct: Optional[float] = None
+    state: Optional[str] = None
+    paused: Optional[bool] = None
+    counted_hours: Optional[float] = None
+    started_at: Optional[Timestamp] = None
+
+
+class Deadline(View):
+    kind: str
+    clock_id: str
+    state: str
+    due_at: Optional[Timestamp] = None
+    stopped_at: Optional[Timestamp] = None
+    clock: Optional[LiveClock] = None
+
+
+class HistoryStep(View):
+    step: str
+    at: Timestamp
+    by: str
+    recorded_at: Optional[Timestamp] = None
+
+
+class Feedback(View):
+    text: str
+    at: Timestamp
+    by: str
+
+
+class Analysis(View):
+    cause: str
+    approach: str
+    at: Timestamp
+    by: str
+
+
+class PlanStepView(View):
+    n: int
+    step: str
+    due_date: Day
+    done_at: Optional[Timestamp]
+
+
+class PlanView(View):
+    steps: list[PlanStepView]
+    note: Optional[str] = None
+    at: Timestamp
+    by: str
+    revision: int
+
+
+class ProgressReportView(View):
+    n: int
+    text: str
+    steps_done: list[int]
+    at: Timestamp
+    by: str
+
+
+class ProblemView(View):
+    """A problem on its way round 发现—提出—分析—解决, with its deadlines."""
+
+    id: str
+    lead_id: str
+    lead_title: str
+    team_id: Optional[str]
+    team_name: Optional[str] = None
+    project_lead: Optional[str]
+    title: str
+    description: str
+    owner_department: str
+    complexity: Literal[COMPLEXITIES]  # type: ignore[valid-type]
+    complexity_zh: str
+    status: Literal[PROBLEM_STATUSES]  # type: ignore[valid-type]
+    status_zh: str
+    allowed_steps: list[Literal[STEPS]]  # type: ignore[valid-type]
+    raised_at: Timestamp
+    raised_by: str
+    resolved_at: Optional[Timestamp]
+    deadlines: dict[str, Deadline]
+    feedback: Optional[Feedback] = None
+    analysis: Optional[Analysis] = None
+    plan: Optional[PlanView] = None
+    report_n: Optional[int] = None
+    progress_reports: Optional[list[ProgressReportView]] = None
+    resolution: Optional[Feedback] = None
+    history: list[HistoryStep]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ProblemPage(Page):
+    items: list[ProblemView]
+
+
+class UnitView(View):
+    name: str
+    kind: Literal["department", "town"]
+
+
+class UnitList(RootModel[list[UnitView]]):
+    pass
+
+
+# -- the reports ------------------------------------------------------------------------------
+class ReportView(View):
+    """What every period's report carries besides its content."""
+
+    id: str
+    period: str
+    label_zh: str
+    title_zh: str
+    from_: Timestamp = Field(alias="from")
+    to: Timestamp
+    as_of: Timestamp
+    due_at: Timestamp
+    final: Optional[bool] = None
+    generated_at: Timestamp
+    generated_by: str
+    regenerated_at: Optional[Timestamp] = None
+    regenerated_by: Optional[str] = None
+    version: int
+    same_as_previous: Optional[bool] = None  # POST /reports/generate: did the facts change?
+
+
+class InspectionRow(View):
+    lead_id: str
+    title: str
+    team_name: Optional[str]
+    major: bool
+    milestones_total: int
+    milestones_reached: int
+    milestones_late: int
+    max_days_late: int
+    late_detail: Optional[str]
+    next_milestone: Optional[str]
+    next_planned_date: Optional[Day]
+    open_problems: int
+    overdue_problems: int
+    breached_replies: int
+
+
+class WeeklyInspection(ReportView):
+    report: Literal["weekly_inspection"]
+    rows: list[InspectionRow]
+
+
+class CardRule(View):
+    rule: str
+    label_zh: str
+    points: int
+
+
+class CardReason(View):
+    unit_kind: str
+    unit_id: Optional[str]
+    unit_name: Optional[str]
+    rule: str
+    label_zh: str
+    points: int
+    subject_id: str
+    title: str
+    detail: str
+
+
+class YellowCard(View):
+    card_id: str
+    unit_kind: str
+    unit_id: Optional[str]
+    unit_name: Optional[str]
+    score: int
+    reasons_text: str
+    reasons: list[CardReason]
+
+
+class UnitScore(View):
+    unit_kind: str
+    unit_id: Optional[str]
+    unit_name: Optional[str]
+    score: int
+    reasons: int
+    yellow_card: bool
+
+
+class YellowCards(ReportView):
+    report: Literal["yellow_cards"]
+    threshold: int
+    rules: list[CardRule]
+    cards: list[YellowCard]
+    scores: list[UnitScore]
+    reasons: list[CardReason]
+
+
+class TackleRow(View):
+    lead_id: str
+    title: str
+    team_name: Optional[str]
+    investment_cny: int
+    milestones_due: Optional[str]
+    carried_over: Optional[str]
+    milestones_reached: int
+    milestones_total: int
+    progress_pct: int
+    latest_reached: Optional[str]
+    next_milestone: Optional[str]
+    next_planned_date: Optional[Day]
+
+
+class TackleList(ReportView):
+    report: Literal["tackle_list"]
+    rows: list[TackleRow]
+
+
+class ShowcaseRow(View):
+    rank: int
+    unit_kind: str
+    unit_name: str
+    projects: int
+    investment_cny: int
+    replies: int
+    replies_on_time: int
+    replies_on_time_pct: Optional[int]
+    breached_replies: int
+    problems_solved: int
+    problems_solved_on_time: int
+    problems_overdue: int
+    score: int
+
+
+class Showcase(ReportView):
+    report: Literal["showcase"]
+    score_rule: dict[str, int]
+    rows: list[ShowcaseRow]
+
+
+class AnyReport(RootModel[Annotated[Union[WeeklyInspection, YellowCards, TackleList, Showcase],
+                                    Field(discriminator="report")]]):
+    pass

@@ -27,7 +27,7 @@ from services.supervision.schemas import (
     ProblemFilter, ProgressReportIn, QuarterQuery, ResolveIn, WeekQuery,
 )
 from shared.clock import Clock
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, InvalidInput, NotFound, field_error
 from shared.rpc import call
 from shared.events import (
     PlanStep, ProblemAnalysed, ProblemFeedbackRecorded, ProblemDeadlineMissed, ProblemPlanned,
@@ -63,10 +63,6 @@ def load_units_file(path: Path = UNITS_FILE) -> list[dict]:
 
 def load_units(repository: SupervisionRepository, config: dict) -> None:
     repository.load_units(load_units_file())
-
-
-def field_error(loc: list, message: str) -> InvalidInput:
-    return InvalidInput(message, {"errors": [{"loc": loc, "msg": message}]})
 
 
 def problem_view(problem: dict) -> dict:

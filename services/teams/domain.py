@@ -1,14 +1,12 @@
 """Routing a lead to one of the six teams by its industry: pure rules, no I/O."""
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 
+from shared.text import fold_text
 
-def normalise_industry(text: str) -> str:
-    """Full-width to half-width, case and spacing folded, so 'Solar　PV' matches 'solar pv'."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().casefold()
+# Full-width to half-width, case and spacing folded, so 'Solar　PV' matches 'solar pv'.
+normalise_industry = fold_text
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,8 @@ def is_open(lead: dict) -> bool:
 
 def pipeline(team_leads: list[dict], stages: tuple[str, ...]) -> list[dict]:
     """Count and investment per stage, every stage listed even when empty; lost leads left out."""
-    by_stage = {s: {"stage": s, "count": 0, "investment_cny": 0, "major": 0} for s in stages}
+    by_stage: dict[str, dict] = {
+        s: {"stage": s, "count": 0, "investment_cny": 0, "major": 0} for s in stages}
     for lead in team_leads:
         if lead.get("status") == "lost" or not lead.get("stage"):
             continue

@@ -13,7 +13,7 @@ from services.teams import domain
 from services.teams.repository import TeamsRepository
 from services.teams.schemas import Reassignment, RoutingRule
 from shared.clock import Clock
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, NotFound, field_error
 from shared.events import LeadAssigned, LeadUnrouted, RoutingRuleChanged, make_event
 from shared.handlers import on_event
 from shared.jsonable import jsonable
@@ -43,10 +43,6 @@ def team_view(team: dict) -> dict:
 def county_leader(team: dict) -> str:
     leader = team["leader"]
     return f"{leader['name']}（{leader['title']}）"
-
-
-def field_error(loc: list, message: str) -> InvalidInput:
-    return InvalidInput(message, {"errors": [{"loc": loc, "msg": message}]})
 
 
 class TeamsService:

@@ -76,7 +76,9 @@ class Run:
             page.wait_for_load_state("networkidle", timeout=3000)
         except Exception:
             pass  # a PDF viewer or a poll keeps the network busy: the spinners below decide
-        # Until every list and chart has its data (no spinner left), then antd's animations.
+        # The screen's own chunk is in (its heading shows), every list and chart has its data
+        # (no spinner left), then antd's animations.
+        expect(page.locator("h1, h2, h3").first).to_be_visible()
         expect(page.locator(".ant-spin-spinning")).to_have_count(0)
         page.wait_for_timeout(300)
         width = page.viewport_size["width"]

@@ -21,6 +21,7 @@ import pytest
 from shared.clock import OffsetFileClock
 from shared.config import ROOT
 from shared.embedded_db import free_port
+from tests.waiting import wait_until
 
 
 class Launched:
@@ -45,13 +46,14 @@ class Launched:
         self.output = open(self.data_dir.parent / f"launcher-{time.time_ns()}.log", "wb")
         self.process = subprocess.Popen([sys.executable, "-m", "shared.launcher"], cwd=ROOT,
                                         env=env, stdout=self.output, stderr=subprocess.STDOUT)
-        while time.monotonic() - started < timeout:
+
+        def up() -> bool:
             assert self.process.poll() is None, self.log()
-            if b"Kuaiban is up" in Path(self.output.name).read_bytes():
-                break
-            time.sleep(0.3)
-        else:
-            raise AssertionError(f"launcher not up within {timeout}s:\n{self.log()}")
+            return b"Kuaiban is up" in Path(self.output.name).read_bytes()
+        try:
+            wait_until(up, timeout, reason="the launcher to say 'Kuaiban is up'", poll=0.3)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{self.log()}") from None
         self.token = self.login()
         return time.monotonic() - started
 

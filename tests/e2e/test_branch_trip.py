@@ -8,7 +8,6 @@ branch, reporting the firm later, gets 409.
 """
 from __future__ import annotations
 
-import time
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from zoneinfo import ZoneInfo
@@ -18,6 +17,7 @@ import pytest
 from shared.clock import utcnow
 from shared.embedded_db import free_port
 from tests.e2e.conftest import Launched
+from tests.waiting import wait_until
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIVE = ["苏州某光能科技有限公司", "苏州某精密制造有限公司", "昆山某电子有限公司",
@@ -55,15 +55,6 @@ def member(platform, username: str, branch_id: str) -> str:
     return body["access_token"]
 
 
-def wait_for(fetch, done, within: float = 15.0):
-    deadline = time.monotonic() + within
-    while True:
-        value = fetch()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
-
-
 def test_a_three_day_trip_brings_a_signed_project_home(platform):
     # Day one is a month ahead of real time: every service's clock is moved there.
     day1 = (utcnow().astimezone(SHANGHAI) + timedelta(days=30)).date()
@@ -93,10 +84,24 @@ def test_a_three_day_trip_brings_a_signed_project_home(platform):
         assert status == 200, body
         return body
 
-    time.sleep(1.0)  # two timer periods at 18:00: nothing may appear
+    # At 18:00 the timer runs but may not summarise day one. The same timer summarises a day
+    # already past 21:00 (the Zhejiang branch's trip yesterday, one visit): once that summary
+    # is there, the timer has run since day one's visits, at 18:00.
+    day0 = day1 - timedelta(days=1)
+    status, yesterday = platform.request("POST", "/api/v1/branches/zhejiang/trips", {
+        "destination": "嘉兴", "start_date": day0.isoformat(), "end_date": day0.isoformat()},
+        token=zhejiang)
+    assert status == 201, yesterday
+    status, visit = platform.request("POST", f"/api/v1/trips/{yesterday['id']}/visits", {
+        "company": "嘉兴某纺织有限公司", "visited_at": local(day0, 10).isoformat()}, token=zhejiang)
+    assert status == 201, visit
+    wait_until(lambda: platform.request("GET", f"/api/v1/trips/{yesterday['id']}/summaries",
+                                        token=zhejiang)[1],
+               reason="the timer to summarise the Zhejiang branch's trip of yesterday")
     assert summaries() == []
     platform.clock.move_to(local(day1, 21, 1))
-    found = wait_for(summaries, lambda s: len(s) == 1)
+    found = wait_until(lambda: len(s := summaries()) == 1 and s,
+                       reason="day one's summary after 21:00")
     assert len(found) == 1, found
     summary = found[0]
     assert summary["day"] == day1.isoformat() and summary["visit_count"] == 5
@@ -112,8 +117,11 @@ def test_a_three_day_trip_brings_a_signed_project_home(platform):
         "title": "高效光伏电池片项目", "industry": "太阳能电池",
         "investment_cny": 6_000_000_000}, token=sunan)
     assert status == 201, sourced
-    lead = wait_for(lambda: platform.request("GET", f"/api/v1/leads/{sourced['lead_id']}")[1],
-                    lambda body: isinstance(body, dict) and body.get("team_id"))
+    def sourced_lead():
+        body = platform.request("GET", f"/api/v1/leads/{sourced['lead_id']}")[1]
+        return body if isinstance(body, dict) and body.get("team_id") else None
+
+    lead = wait_until(sourced_lead, reason="the sourced lead and its team")
     assert lead["team_id"] == "new-energy", lead
     assert lead["source_branch_id"] == "sunan"
     status, seen_by_member = platform.request("GET", f"/api/v1/leads/{sourced['lead_id']}",
@@ -127,9 +135,9 @@ def test_a_three_day_trip_brings_a_signed_project_home(platform):
                                          {"stage": stage})
         assert status == 200, moved
     period = f"from={day1.isoformat()}&to={day3.isoformat()}"
-    results = wait_for(
-        lambda: platform.request("GET", f"/api/v1/branches/sunan/results?{period}")[1],
-        lambda body: body.get("signed") == 1)
+    results = wait_until(
+        lambda: (body := platform.request("GET", f"/api/v1/branches/sunan/results?{period}")[1])
+        .get("signed") == 1 and body, reason="the branch's results to count the signing")
     assert results["signed"] == 1, results
     assert results["investment_signed_cny"] == 6_000_000_000
     assert results["leads_sourced"] == 1 and results["visits"] == 5
@@ -143,7 +151,7 @@ def test_a_three_day_trip_brings_a_signed_project_home(platform):
         assert status == 200, inbox
         return [n for n in inbox["items"] if n["kind"] == "trip_day_unreported"]
 
-    alerts = wait_for(unreported_alerts, bool)
+    alerts = wait_until(unreported_alerts, reason="trip_day_unreported in the branch's inbox")
     assert [a["data"]["day"] for a in alerts] == [(day1 + timedelta(days=1)).isoformat()], alerts
     assert "branch:sunan" in alerts[0]["recipients"]
 

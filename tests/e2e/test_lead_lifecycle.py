@@ -1,10 +1,11 @@
 """A project's life through the platform as `make run` starts it: the report's Jietai figures,
 and a new lead walked from first contact to production with the events each step sends."""
-import time
 from pathlib import Path
 from urllib.parse import quote
 
 from pymongo import MongoClient
+
+from tests.waiting import wait_until
 
 JIETAI = "捷泰新能源高效电池片项目"
 
@@ -20,18 +21,9 @@ def sent_for(client, lead_id) -> list[str]:
         {"payload.data.lead_id": lead_id}).sort("created_at", 1)]
 
 
-def eventually(fetch, check, within=5.0):
-    deadline = time.monotonic() + within
-    while True:
-        value = fetch()
-        if check(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
-
-
 def test_jietai_cycle_times_from_the_demo_data(platform):
     status, page = platform.request("GET", "/api/v1/leads?q=" + quote("捷泰"))
-    assert status == 200 and [l["title"] for l in page["items"]] == [JIETAI]
+    assert status == 200 and [lead["title"] for lead in page["items"]] == [JIETAI]
     lead_id = page["items"][0]["id"]
 
     status, cycle = platform.request("GET", f"/api/v1/leads/{lead_id}/cycle-times")
@@ -58,8 +50,8 @@ def test_a_new_lead_walks_from_first_contact_to_production(platform):
     })
     assert status == 201, lead
     lead_id = lead["id"]
-    lead = eventually(lambda: platform.request("GET", f"/api/v1/leads/{lead_id}")[1],
-                      lambda l: l["team_id"])
+    lead = wait_until(lambda: (found := platform.request("GET", f"/api/v1/leads/{lead_id}")[1])
+                      ["team_id"] and found, reason="the lead's team")
     assert (lead["team_id"], lead["green_channel"]) == ("new-energy", True)
     assigned = client.kuaiban_teams.outbox.find_one({"payload.data.lead_id": lead_id})
     assert assigned["type"] == "lead_assigned" and assigned["payload"]["data"]["major"] is True
@@ -96,7 +88,8 @@ def test_a_new_lead_walks_from_first_contact_to_production(platform):
     assert (days["contact_to_signing"], days["signing_to_groundbreaking"],
             days["contact_to_production"]) == (22, 53, 180)
 
-    team = eventually(lambda: platform.request("GET", "/api/v1/teams/new-energy")[1],
-                      lambda t: t["pipeline"][-1]["count"] >= 1)
+    team = wait_until(lambda: (t := platform.request("GET", "/api/v1/teams/new-energy")[1])
+                      ["pipeline"][-1]["count"] >= 1 and t,
+                      reason="the team's pipeline to count the project in production")
     assert team["pipeline"][-1]["count"] == 1 and team["pipeline"][-1]["investment_cny"] == 2_500_000_000
     client.close()

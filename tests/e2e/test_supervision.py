@@ -9,7 +9,6 @@ land bureau, the power company and the housing bureau, with reasons; regenerated
 the .xlsx holds the same rows as the JSON.
 """
 import io
-import time
 import urllib.request
 from urllib.parse import quote
 from datetime import date, datetime, time as clock_time, timedelta, timezone
@@ -21,6 +20,7 @@ import pytest
 from services.supervision import exports
 from shared.embedded_db import free_port
 from tests.e2e.conftest import Launched
+from tests.waiting import wait_until
 
 CST = ZoneInfo("Asia/Shanghai")
 LAND, POWER, HOUSING = "县自然资源和规划局", "县供电公司", "县住房和城乡建设局"
@@ -38,14 +38,6 @@ def platform(tmp_path_factory, e2e_vhost_uri):
     yield launched
     if launched.process.poll() is None:
         launched.interrupt()
-
-
-def eventually(check, within=15.0):
-    deadline = time.monotonic() + within
-    while not (result := check()):
-        assert time.monotonic() < deadline, "not within the time allowed"
-        time.sleep(0.2)
-    return result
 
 
 def login(platform, username, role, **scope):
@@ -129,31 +121,34 @@ def test_problems_are_chased_and_the_months_faults_give_yellow_cards(platform):
                             token=housing)[0] == 200
     assert platform.request("POST", f"{complex_url}/analysis", {
         "cause": "安置房源不足", "approach": "新建安置小区"}, token=housing)[0] == 200
-    assert eventually(lambda: problem_notices(platform, power, "problem_raised", general["id"]))
+    assert wait_until(lambda: problem_notices(platform, power, "problem_raised", general["id"]),
+                      reason="problem_raised in the power company's inbox")
 
     # No feedback within its 3 days: the power company is told.
     def clock_of(url, slot):
         status, view = platform.request("GET", url)
         return view["deadlines"][slot].get("clock")
-    feedback_due = datetime.fromisoformat(eventually(
-        lambda: clock_of(general_url, "feedback"))["due_at"])
+    feedback_due = datetime.fromisoformat(wait_until(
+        lambda: clock_of(general_url, "feedback"), reason="the feedback clock")["due_at"])
     assert feedback_due >= t0 + timedelta(days=3)
     platform.clock.move_to(feedback_due + timedelta(minutes=1))
-    [told] = eventually(lambda: problem_notices(platform, power, "problem_deadline_missed",
-                                                general["id"]))
+    [told] = wait_until(lambda: problem_notices(platform, power, "problem_deadline_missed",
+                                                general["id"]),
+                        reason="problem_deadline_missed in the power company's inbox")
     assert told["data"]["deadline"] == "feedback"
 
     # The complex problem is unsolved at a month: its department is told; it makes a plan,
     # which starts a monthly progress-report clock.
-    assert eventually(lambda: [
+    assert wait_until(lambda: [
         n for n in problem_notices(platform, housing, "problem_deadline_missed", complex_["id"])
-        if n["data"]["deadline"] == "solve"])
+        if n["data"]["deadline"] == "solve"], reason="the missed solve deadline in the housing inbox")
     status, planned = platform.request("POST", f"{complex_url}/plan", {"steps": [
         {"step": "安置小区规划审批", "due_date": (month + timedelta(days=20)).isoformat()},
         {"step": "安置房主体完工", "due_date": (month + timedelta(days=120)).isoformat()}]},
         token=housing)
     assert status == 200, planned
-    monthly = eventually(lambda: clock_of(complex_url, "progress_report"))
+    monthly = wait_until(lambda: clock_of(complex_url, "progress_report"),
+                         reason="the monthly progress-report clock")
     assert datetime.fromisoformat(monthly["due_at"]) - datetime.fromisoformat(
         monthly["started_at"]) == timedelta(days=30)
 
@@ -165,15 +160,16 @@ def test_problems_are_chased_and_the_months_faults_give_yellow_cards(platform):
                        ("resolve", {"resolution": "双回路已送电"})):
         status, view = platform.request("POST", f"{general_url}/{step}", body, token=power)
         assert status == 200, (step, view)
-    eventually(lambda: platform.request("GET", general_url)[1]["deadlines"]["solve"]["state"]
-               == "met")
+    wait_until(lambda: platform.request("GET", general_url)[1]["deadlines"]["solve"]["state"]
+               == "met", reason="the solve deadline to be met")
     status, late = platform.request("POST", f"{general_url}/feedback", {"text": "再次反馈"},
                                     token=power)
     assert status == 409 and late["allowed"] == []
 
     # The 1st of M+1, 09:00: the timer issues M's yellow cards; they reach units and leaders.
     platform.clock.move_to(at_local(month_after(month), 9) + timedelta(seconds=5))
-    eventually(lambda: inbox(platform, leader, "yellow_card_issued", month=month_key), 20)
+    wait_until(lambda: inbox(platform, leader, "yellow_card_issued", month=month_key),
+               reason="the month's yellow cards in the county leader's inbox")
     status, cards = platform.request("GET", f"/api/v1/yellow-cards?month={month_key}",
                                      token=inspector)
     assert status == 200, cards
@@ -185,7 +181,8 @@ def test_problems_are_chased_and_the_months_faults_give_yellow_cards(platform):
                        HOUSING: ["problem_overdue"]}
     scores = {s["unit_id"]: s["score"] for s in cards["scores"]}
     assert scores.get("new-energy", 0) < 3  # Jietai's lagging trial production: no card
-    assert eventually(lambda: inbox(platform, land, "yellow_card_issued", unit_id=LAND))
+    assert wait_until(lambda: inbox(platform, land, "yellow_card_issued", unit_id=LAND),
+                      reason="the land bureau's yellow card in its inbox")
     assert inbox(platform, land, "yellow_card_issued", unit_id=POWER) == []
 
     # Regenerated: the same cards. The workbook: the same rows.

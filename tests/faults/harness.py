@@ -27,6 +27,7 @@ from shared.clock import OffsetFileClock
 from shared.embedded_db import EmbeddedMongo, free_port
 from shared.healthcheck import check
 from shared.launcher import Platform
+from tests.waiting import wait_until
 
 RABBITMQ_SERVER_CANDIDATES = ("/usr/lib/rabbitmq/bin/rabbitmq-server",
                               "/usr/lib/rabbitmq/sbin/rabbitmq-server")
@@ -44,19 +45,9 @@ def rabbitmq_server() -> str:
     return found
 
 
-def eventually(check, within: float, every: float = 0.2, what: str = "the condition"):
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not hold within {within:g}s (last: {result!r})")
-        time.sleep(every)
-
-
-def wait_until(check, within: float, every: float = 0.5) -> bool:
-    """True as soon as `check()` holds, False if it still does not after `within` seconds."""
+def holds_within(check, within: float, every: float = 0.5) -> bool:
+    """True as soon as `check()` holds, False if it still does not after `within` seconds: for a
+    figure reported either way (a test that just needs to wait uses tests/waiting.wait_until)."""
     deadline = time.monotonic() + within
     while not check():
         if time.monotonic() > deadline:
@@ -138,7 +129,7 @@ class PrivateBroker:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         # The VM may outlive its script for a moment: wait until the port is free.
-        eventually(lambda: not self.answers(), within=timeout, what="the broker to stop")
+        wait_until(lambda: not self.answers(), timeout, reason="the broker to stop", poll=0.2)
         return time.monotonic() - started
 
 
@@ -249,14 +240,14 @@ class FaultPlatform(Platform):
         """Start `name` again (with `settings` in its environment); seconds until it answers."""
         started = time.monotonic()
         self.spawn(name, **settings)
-        eventually(lambda: self.answers(name), within=within, what=f"{name} to answer")
+        wait_until(lambda: self.answers(name), within, reason=f"{name} to answer", poll=0.2)
         return time.monotonic() - started
 
     def healthy(self, within: float = 60) -> None:
         """Every service process alive and answering, the gateway ready."""
         self.check_alive()
         for name in self.processes:
-            eventually(lambda: self.answers(name), within=within, what=f"{name} to answer")
+            wait_until(lambda: self.answers(name), within, reason=f"{name} to answer", poll=0.2)
 
     def log_tail(self, name: str, lines: int = 40) -> str:
         path = self.data_dir / "logs" / f"{name}.log"

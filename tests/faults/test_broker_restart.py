@@ -12,7 +12,7 @@ import time
 from collections import Counter
 
 from tests.faults import ledger
-from tests.faults.harness import eventually
+from tests.waiting import wait_until
 from tests.faults.load import Load
 
 PREFIX = "断网重连-"
@@ -30,8 +30,9 @@ def test_broker_restart_under_load_loses_nothing_and_does_nothing_twice(
         time.sleep(1)  # requests meet the broker gone, not only stopping
         up_seconds = broker.start()
         broker_back = time.monotonic()
-        first = eventually(lambda: load.first_success_sent_after(broker_back),
-                           within=BACK_WITHIN_SECONDS + 5, what="a 201 after the broker's return")
+        first = wait_until(lambda: load.first_success_sent_after(broker_back),
+                           BACK_WITHIN_SECONDS + 5, reason="a 201 after the broker's return",
+                           poll=0.2)
         time.sleep(2)  # and steady again
     back_seconds = first.sent_at + first.seconds - broker_back
 

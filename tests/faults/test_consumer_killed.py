@@ -20,13 +20,15 @@ import uuid
 from collections import Counter
 from datetime import date
 
+import pytest
 from kombu import Connection, Producer
 from nameko.standalone.events import get_event_exchange
 
 from shared.clock import utcnow
 from shared.events import TripDayUnreported, make_event
 from tests.faults.database_server import TRANSACTION_LIFETIME_SECONDS
-from tests.faults.harness import eventually, wait_until
+from tests.faults.harness import holds_within
+from tests.waiting import wait_until
 
 STREAM = 2000
 KILL_AT = STREAM // 4
@@ -48,6 +50,7 @@ def queue_depth(amqp_uri: str, queue: str) -> int:
         return connection.default_channel.queue_declare(queue, passive=True).message_count
 
 
+@pytest.mark.timeout(900)  # its waits alone allow 120 + 180 + 40 s
 def test_a_consumer_killed_mid_stream_applies_every_event_once_after_restart(
         whole, broker, mongo, report):
     platform = whole
@@ -68,16 +71,16 @@ def test_a_consumer_killed_mid_stream_applies_every_event_once_after_restart(
 
     started = time.monotonic()
     publish_stream(broker.amqp_uri, "branches", events)
-    eventually(lambda: waiting() <= STREAM - KILL_AT, within=120, every=0.05,
-               what=f"{KILL_AT} events taken before the kill")
+    wait_until(lambda: waiting() <= STREAM - KILL_AT, 120, poll=0.05,
+               reason=f"{KILL_AT} events taken before the kill")
     exit_code = platform.kill("notifier", signal.SIGKILL)
     applied_at_kill = applied()
     restart_s = platform.restart("notifier")
-    eventually(lambda: waiting() == 0, within=180, every=0.5, what="the queue drained")
+    wait_until(lambda: waiting() == 0, 180, poll=0.5, reason="the queue drained")
     # The few events the killed worker was inside a transaction for wait until the database
     # drops its abandoned transactions, then apply.
-    complete = wait_until(lambda: applied() == STREAM, within=TRANSACTION_LIFETIME_SECONDS + 30,
-                          every=1)
+    complete = holds_within(lambda: applied() == STREAM, within=TRANSACTION_LIFETIME_SECONDS + 30,
+                            every=1)
     seconds = time.monotonic() - started
 
     alerts = Counter(n["event_id"] for n in notifier.notifications.find(

@@ -21,7 +21,7 @@ from nameko.standalone.events import get_event_exchange
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from tests.faults import ledger
-from tests.faults.harness import eventually
+from tests.waiting import wait_until
 from tests.faults.load import Load, lead_body
 
 DURING = "停库期间-"
@@ -86,9 +86,9 @@ def test_a_database_outage_gives_fast_503s_stores_nothing_and_recovers_by_itself
         database.start()
         back = time.monotonic()
 
-        first = eventually(lambda: (a := platform.api.request(
+        first = wait_until(lambda: (a := platform.api.request(
             "POST", "/api/v1/leads", lead_body(f"{AFTER}00000"))).status == 201 and a,
-            within=30, every=0.5, what="a lead taken in after the database's return")
+            30, poll=0.5, reason="a lead taken in after the database's return")
         recovered_s = time.monotonic() - back
         with Load(platform.api, AFTER, clients=2) as after:
             time.sleep(3)

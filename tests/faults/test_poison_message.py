@@ -20,7 +20,8 @@ from shared.clock import utcnow
 from shared.config import ROOT
 from shared.events import LeadCreated, make_event
 from shared.reliable import ATTEMPTS_HEADER, ERROR_HEADER
-from tests.faults.harness import eventually, wait_until
+from tests.faults.harness import holds_within
+from tests.waiting import wait_until
 from tests.faults.test_consumer_killed import publish_stream, queue_depth
 
 QUEUE = "evt-leads-lead_created--teams.assign_lead"
@@ -51,9 +52,9 @@ def test_a_poison_message_is_dead_lettered_and_the_rest_flow_on(whole, broker, m
     dead_before = queue_depth(broker.amqp_uri, DLQ)
 
     publish_stream(broker.amqp_uri, "leads", [poison, *good])
-    eventually(lambda: teams.team_leads.count_documents({"_id": {"$in": good_ids}}) == 9,
-               within=30, what="the nine good leads assigned")
-    parked = wait_until(lambda: queue_depth(broker.amqp_uri, DLQ) == dead_before + 1, within=30)
+    wait_until(lambda: teams.team_leads.count_documents({"_id": {"$in": good_ids}}) == 9,
+               30, reason="the nine good leads assigned", poll=0.2)
+    parked = holds_within(lambda: queue_depth(broker.amqp_uri, DLQ) == dead_before + 1, within=30)
 
     listed = kuaiban(broker, "dlq", "list")
     shown = [json.loads(block) for block in split_json(kuaiban(broker, "dlq", "show", DLQ,

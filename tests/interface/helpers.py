@@ -1,5 +1,4 @@
-"""What the HTTP interface tests share: logging in, making users, waiting for what events bring."""
-import time
+"""What the HTTP interface tests share: logging in and making users (waiting is tests/waiting.py)."""
 
 
 def login(web_session, username, password) -> dict:
@@ -17,12 +16,3 @@ def user(web_session, admin, username, role, **scope) -> dict:
         "role": role, **scope})
     assert created.status_code == 201, created.text
     return login(web_session, username, "password-12345")
-
-
-def eventually(condition, within=8.0):
-    """Poll `condition` until it returns something true (events arrive a moment later)."""
-    deadline = time.monotonic() + within
-    while not (result := condition()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return result

@@ -12,7 +12,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter, replace_dependencies
 
 from services.branches.service import BranchesService
-from services.leads.domain import credit_code_check_char
+from shared.company import credit_code_check_char
 from services.leads.service import LeadsService
 from services.teams.service import TeamsService
 from shared.clock import SettableClock

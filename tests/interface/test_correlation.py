@@ -1,12 +1,11 @@
 """One request's correlation id follows it through the gateway, RPC and events."""
-import time
-
 import pytest
 
 from services.gateway.service import GatewayService
 from services.leads.service import LeadsService
 from services.teams.service import TeamsService
 from shared.observability import CorrelationFilter
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -31,14 +30,12 @@ def test_the_id_reaches_every_worker_the_request_caused(gateway, web_session, ca
     assert response.headers["X-Request-Id"] == "trace-16-requests"
 
     wanted = {"leads.create", "teams.assign_lead", "leads.record_team"}
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        traced = {r.getMessage().split()[0] for r in caplog.records
-                  if getattr(r, "correlation_id", None) == "trace-16-requests"}
-        if wanted <= traced:
-            break
-        time.sleep(0.05)
-    assert wanted <= traced
+    def traced():
+        return {r.getMessage().split()[0] for r in caplog.records
+                if getattr(r, "correlation_id", None) == "trace-16-requests"}
+
+    wait_until(lambda: wanted <= traced(), reason=f"log lines of {sorted(wanted)} with the id")
+    assert wanted <= traced()
     outbox = mongo[f"{db_prefix}leads"].outbox.find_one({"type": "lead_created"})
     assert outbox["correlation_id"] == "trace-16-requests"
 

@@ -1,4 +1,7 @@
-"""Every route is ruled, described and measured: roles, OpenAPI 3.1, /docs, /metrics."""
+"""Every route is ruled, described and measured: roles, response models, OpenAPI 3.1, /docs,
+/metrics."""
+import json
+
 import pytest
 
 from services.gateway.http import ApiRoute, api
@@ -6,6 +9,7 @@ from services.gateway.openapi import build_openapi, routes_of
 from services.gateway.schemas import ROLES
 from services.branches.service import BranchesService
 from services.gateway.service import GatewayService
+from services.leads.schemas import LeadView
 from services.leads.service import LeadsService
 from services.notifier.service import NotifierService
 from services.policy.service import PolicyService
@@ -24,6 +28,55 @@ def test_a_route_without_a_rule_refuses_to_load():
         api("GET", "/api/v1/unruled")(lambda self, request: None)
     with pytest.raises(ValueError, match="declare roles"):
         ApiRoute("GET", "/api/v1/unruled", roles=())
+
+
+def test_a_json_route_without_a_response_model_refuses_to_load():
+    with pytest.raises(ValueError, match="declare response"):
+        ApiRoute("GET", "/api/v1/unshaped", roles=("admin",))
+    ApiRoute("GET", "/api/v1/a.pdf", roles=("admin",), produces="application/pdf")  # no JSON: fine
+
+
+def test_an_answer_shows_only_what_its_response_model_names():
+    route = ApiRoute("GET", "/api/v1/leads/<string:lead_id>", roles=("admin",),
+                     response=LeadView)
+    lead = {
+        "id": "l1", "title": "物流园", "company": {"name": "涟水物流有限公司", "name_key": "涟水物流"},
+        "industry": "物流", "investment_cny": 300_000_000, "major": False, "green_channel": False,
+        "stage": "lead", "stage_zh": "线索", "status": "active", "status_zh": "推进中",
+        "team_id": None, "routing": "pending", "created_at": "2026-11-26T09:00:00+08:00",
+        "created_by": "admin", "updated_at": "2026-11-26T09:00:00+08:00", "updated_by": "admin",
+        "stage_history": [], "status_history": [], "four_ones": None, "milestones": {},
+        "changes": [], "stage_index": 0, "search_keys": ["物", "流"], "password_hash": "x",
+    }
+    response = route.response_from_result((201, lead))
+    shown = json.loads(response.get_data(as_text=True))
+    assert response.status_code == 201
+    # Internal fields are dropped, at the top and inside; what the model names is kept as it was.
+    assert not {"stage_index", "search_keys", "password_hash"} & set(shown)
+    assert shown["company"] == {"name": "涟水物流有限公司"}
+    assert shown["created_at"] == "2026-11-26T09:00:00+08:00" and shown["team_id"] is None
+    assert "land_mu" not in shown  # left out stays out: no invented nulls
+
+
+def test_every_json_answer_has_a_schema_in_the_document():
+    document = build_openapi(ROUTES)
+    schemas = document["components"]["schemas"]
+    answers = 0
+    for path, operations in document["paths"].items():
+        for method, op in operations.items():
+            for code in ("200", "201") if method == "post" else ("200",):
+                content = op["responses"][code]["content"]
+                if "application/json" not in content:
+                    continue  # a PDF, a workbook, a page: described as a string
+                ref = content["application/json"]["schema"]["$ref"]
+                assert ref.rsplit("/", 1)[1] in schemas, (method, path, ref)
+                answers += 1
+    assert answers >= 60
+    lead = schemas["LeadView"]
+    assert {"id", "title", "stage", "team_id"} <= set(lead["required"])
+    assert "stage_index" not in lead["properties"]
+    page = schemas["LeadPage"]
+    assert {"items", "total", "page", "page_size"} <= set(page["required"])
 
 
 def test_every_api_route_declares_roles_from_the_known_set():

@@ -4,7 +4,6 @@ The gateway, leads and teams run on one vhost; the leads clock stands at 20 Apri
 county, so that Jietai's story (first contact 5 January, signed 21 days later, relocation 8 days
 after signing, land listed at 48 days and ground broken at 51) can be told as it happened.
 """
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -15,6 +14,7 @@ from services.leads.service import LeadsService
 from services.teams.service import TeamsService
 from shared.clock import SettableClock
 from tests.interface.helpers import login
+from tests.waiting import wait_until
 
 CST = timezone(timedelta(hours=8))
 JIETAI = {
@@ -76,15 +76,6 @@ class Outbox:
         return [(e["type"], e["payload"]["data"]) for e in fresh]
 
 
-def eventually(fetch, check, within=3.0):
-    deadline = time.monotonic() + within
-    while True:
-        value = fetch()
-        if check(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
-
-
 def test_jietai_from_first_contact_to_production(web_session, people, mongo, db_prefix):
     zhao, chen, admin = people["xny.zhao"], people["chen"], people["admin"]
     leads_events, teams_events = Outbox(mongo[f"{db_prefix}leads"]), Outbox(mongo[f"{db_prefix}teams"])
@@ -97,8 +88,8 @@ def test_jietai_from_first_contact_to_production(web_session, people, mongo, db_
     assert created.status_code == 201, created.text
     lead_id = created.json()["id"]
     assert [t for t, _ in leads_events.new()] == ["lead_created"]
-    lead = eventually(lambda: web_session.get(f"/api/v1/leads/{lead_id}", headers=zhao).json(),
-                      lambda l: l.get("team_id"))
+    lead = wait_until(lambda: (found := web_session.get(f"/api/v1/leads/{lead_id}", headers=zhao)
+                               .json()).get("team_id") and found, reason="the lead's team")
     assert (lead["team_id"], lead["green_channel"]) == ("new-energy", True)
     [(kind, assigned)] = teams_events.new()
     assert (kind, assigned["team_id"], assigned["major"], assigned["title"]) == (
@@ -159,8 +150,9 @@ def test_jietai_from_first_contact_to_production(web_session, people, mongo, db_
         "lead", "negotiating", "signed", "land", "construction", "production"]
     assert lead["four_ones"]["project_lead"]["name"] == "陈国华"
 
-    team = eventually(lambda: web_session.get("/api/v1/teams/new-energy", headers=chen).json(),
-                      lambda t: t["pipeline"][-1]["count"] == 1)
+    team = wait_until(lambda: (t := web_session.get("/api/v1/teams/new-energy", headers=chen)
+                               .json())["pipeline"][-1]["count"] == 1 and t,
+                      reason="the team's pipeline to count the project in production")
     assert team["pipeline"][-1] == {"stage": "production", "count": 1,
                                     "investment_cny": 13_000_000_000, "major": 1}
 
@@ -174,18 +166,19 @@ def test_search_filters_and_a_leader_reassigning(web_session, people):
                           "industry": "白酒", "investment_cny": 12_000_000_000}):
         assert web_session.post("/api/v1/leads", json=body, headers=admin).status_code == 201
     found = web_session.get("/api/v1/leads", params={"q": "今世缘"}, headers=chen).json()
-    assert [l["title"] for l in found["items"]] == ["今世缘南厂区技改扩能项目"]
+    assert [lead["title"] for lead in found["items"]] == ["今世缘南厂区技改扩能项目"]
     bad = web_session.get("/api/v1/leads", params={"sort": "random"}, headers=chen)
     assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["query", "sort"]
 
     lead_id = found["items"][0]["id"]
-    eventually(lambda: web_session.get(f"/api/v1/leads/{lead_id}", headers=chen).json(),
-               lambda l: l.get("team_id"))
+    wait_until(lambda: web_session.get(f"/api/v1/leads/{lead_id}", headers=chen).json().get("team_id"),
+               reason="the lead's first team")
     moved = web_session.post(f"/api/v1/leads/{lead_id}/team",
                              json={"team_id": "modern-services", "reason": "文旅综合体"}, headers=chen)
     assert moved.status_code == 200, moved.text
-    lead = eventually(lambda: web_session.get(f"/api/v1/leads/{lead_id}", headers=chen).json(),
-                      lambda l: l["team_id"] == "modern-services")
+    lead = wait_until(lambda: (found := web_session.get(f"/api/v1/leads/{lead_id}", headers=chen)
+                               .json())["team_id"] == "modern-services" and found,
+                      reason="the lead to move to modern-services")
     assert lead["team_id"] == "modern-services"
 
     rule = web_session.put("/api/v1/routing-rules", json={"keyword": "文旅综合体", "team_id": "modern-services"},

@@ -283,19 +283,19 @@ class TestLists:
 
     def test_search_in_chinese_filters_sort_and_pages(self, rpc):
         made = self.make(rpc)
-        assert [l["title"] for l in rpc.list({"q": "电池"})["items"]] == [
+        assert [lead["title"] for lead in rpc.list({"q": "电池"})["items"]] == [
             "捷泰新能源高效电池片项目", "电池材料小试线"]  # major first
-        assert [l["title"] for l in rpc.list({"q": "今世缘酒业"})["items"]] == ["今世缘南厂区技改扩能项目"]
+        assert [lead["title"] for lead in rpc.list({"q": "今世缘酒业"})["items"]] == ["今世缘南厂区技改扩能项目"]
         assert rpc.list({"q": "巨石 基地"})["total"] == 1
         assert rpc.list({"q": "石捷"})["total"] == 0
         by_money = rpc.list({"sort": "-investment_cny", "page_size": "2"})
-        assert [l["investment_cny"] for l in by_money["items"]] == [13_000_000_000, 12_000_000_000]
+        assert [lead["investment_cny"] for lead in by_money["items"]] == [13_000_000_000, 12_000_000_000]
         assert (by_money["total"], by_money["page_size"]) == (4, 2)
         page2 = rpc.list({"sort": "-investment_cny", "page_size": "2", "page": "2"})
-        assert [l["investment_cny"] for l in page2["items"]] == [10_000_000_000, 50_000_000]
+        assert [lead["investment_cny"] for lead in page2["items"]] == [10_000_000_000, 50_000_000]
         assert rpc.list({"branch_id": "b1", "major": "true"})["total"] == 2
         assert "stage_history" not in page2["items"][0] and "search_keys" not in page2["items"][0]
-        assert made[0]["id"] in {l["id"] for l in rpc.list({"branch_id": "b1"})["items"]}
+        assert made[0]["id"] in {lead["id"] for lead in rpc.list({"branch_id": "b1"})["items"]}
 
     def test_bad_filters_are_422(self, rpc):
         for query, field in [({"sort": "color"}, "sort"), ({"stage": "done"}, "stage"), ({"q": " "}, "q")]:

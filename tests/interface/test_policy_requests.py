@@ -1,6 +1,5 @@
 """Policy requests over HTTP through the gateway, with leads, teams, policy and sla running."""
 import io
-import time
 from datetime import datetime, timedelta, timezone
 
 import pypdf
@@ -12,6 +11,7 @@ from services.policy.service import PolicyService
 from services.sla.service import SlaService
 from services.teams.service import TeamsService
 from tests.interface.helpers import login
+from tests.waiting import wait_until
 
 LAND, POWER = "县自然资源和规划局", "县供电公司"
 SOLAR = {"title": "高效太阳能电池片项目", "company": {"name": "捷泰新能源科技有限公司"},
@@ -48,10 +48,8 @@ def department_user(web_session, admin, username, department):
 @pytest.fixture
 def lead(web_session, admin):
     lead = web_session.post("/api/v1/leads", json=SOLAR, headers=admin).json()
-    deadline = time.monotonic() + 5
-    while not web_session.get(f"/api/v1/leads/{lead['id']}", headers=admin).json()["team_id"]:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: web_session.get(f"/api/v1/leads/{lead['id']}", headers=admin).json()["team_id"],
+               reason="the lead's team")
     return lead
 
 
@@ -131,16 +129,13 @@ def test_items_are_routed_replied_by_their_departments_and_the_request_closes_as
 
     closed = web_session.post(f"{url}/4/reply", headers=admin, json=reply_body(4, "县行政审批局"))
     assert closed.json()["status"] == "closed"
-    deadline = time.monotonic() + 5
-    while (view := web_session.get(f"/api/v1/policy-requests/{rid}", headers=admin).json()
-           )["sla"]["state"] != "met":
-        assert time.monotonic() < deadline, view["sla"]
-        time.sleep(0.05)
+    wait_until(lambda: web_session.get(f"/api/v1/policy-requests/{rid}", headers=admin).json()
+               ["sla"]["state"] == "met", reason="the request's clock to be met")
     # The list's sla_state follows the sla service's events: it settles a moment later.
-    while (listed := web_session.get("/api/v1/policy-requests?sla_state=met",
-                                     headers=admin).json())["items"] == []:
-        assert time.monotonic() < deadline + 5
-        time.sleep(0.05)
+    listed = wait_until(
+        lambda: (page := web_session.get("/api/v1/policy-requests?sla_state=met",
+                                         headers=admin).json())["items"] and page,
+        reason="the request in the list of met ones")
     assert [r["id"] for r in listed["items"]] == [rid]
 
     letter = web_session.get(f"/api/v1/policy-requests/{rid}/letter.pdf", headers=admin)

@@ -12,6 +12,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from shared.errors import Unavailable
 from shared.rpc import GuardedRpcConsumer, call
 import shared.storage  # noqa: F401  (what every service imports: it guards @rpc entrypoints)
+from tests.waiting import wait_until
 
 CALLS: list[str] = []
 
@@ -38,13 +39,6 @@ def fresh():
         Registry.release.send(None)
 
 
-def wait_for(condition, within=10.0):
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "not within the time allowed"
-        eventlet.sleep(0.05)
-
-
 def test_every_rpc_entrypoint_uses_the_guarded_consumer(config, container_factory):
     container = container_factory(Registry, config)
     [entrypoint] = container.entrypoints
@@ -57,7 +51,7 @@ def test_a_request_redelivered_after_its_worker_died_is_refused_not_run_twice(
     first.start()
     with ServiceRpcProxy("registry", config, timeout=20) as registry:
         reply = registry.register.call_async("捷泰新能源")
-        wait_for(lambda: CALLS == ["捷泰新能源"])
+        wait_until(lambda: CALLS == ["捷泰新能源"], reason="the first worker to take the call")
         # The process dies with the worker inside: the broker gets the request back.
         first.kill()
         second = container_factory(Registry, config)

@@ -1,11 +1,10 @@
 """Another team's lead is 404 to read and to change; the audit names each change's author."""
-import time
-
 import pytest
 
 from services.gateway.service import GatewayService
 from services.leads.service import LeadsService
 from services.teams.service import TeamsService
+from tests.waiting import wait_until
 
 JUSHI = {"title": "巨石集团零碳智能制造基地", "company": {"name": "巨石集团有限公司"},
          "industry": "玻璃纤维", "investment_cny": 10_000_000_000}
@@ -35,11 +34,8 @@ def people(config, web_config, runner_factory, web_session):
 @pytest.fixture
 def lead(web_session, people):
     lead = web_session.post("/api/v1/leads", json=JUSHI, headers=people["admin"]).json()
-    deadline = time.monotonic() + 5
-    while web_session.get(f"/api/v1/leads/{lead['id']}",
-                          headers=people["admin"]).json()["team_id"] != "new-materials":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: web_session.get(f"/api/v1/leads/{lead['id']}", headers=people["admin"])
+               .json()["team_id"] == "new-materials", reason="the lead to reach new-materials")
     return lead
 
 

@@ -1,6 +1,5 @@
 """The sla service on the broker and the database: thresholds fire exactly once, with two
 instances and across downtime; pauses, stops and the report. Time moves with SettableClock."""
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -16,6 +15,7 @@ from shared.events import (
     PolicyItemPaused, PolicyItemReplied, PolicyItemResumed, PolicyItemRouted,
     PolicyRequestClosed, PolicyRequestReceived, make_event,
 )
+from tests.waiting import wait_until
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
 LAND, POWER = "县自然资源和规划局", "县供电公司"
@@ -55,14 +55,6 @@ def alerts(mongo, db_prefix, request_id):
         if doc["payload"]["data"]["subject_id"] == request_id]
 
 
-def wait_for(condition, within=5.0):
-    deadline = time.monotonic() + within
-    while not (result := condition()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return result
-
-
 def let_scans_pass(containers, passes=3):
     for _ in range(passes):
         for container in containers:
@@ -79,7 +71,7 @@ def test_received_47_hours_ago_warns_once_at_90_then_breaches_once_with_two_inst
     request_id = uuid.uuid4().hex
 
     send(sla_config, received(request_id, hours_ago=47))
-    wait_for(lambda: alerts(mongo, db_prefix, request_id))
+    wait_until(lambda: alerts(mongo, db_prefix, request_id), reason="the clock's first alert")
     let_scans_pass([first, second])
     fired = alerts(mongo, db_prefix, request_id)
     assert [a.get("threshold") for a in fired] == [90]  # 50 and 75 are past but only 90 fires
@@ -87,7 +79,7 @@ def test_received_47_hours_ago_warns_once_at_90_then_breaches_once_with_two_inst
     assert fired[0]["context"]["team_id"] == "new-energy"
 
     clock.advance(hours=1, minutes=1)  # 48 h 1 min: the promise is broken
-    wait_for(lambda: len(alerts(mongo, db_prefix, request_id)) == 2)
+    wait_until(lambda: len(alerts(mongo, db_prefix, request_id)) == 2, reason="the breach alert")
     let_scans_pass([first, second])
     fired = alerts(mongo, db_prefix, request_id)
     assert len(fired) == 2 and "threshold" not in fired[1]
@@ -112,7 +104,7 @@ def test_stopped_across_thresholds_it_catches_up_at_start_with_the_highest_only(
     clock.advance(hours=26)  # down while 50%, 75% and 90% went by (now 46 h)
     after = sla_container(container_factory, sla_config, clock)
     after.start()
-    wait_for(lambda: alerts(mongo, db_prefix, request_id))
+    wait_until(lambda: alerts(mongo, db_prefix, request_id), reason="the clock's first alert")
     let_scans_pass([after])
     assert [a["threshold"] for a in alerts(mongo, db_prefix, request_id)] == [90]
 
@@ -145,7 +137,7 @@ def test_paused_time_is_excluded_and_replying_to_all_stops_the_clock_as_met(
             send(sla_config, data)
 
     sla_db = mongo[f"{db_prefix}sla"]
-    wait_for(lambda: sla_db.outbox.find_one({"type": "clock_stopped"}))
+    wait_until(lambda: sla_db.outbox.find_one({"type": "clock_stopped"}), reason="clock_stopped")
     let_scans_pass([container])
     stopped = [d["payload"]["data"] for d in sla_db.outbox.find({"type": "clock_stopped"})]
     assert len(stopped) == 1
@@ -193,6 +185,8 @@ def test_a_close_that_arrives_before_the_start_still_stops_the_clock(
     with entrypoint_waiter(container, "start_policy_clock", timeout=5):
         send(sla_config, received(request_id, hours_ago=49))
     with ServiceRpcProxy("sla", sla_config) as sla:
-        view = wait_for(lambda: (v := sla.get_clock("policy_reply", request_id))["state"] != "on_track" and v)
+        view = wait_until(
+            lambda: (v := sla.get_clock("policy_reply", request_id))["state"] != "on_track" and v,
+            reason="the clock to leave on_track")
     assert view["state"] == "met" and view["counted_hours"] == 47.0
     assert alerts(mongo, db_prefix, request_id) == []  # stopped before its breach: no alarm

@@ -18,7 +18,8 @@ from services.sla.service import SlaService
 from services.supervision.service import SupervisionService
 from services.teams.service import TeamsService
 from shared.clock import SettableClock
-from tests.interface.helpers import eventually, login, user
+from tests.interface.helpers import login, user
+from tests.waiting import wait_until
 
 CST = ZoneInfo("Asia/Shanghai")
 POWER, HOUSING, LAND = "县供电公司", "县住房和城乡建设局", "县自然资源和规划局"
@@ -54,8 +55,8 @@ def admin(gateway, web_session):
 @pytest.fixture
 def lead(web_session, admin):
     lead = web_session.post("/api/v1/leads", json=SOLAR, headers=admin).json()
-    eventually(lambda: web_session.get(f"/api/v1/leads/{lead['id']}",
-                                       headers=admin).json()["team_id"])
+    wait_until(lambda: web_session.get(f"/api/v1/leads/{lead['id']}",
+                                       headers=admin).json()["team_id"], reason="the lead's team")
     return lead
 
 
@@ -79,7 +80,7 @@ def deadline(web_session, headers, problem_id, slot, wanted):
         view = web_session.get(f"/api/v1/problems/{problem_id}", headers=headers).json()
         found = view["deadlines"].get(slot)
         return found if found and wanted(found) else None
-    return eventually(check)
+    return wait_until(check, reason=f"the problem's {slot} deadline to change")
 
 
 def test_bad_problems_are_refused_and_change_nothing(web_session, admin, lead, mongo, db_prefix,
@@ -119,7 +120,8 @@ def test_a_general_problem_is_chased_then_solved_on_day_6_on_time(web_session, a
     assert problem["team_id"] == "new-energy" and problem["lead_title"] == SOLAR["title"]
 
     # The department hears of it; feedback is due in 3 working days: Thursday 09:30.
-    assert eventually(lambda: inbox(web_session, power, "problem_raised", pid))
+    assert wait_until(lambda: inbox(web_session, power, "problem_raised", pid),
+                      reason="problem_raised in the power company's inbox")
     feedback = deadline(web_session, admin, pid, "feedback", lambda d: "clock" in d)
     assert datetime.fromisoformat(feedback["clock"]["due_at"]) == START + timedelta(days=3)
     solve = deadline(web_session, admin, pid, "solve", lambda d: "clock" in d)
@@ -135,12 +137,14 @@ def test_a_general_problem_is_chased_then_solved_on_day_6_on_time(web_session, a
 
     # Wednesday 16:00, past 75% of the 3 days: the department is warned.
     clock.set(datetime(2026, 11, 18, 16, 0, tzinfo=CST))
-    [warning] = eventually(lambda: inbox(web_session, power, "sla_warning", pid))
+    [warning] = wait_until(lambda: inbox(web_session, power, "sla_warning", pid),
+                           reason="an sla_warning in the power company's inbox")
     assert warning["data"]["threshold"] == 75 and warning["data"]["kind"] == "problem_feedback"
 
     # Thursday 09:31, no feedback after 3 days: the department is told it is overdue.
     clock.set(datetime(2026, 11, 19, 9, 31, tzinfo=CST))
-    [overdue] = eventually(lambda: inbox(web_session, power, "problem_deadline_missed", pid))
+    [overdue] = wait_until(lambda: inbox(web_session, power, "problem_deadline_missed", pid),
+                           reason="problem_deadline_missed in the power company's inbox")
     assert overdue["data"]["deadline"] == "feedback" and "超期" in overdue["title"]
     deadline(web_session, admin, pid, "feedback", lambda d: d["state"] == "breached")
 
@@ -185,7 +189,8 @@ def test_a_complex_problem_unsolved_at_a_month_gets_a_plan_and_a_monthly_clock(
 
     # A month (30 days) later it is not solved: overdue, and the department is told.
     clock.set(START + timedelta(days=30, minutes=1))
-    [overdue] = eventually(lambda: inbox(web_session, housing, "problem_deadline_missed", pid))
+    [overdue] = wait_until(lambda: inbox(web_session, housing, "problem_deadline_missed", pid),
+                           reason="problem_deadline_missed in the housing bureau's inbox")
     assert overdue["data"]["deadline"] == "solve"
     deadline(web_session, admin, pid, "solve", lambda d: d["state"] == "breached")
 

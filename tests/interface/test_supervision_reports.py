@@ -28,7 +28,8 @@ from shared.events import (
     ClockContext, PolicyItemReplied, PolicyItemRouted, PolicyRequestReceived, SlaBreached,
     make_event,
 )
-from tests.interface.helpers import eventually, login, user
+from tests.interface.helpers import login, user
+from tests.waiting import wait_until
 
 CST = ZoneInfo("Asia/Shanghai")
 LAND, POWER, HOUSING, WATER = "县自然资源和规划局", "县供电公司", "县住房和城乡建设局", "县水务局"
@@ -110,7 +111,8 @@ def test_a_month_of_faults_gives_yellow_cards_to_exactly_the_units_at_fault_once
     land = user(web_session, admin, "zrj", "department", department=LAND)
     lead = web_session.post("/api/v1/leads", json=SOLAR, headers=admin).json()
     lead_id = lead["id"]
-    eventually(lambda: web_session.get(f"/api/v1/leads/{lead_id}", headers=admin).json()["team_id"])
+    wait_until(lambda: web_session.get(f"/api/v1/leads/{lead_id}", headers=admin).json()["team_id"],
+               reason="the lead's team")
     assert web_session.put(f"/api/v1/leads/{lead_id}/four-ones", headers=admin,
                            json=FOUR_ONES).status_code == 200
 
@@ -145,9 +147,11 @@ def test_a_month_of_faults_gives_yellow_cards_to_exactly_the_units_at_fault_once
     for b in breaches:
         send(config, "sla", b, NOVEMBER_16)
     db = mongo[f"{db_prefix}supervision"]
-    eventually(lambda: db.breaches.count_documents({}) == len(breaches))
+    wait_until(lambda: db.breaches.count_documents({}) == len(breaches),
+               reason=f"supervision to record {len(breaches)} breaches")
     # A problem's breach marks its deadline and tells its department (problem_deadline_missed).
-    eventually(lambda: len(outbox(mongo, db_prefix, "problem_deadline_missed")) == 3)
+    wait_until(lambda: len(outbox(mongo, db_prefix, "problem_deadline_missed")) == 3,
+               reason="three problem_deadline_missed events")
     assert db.problems.find_one({"_id": p_housing})["deadlines"]["solve"]["state"] == "breached"
 
     # November's cards are not due before 1 December 09:00.
@@ -156,7 +160,8 @@ def test_a_month_of_faults_gives_yellow_cards_to_exactly_the_units_at_fault_once
 
     # 1 December 09:00: both instances' timers see the month due; one report, once.
     clock.set(DECEMBER_1)
-    eventually(lambda: db.reports.find_one({"_id": "yellow_cards:2026-11"}))
+    wait_until(lambda: db.reports.find_one({"_id": "yellow_cards:2026-11"}),
+               reason="the November yellow cards")
     for _ in range(3):
         for container in platform["supervisors"]:
             with entrypoint_waiter(container, "produce_due_reports", timeout=5):
@@ -181,9 +186,10 @@ def test_a_month_of_faults_gives_yellow_cards_to_exactly_the_units_at_fault_once
 
     # The card reaches the unit and the leaders.
     for headers in (land, leader, inspector):
-        eventually(lambda: [n for n in web_session.get("/api/v1/notifications", headers=headers)
+        wait_until(lambda: [n for n in web_session.get("/api/v1/notifications", headers=headers)
                             .json()["items"] if n["kind"] == "yellow_card_issued"
-                            and n["data"]["unit_id"] == LAND])
+                            and n["data"]["unit_id"] == LAND],
+                   reason="the land bureau's yellow card in the inbox")
 
     # Regenerated for the past month: the same cards, none issued again.
     again = web_session.post("/api/v1/reports/generate", headers=inspector,
@@ -221,8 +227,8 @@ def test_every_report_is_due_once_regenerates_the_same_and_downloads_as_xlsx(
         platform, web_session, mongo, db_prefix, clock):
     admin = login(web_session, "admin", "admin-password-for-tests")
     lead = web_session.post("/api/v1/leads", json=SOLAR, headers=admin).json()
-    eventually(lambda: web_session.get(f"/api/v1/leads/{lead['id']}",
-                                       headers=admin).json()["team_id"])
+    wait_until(lambda: web_session.get(f"/api/v1/leads/{lead['id']}",
+                                       headers=admin).json()["team_id"], reason="the lead's team")
     assert web_session.put(f"/api/v1/leads/{lead['id']}/four-ones", headers=admin,
                            json=FOUR_ONES).status_code == 200
     clock.set(DECEMBER_1)

@@ -59,26 +59,6 @@ class TestScope:
         assert not domain.may_read({"role": "team_member", "team_id": "x"}, "sunan")
 
 
-class TestSameCompany:
-    @pytest.mark.parametrize("written", [
-        "巨石集团有限公司", "巨石集团股份有限公司", "巨石集团 有限公司", "巨石集团有限责任公司",
-        "巨石集团", "　巨石集团有限公司　",
-    ])
-    def test_legal_form_spaces_and_full_width_fold_to_one_name(self, written):
-        assert domain.normalise_company_name(written) == "巨石集团"
-
-    def test_full_width_latin_and_case_fold(self):
-        assert domain.normalise_company_name("ＡＢＣ科技有限公司") == "abc科技"
-
-    def test_a_name_that_is_only_a_suffix_stays(self):
-        assert domain.normalise_company_name("有限公司") == "有限公司"
-
-    def test_claim_keys_name_the_credit_code_and_the_name(self):
-        assert domain.claim_keys("巨石集团有限公司", " 91110000600037341l ") == [
-            "credit_code:91110000600037341L", "name:巨石集团"]
-        assert domain.claim_keys("巨石集团有限公司", None) == ["name:巨石集团"]
-
-
 class TestTripsAndVisits:
     def test_a_trip_ending_before_it_starts_names_end_date(self):
         errors = domain.trip_date_problems(DAY3, DAY1)

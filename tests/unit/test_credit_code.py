@@ -2,7 +2,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from services.leads.domain import (
+from shared.company import (
     CREDIT_CODE_CHARSET, credit_code_check_char, credit_code_problem, normalise_credit_code,
 )
 

@@ -3,10 +3,12 @@ import time
 
 import eventlet
 import pytest
+from nameko.events import EventHandler
 from nameko.exceptions import UnknownService
+from nameko.rpc import Rpc
 
 from shared.errors import NotFound, Unavailable
-from shared.rpc import call
+from shared.rpc import DEADLINE_KEY, call
 
 
 class LeadsProxy:
@@ -49,3 +51,38 @@ def test_an_outer_deadline_is_not_taken_for_ours():
     with pytest.raises(eventlet.Timeout):
         with eventlet.Timeout(0.1):
             call(LeadsProxy(answer_after=5), "get", "jietai", timeout=3)
+
+
+class Worker:
+    """A worker's context as nameko makes it: its entrypoint and the context data it was sent."""
+
+    def __init__(self, entrypoint, deadline_in: float):
+        self.entrypoint = entrypoint
+        self.context_data = {DEADLINE_KEY: time.time() + deadline_in}
+
+
+def answering(worker, answer_after: float = 0.0) -> LeadsProxy:
+    proxy = LeadsProxy(answer_after)
+    proxy.worker_ctx = worker  # as nameko's ServiceProxy holds the worker it calls for
+    return proxy
+
+
+def test_a_call_gets_only_what_is_left_of_the_request_deadline():
+    started = time.monotonic()
+    with pytest.raises(Unavailable, match=r"within 0\.[23]\d*s"):
+        call(answering(Worker(Rpc(), deadline_in=0.3), answer_after=5), "get", "jietai",
+             timeout=4)
+    assert time.monotonic() - started < 1
+
+
+def test_a_request_out_of_time_asks_nobody():
+    proxy = answering(Worker(Rpc(), deadline_in=-0.1))
+    proxy.get = None  # would fail if called
+    with pytest.raises(Unavailable, match="ran out of time before leads was asked to get"):
+        call(proxy, "get", "jietai", timeout=4)
+
+
+def test_an_event_handler_is_not_held_to_the_deadline_of_the_request_that_caused_it():
+    handler = EventHandler("leads", "lead_created")
+    assert call(answering(Worker(handler, deadline_in=-60), 0.01), "get", "jietai",
+                timeout=1) == {"id": "jietai"}

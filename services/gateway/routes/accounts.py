@@ -12,6 +12,9 @@ from services.gateway.schemas import (
     AuditQuery, PasswordChange, TokenRequest, UserCreate, UserUpdate,
 )
 from services.gateway.tokens import TokenCodec, hash_password, password_matches
+from services.gateway.views import (
+    AuditPage, IssuedToken, PasswordChanged, UserPage, UserView,
+)
 from shared.clock import utcnow
 from shared.errors import InvalidInput, NotFound
 from shared.jsonable import jsonable
@@ -43,6 +46,7 @@ def user_view(user: dict) -> dict:
 
 class AccountRoutes:
     @api("POST", "/api/v1/auth/token", public=True, body=TokenRequest,
+         response=IssuedToken,
          summary="Exchange a username and password for a bearer token")
     def issue_token(self, request):
         creds = validated(TokenRequest, json_body(request))
@@ -72,6 +76,7 @@ class AccountRoutes:
                         username, minutes)
 
     @api("POST", "/api/v1/me/password", roles=EVERYONE, body=PasswordChange,
+         response=PasswordChanged,
          summary="Change the caller's password; every earlier token stops working")
     def change_password(self, request):
         body = validated(PasswordChange, json_body(request))
@@ -83,6 +88,7 @@ class AccountRoutes:
         return {"changed": True}
 
     @api("PATCH", "/api/v1/users/<string:username>", roles=("admin",), body=UserUpdate,
+         response=UserView,
          summary="Edit, disable or reset an account; its tokens stop working")
     def update_user(self, request, username):
         body = validated(UserUpdate, json_body(request))
@@ -96,6 +102,7 @@ class AccountRoutes:
         return user_view(self.accounts.update_user(username, changes, revoke_tokens=True))
 
     @api("GET", "/api/v1/audit", roles=("admin", "inspector"), query=AuditQuery,
+         response=AuditPage,
          summary="Who changed what, when: the append-only audit trail")
     def audit_trail(self, request):
         q = validated(AuditQuery, query_params(request), ("query",))
@@ -103,14 +110,15 @@ class AccountRoutes:
         entries, total = self.accounts.audit_page(query, q.page, q.page_size)
         return page_of([jsonable({"id": str(e.pop("_id")), **e}) for e in entries], total, q)
 
-    @api("GET", "/api/v1/me", roles=EVERYONE, summary="The caller's account")
+    @api("GET", "/api/v1/me", roles=EVERYONE, response=UserView, summary="The caller's account")
     def me(self, request):
         user = self.accounts.find(request.principal["username"])
         if user is None:
             raise NotFound("this account no longer exists")
         return user_view(user)
 
-    @api("POST", "/api/v1/users", roles=("admin",), body=UserCreate, summary="Create an account")
+    @api("POST", "/api/v1/users", roles=("admin",), body=UserCreate, response=UserView,
+         summary="Create an account")
     def create_user(self, request):
         body = validated(UserCreate, json_body(request))
         user = {
@@ -121,7 +129,8 @@ class AccountRoutes:
         }
         return 201, user_view(self.accounts.create(user))
 
-    @api("GET", "/api/v1/users", roles=("admin",), query=PageQuery, summary="List accounts")
+    @api("GET", "/api/v1/users", roles=("admin",), query=PageQuery, response=UserPage,
+         summary="List accounts")
     def list_users(self, request):
         q = validated(PageQuery, query_params(request), ("query",))
         users, total = self.accounts.page_of_users(q.page, q.page_size)

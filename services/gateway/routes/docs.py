@@ -13,6 +13,7 @@ from functools import lru_cache
 from services.gateway.http import api
 from services.gateway.metrics import metrics_response
 from services.gateway.openapi import build_openapi, routes_of
+from services.gateway.views import OpenApiDocument
 from shared.errors import NotFound
 
 SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
@@ -32,7 +33,7 @@ def openapi_document(service_cls) -> dict:
 
 
 class DocsRoutes:
-    @api("GET", "/openapi.json", public=True, summary="This document")
+    @api("GET", "/openapi.json", public=True, response=OpenApiDocument, summary="This document")
     def openapi(self, request):
         return openapi_document(type(self))
 

@@ -8,6 +8,7 @@ from kombu import Connection
 
 from services.gateway import problems
 from services.gateway.http import api
+from services.gateway.views import Alive, Ready
 
 READY_CHECK_SECONDS = 3
 
@@ -28,11 +29,13 @@ def verdict(check, *args) -> str:
 
 
 class HealthRoutes:
-    @api("GET", "/healthz", public=True, summary="The process is up")
+    @api("GET", "/healthz", public=True, response=Alive,
+         summary="The process is up")
     def healthz(self, request):
         return {"status": "ok"}
 
-    @api("GET", "/readyz", public=True, summary="The broker and the database answer")
+    @api("GET", "/readyz", public=True, response=Ready,
+         summary="The broker and the database answer")
     def readyz(self, request):
         broker = eventlet.spawn(verdict, broker_check, self.config["AMQP_URI"])
         database = eventlet.spawn(verdict, self.accounts.ping)

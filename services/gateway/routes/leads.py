@@ -5,7 +5,8 @@ from nameko.rpc import RpcProxy
 from services.gateway.http import api, call, json_body, query_params
 from services.gateway.routes import EVERYONE
 from services.leads.schemas import (
-    FourOnes, LeadCreate, LeadFilter, LeadPatch, MilestoneActual, StageMove, StatusChange,
+    CycleTimes, FourOnes, LeadCreate, LeadFilter, LeadPage, LeadPatch, LeadView, MilestoneActual,
+    ProgressTable, StageMove, StatusChange,
 )
 from shared.errors import NotFound
 
@@ -47,23 +48,26 @@ class LeadRoutes:
             self.visible_lead(request, lead_id)
 
     @api("POST", "/api/v1/leads", roles=WRITERS_OF_LEADS, body=LeadCreate,
+         response=LeadView,
          summary="Take in a lead; the teams service assigns it within a second")
     def create_lead(self, request):
         body = json_body(request)
         return 201, call(self.leads, "create", body, request.principal["username"])
 
     @api("GET", "/api/v1/leads", roles=EVERYONE, query=LeadFilter,
+         response=LeadPage,
          summary="List leads: filters, q= search in title and company, sort=, pages; major first")
     def list_leads(self, request):
         filters = scoped_lead_filters(request.principal, query_params(request))
         return call(self.leads, "list", filters)
 
-    @api("GET", "/api/v1/leads/<string:lead_id>", roles=EVERYONE,
+    @api("GET", "/api/v1/leads/<string:lead_id>", roles=EVERYONE, response=LeadView,
          summary="One lead: team, stage history, four ones, milestones, audit trail")
     def get_lead(self, request, lead_id):
         return self.visible_lead(request, lead_id)
 
     @api("PATCH", "/api/v1/leads/<string:lead_id>", roles=WRITERS_OF_LEADS, body=LeadPatch,
+         response=LeadView,
          summary="Change fields of a lead")
     def patch_lead(self, request, lead_id):
         body = json_body(request)
@@ -71,6 +75,7 @@ class LeadRoutes:
         return call(self.leads, "update", lead_id, body, request.principal["username"])
 
     @api("POST", "/api/v1/leads/<string:lead_id>/stage", roles=PROJECT_WORKERS, body=StageMove,
+         response=LeadView,
          summary="Move the lead along the pipeline; back only for a leader or an admin, with a note")
     def move_stage(self, request, lead_id):
         body = json_body(request)
@@ -79,13 +84,14 @@ class LeadRoutes:
                     request.principal["role"])
 
     @api("POST", "/api/v1/leads/<string:lead_id>/status", roles=PROJECT_WORKERS,
-         body=StatusChange, summary="active, stalled or lost (with a reason)")
+         body=StatusChange, response=LeadView, summary="active, stalled or lost (with a reason)")
     def change_status(self, request, lead_id):
         body = json_body(request)
         self.check_visible(request, lead_id)
         return call(self.leads, "change_status", lead_id, body, request.principal["username"])
 
     @api("PUT", "/api/v1/leads/<string:lead_id>/four-ones", roles=PROJECT_WORKERS, body=FourOnes,
+         response=LeadView,
          summary="The four ones: project lead, service group, plan of milestones")
     def put_four_ones(self, request, lead_id):
         body = json_body(request)
@@ -93,7 +99,7 @@ class LeadRoutes:
         return call(self.leads, "set_four_ones", lead_id, body, request.principal["username"])
 
     @api("POST", "/api/v1/leads/<string:lead_id>/milestones/<string:milestone>",
-         roles=PROJECT_WORKERS, body=MilestoneActual,
+         roles=PROJECT_WORKERS, body=MilestoneActual, response=ProgressTable,
          summary="The actual date of a milestone of the plan; answers the progress table")
     def record_milestone(self, request, lead_id, milestone):
         body = json_body(request)
@@ -102,12 +108,14 @@ class LeadRoutes:
                     request.principal["username"])
 
     @api("GET", "/api/v1/leads/<string:lead_id>/progress", roles=EVERYONE,
+         response=ProgressTable,
          summary="The dynamic progress table: planned vs actual, days early or late, next due")
     def get_progress(self, request, lead_id):
         self.check_visible(request, lead_id)
         return call(self.leads, "progress", lead_id)
 
     @api("GET", "/api/v1/leads/<string:lead_id>/cycle-times", roles=EVERYONE,
+         response=CycleTimes,
          summary="Days from first contact to signing, signing to land listing, to groundbreaking...")
     def get_cycle_times(self, request, lead_id):
         self.check_visible(request, lead_id)

@@ -8,8 +8,9 @@ from werkzeug.wrappers import Response
 from services.gateway.http import api, call, json_body, query_params
 from services.supervision import exports
 from services.supervision.schemas import (
-    AnalysisIn, BimonthQuery, FeedbackIn, GenerateIn, MonthQuery, PlanIn, ProblemCreate,
-    ProblemFilter, ProgressReportIn, QuarterQuery, ResolveIn, WeekQuery,
+    AnalysisIn, AnyReport, BimonthQuery, FeedbackIn, GenerateIn, MonthQuery, PlanIn,
+    ProblemCreate, ProblemFilter, ProblemPage, ProblemView, ProgressReportIn, QuarterQuery,
+    ResolveIn, Showcase, TackleList, UnitList, WeekQuery, WeeklyInspection, YellowCards,
 )
 from shared.errors import NotFound
 
@@ -37,17 +38,19 @@ class SupervisionRoutes:
     sla = RpcProxy("sla")
 
     # -- the closed problem loop ---------------------------------------------------------------
-    @api("POST", "/api/v1/problems", roles=RAISERS, body=ProblemCreate,
+    @api("POST", "/api/v1/problems", roles=RAISERS, body=ProblemCreate, response=ProblemView,
          summary="Raise a project's problem to its owner department (3-day feedback, 7-day or "
                  "1-month solution)")
     def raise_problem(self, request):
         return 201, call(self.supervision, "raise_problem", json_body(request), actor(request))
 
-    @api("GET", "/api/v1/problems", roles=PROBLEM_READERS, query=ProblemFilter, summary="Problems")
+    @api("GET", "/api/v1/problems", roles=PROBLEM_READERS, query=ProblemFilter,
+         response=ProblemPage, summary="Problems")
     def list_problems(self, request):
         return call(self.supervision, "list_problems", query_params(request), actor(request))
 
     @api("GET", "/api/v1/problems/<string:problem_id>", roles=PROBLEM_READERS,
+         response=ProblemView,
          summary="One problem: its steps, plan, deadlines and their live clocks")
     def get_problem(self, request, problem_id):
         problem = call(self.supervision, "get_problem", problem_id, actor(request))
@@ -61,35 +64,40 @@ class SupervisionRoutes:
         return problem
 
     @api("POST", "/api/v1/problems/<string:problem_id>/feedback", roles=ACTORS, body=FeedbackIn,
+         response=ProblemView,
          summary="The owner department's feedback (within 3 days)")
     def problem_feedback(self, request, problem_id):
         return call(self.supervision, "give_feedback", problem_id, json_body(request),
                     actor(request))
 
     @api("POST", "/api/v1/problems/<string:problem_id>/analysis", roles=ACTORS, body=AnalysisIn,
+         response=ProblemView,
          summary="Cause and approach (分析)")
     def problem_analysis(self, request, problem_id):
         return call(self.supervision, "analyse", problem_id, json_body(request), actor(request))
 
     @api("POST", "/api/v1/problems/<string:problem_id>/resolve", roles=ACTORS, body=ResolveIn,
+         response=ProblemView,
          summary="Solved (解决): stops its clocks")
     def resolve_problem(self, request, problem_id):
         return call(self.supervision, "resolve", problem_id, json_body(request), actor(request))
 
     @api("POST", "/api/v1/problems/<string:problem_id>/plan", roles=ACTORS, body=PlanIn,
+         response=ProblemView,
          summary="A plan with dated steps for a problem that cannot be solved soon; starts the "
                  "monthly progress-report clock")
     def plan_problem(self, request, problem_id):
         return call(self.supervision, "plan", problem_id, json_body(request), actor(request))
 
     @api("POST", "/api/v1/problems/<string:problem_id>/progress-report", roles=ACTORS,
-         body=ProgressReportIn, summary="The monthly progress report on the plan")
+         body=ProgressReportIn, response=ProblemView, summary="The monthly progress report on the plan")
     def problem_progress_report(self, request, problem_id):
         return call(self.supervision, "report_progress", problem_id, json_body(request),
                     actor(request))
 
     # -- the rhythm: weekly, monthly, quarterly, bimonthly ----------------------------------------
     @api("GET", "/api/v1/inspections/weekly", roles=REPORT_READERS, query=WeekQuery,
+         response=WeeklyInspection,
          summary="Weekly inspection (Monday 09:00): plan vs actual per project, open problems, "
                  "breached replies")
     def weekly_inspection(self, request):
@@ -102,6 +110,7 @@ class SupervisionRoutes:
                                   query_params(request)))
 
     @api("GET", "/api/v1/yellow-cards", roles=REPORT_READERS, query=MonthQuery,
+         response=YellowCards,
          summary="The month's yellow-card units (issued on the 1st), with their points and reasons")
     def yellow_cards(self, request):
         return call(self.supervision, "report", "yellow_cards", query_params(request))
@@ -113,6 +122,7 @@ class SupervisionRoutes:
                                   query_params(request)))
 
     @api("GET", "/api/v1/tackle-list", roles=REPORT_READERS, query=QuarterQuery,
+         response=TackleList,
          summary="The quarter's tackling list: major projects, milestones due, progress")
     def tackle_list(self, request):
         return call(self.supervision, "report", "tackle_list", query_params(request))
@@ -124,6 +134,7 @@ class SupervisionRoutes:
                                   query_params(request)))
 
     @api("GET", "/api/v1/showcase", roles=REPORT_READERS, query=BimonthQuery,
+         response=Showcase,
          summary="Bimonthly results (双月晒实绩) per town and department, ranked")
     def showcase(self, request):
         return call(self.supervision, "report", "showcase", query_params(request))
@@ -135,11 +146,12 @@ class SupervisionRoutes:
                                   query_params(request)))
 
     @api("POST", "/api/v1/reports/generate", roles=REPORT_WRITERS, body=GenerateIn,
+         response=AnyReport,
          summary="Produce a past period's report again from the facts (same facts, same report)")
     def generate_report(self, request):
         return call(self.supervision, "generate", json_body(request), actor(request))
 
-    @api("GET", "/api/v1/units", roles=PROBLEM_READERS,
+    @api("GET", "/api/v1/units", roles=PROBLEM_READERS, response=UnitList,
          summary="The departments and towns problems are raised to and that are scored")
     def list_units(self, request):
         return call(self.supervision, "units")
