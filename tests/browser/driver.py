@@ -78,9 +78,10 @@ class Run:
             pass  # a PDF viewer or a poll keeps the network busy: the spinners below decide
         # The screen's own chunk is in (its heading shows), every list and chart has its data
         # (no spinner left), then antd's animations.
-        expect(page.locator("h1, h2, h3").first).to_be_visible()
+        expect(page.locator("h1, h2, h3, .ant-result-title").first).to_be_visible()
         expect(page.locator(".ant-spin-spinning")).to_have_count(0)
         page.wait_for_timeout(300)
+        page.evaluate("window.scrollTo(0, 0)")  # the sticky header where it belongs
         width = page.viewport_size["width"]
         page.screenshot(path=str(self.shots / f"{name}-{width}.png"), full_page=True)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

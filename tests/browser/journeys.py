@@ -92,6 +92,14 @@ def session_survives_reload(run: Run) -> None:
     page.get_by_label("确认新密码").press("Enter")
     expect(page).to_have_url(re.compile(r"/login"))
     run.login(page, username, "a-new-county-pass")
+    # Back to the password the other journeys log in with.
+    run.go(page, "/password")
+    page.get_by_label("当前密码").fill("a-new-county-pass")
+    page.get_by_label("新密码", exact=True).fill(password)
+    page.get_by_label("确认新密码").fill(password)
+    page.get_by_label("确认新密码").press("Enter")
+    expect(page).to_have_url(re.compile(r"/login"))
+    run.login(page, username, password)
     # Logout.
     page.get_by_title("账户菜单").click()
     page.get_by_role("menuitem", name="退出登录").click()
