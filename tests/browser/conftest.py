@@ -41,7 +41,7 @@ def run_scenario(name: str, launched, tmp_path: Path, **extra) -> dict:
     job_file = tmp_path / f"{name}.json"
     job_file.write_text(json.dumps(job, ensure_ascii=False))
     done = subprocess.run([sys.executable, "-m", "tests.browser.run", name, str(job_file)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=240)
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     assert lines, f"scenario {name} printed nothing:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
     result = json.loads(lines[-1])

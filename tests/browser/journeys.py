@@ -253,7 +253,8 @@ def leader_reassigns_a_green_channel_lead(run: Run) -> None:
     pick(page, "改派到招商组", "电子信息产业专业招商协作组")
     page.get_by_label("改派原因").fill("项目转向储能芯片方向，由电子信息组牵头")
     page.get_by_role("button", name="改 派").or_(page.get_by_role("button", name="改派")).click()
-    expect(page.get_by_text("电子信息产业专业招商协作组").first).to_be_visible()
+    expect(page.locator(".ant-descriptions-item-content").filter(
+        has_text="电子信息产业专业招商协作组")).to_be_visible()
     run.shot(page, "lead-detail-leader")
     run.go(page, "/leads")
     page.get_by_label("搜索线索").fill("捷泰")
@@ -326,16 +327,15 @@ TOUR = {
 }
 
 
-@scenario
-def every_screen_at_desk_and_phone_width(run: Run) -> None:
-    for role, paths in TOUR.items():
-        for viewport in (DESK, PHONE):
+def tour(run: Run, roles, viewports) -> None:
+    for role in roles:
+        for viewport in viewports:
             page = run.page(viewport)
             if role == "admin":
                 run.login(page, "admin", run.job["admin_password"])
             else:
                 run.login(page, *run.user(role))
-            for path in paths:
+            for path in TOUR[role]:
                 run.go(page, path)
                 expect(page.get_by_role("heading", level=3).or_(page.get_by_text("页面不存在")).first).to_be_visible()
                 name = role + (path.replace("/", "-") if path != "/" else "-workbench")
@@ -345,6 +345,22 @@ def every_screen_at_desk_and_phone_width(run: Run) -> None:
                 expect(page.get_by_role("heading", level=3).first).to_be_visible()
                 run.shot(page, role + "-" + extra.strip("/").split("/")[0] + "-detail")
             page.context.close()
+
+
+@scenario
+def every_admin_screen_at_desk_width(run: Run) -> None:
+    tour(run, ["admin"], [DESK])
+
+
+@scenario
+def every_admin_screen_at_phone_width(run: Run) -> None:
+    tour(run, ["admin"], [PHONE])
+
+
+@scenario
+def every_screen_at_desk_and_phone_width(run: Run) -> None:
+    """The inspector's and the department's screens at both widths, and an .xlsx download."""
+    tour(run, ["inspector", "department"], [DESK, PHONE])
     # The supervision office downloads a report as .xlsx.
     page = run.page()
     run.login(page, *run.user("inspector"))

@@ -9,7 +9,8 @@ import pytest
 
 from tests.browser.conftest import ROLE_USERS, make_users, run_scenario
 
-pytestmark = pytest.mark.e2e
+# A slow machine: the platform takes minutes to start, a screen tour a few more.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 
 @pytest.fixture(scope="module")
@@ -123,5 +124,7 @@ def test_branch_member_logs_a_visit_offline_on_a_phone_and_it_is_recorded_once(c
 def test_every_screen_at_desk_and_phone_width(county, tmp_path, journey):
     paths = {"admin": [f"/leads/{journey['lead_id']}", f"/policy/{journey['request_id']}"],
              "department": [f"/policy/{journey['request_id']}"]} if journey else {}
+    for width in ("desk", "phone"):
+        run_scenario(f"every_admin_screen_at_{width}_width", county, tmp_path, detail_paths=paths)
     result = run_scenario("every_screen_at_desk_and_phone_width", county, tmp_path, detail_paths=paths)
     assert result["figures"]["xlsx"].endswith(".xlsx")

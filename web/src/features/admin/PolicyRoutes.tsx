@@ -21,11 +21,11 @@ export default function PolicyRoutes() {
       <Typography.Title level={3} className="page-title">诉求路由：类别 → 承办部门</Typography.Title>
       <FormError error={error ?? routes.error} onRetry={routes.reload} />
       <Card size="small">
-        <Table<PolicyRoute> rowKey="category" size="small" loading={routes.loading} dataSource={routes.data ?? []} pagination={false}
+        <Table<PolicyRoute> rowKey="category" size="small" scroll={{ x: 360 }} loading={routes.loading} dataSource={routes.data ?? []} pagination={false}
           columns={[
             { title: "诉求类别", dataIndex: "label_zh" },
             { title: "承办部门", dataIndex: "department", render: (d: string, r) => (
-              <Select aria-label={`${r.label_zh}的承办部门`} style={{ width: 280 }} value={d} showSearch onChange={(v) => change(r.category, v)}
+              <Select aria-label={`${r.label_zh}的承办部门`} style={{ width: "100%", minWidth: 180, maxWidth: 320 }} value={d} showSearch onChange={(v) => change(r.category, v)}
                 options={unitList.filter((u) => u.kind === "department").map((u) => ({ value: u.name, label: u.name }))} />) },
           ]} />
       </Card>

@@ -48,7 +48,7 @@ function StageMoveForm({ lead, role, onDone }: { lead: Lead; role: string; onDon
   };
   if (!moves.length) return <Typography.Text type="secondary">{lead.status === "lost" ? "线索已流失，恢复为推进中后才能变更阶段。" : "已到最后阶段。"}</Typography.Text>;
   return (
-    <Form form={form} layout="vertical" onFinish={submit}>
+    <Form form={form} name="stage-move" layout="vertical" onFinish={submit}>
       <FormError error={error} onRetry={() => form.submit()} />
       <Form.Item label="目标阶段" name="stage" rules={[{ required: true, message: "请选择目标阶段" }]}>
         <Select options={moves.map((m) => ({ value: m.stage, label: `${STAGE_LABELS[m.stage]}（${KIND_LABELS[m.kind]}${m.needsReason ? "，需说明原因" : ""}）` }))} />
@@ -73,7 +73,7 @@ function StatusForm({ lead, onDone }: { lead: Lead; onDone: () => void }) {
     try { await changeStatus(lead.id, v); form.resetFields(); onDone(); } catch (e) { applyProblem(form, e); setError(e); }
   };
   return (
-    <Form form={form} layout="vertical" onFinish={submit}>
+    <Form form={form} name="status-change" layout="vertical" onFinish={submit}>
       <FormError error={error} onRetry={() => form.submit()} />
       <Form.Item label="新状态" name="status" rules={[{ required: true, message: "请选择状态" }]}>
         <Select options={(STATUS_MOVES[lead.status] ?? []).map((s) => ({ value: s, label: STATUS_LABELS[s] }))} />
@@ -98,7 +98,7 @@ function ReassignForm({ lead, onDone }: { lead: Lead; onDone: () => void }) {
     try { await reassign(lead.id, v); form.resetFields(); setTimeout(onDone, 600); } catch (e) { applyProblem(form, e); setError(e); }
   };
   return (
-    <Form form={form} layout="vertical" onFinish={submit}>
+    <Form form={form} name="reassign" layout="vertical" onFinish={submit}>
       <FormError error={error} onRetry={() => form.submit()} />
       <Form.Item label="改派到招商组" name="team_id" rules={[{ required: true, message: "请选择招商组" }]}>
         <Select options={list.map((t) => ({ value: t.id, label: t.name_zh }))} onChange={() => form.setFieldValue("owner", undefined)} />
