@@ -18,7 +18,7 @@ $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 run: $(VENV)/.installed web  ## the whole platform on http://localhost:8000 (Ctrl-C stops it)
 	$(PY) -m shared.launcher
 
-test: $(VENV)/.installed web lint  ## lint, then the whole suite against the real broker and database (tests/faults too)
+test: $(VENV)/.installed lint web  ## lint, then the whole suite against the real broker and database (tests/faults too)
 	cd web && npx vitest run
 	$(PY) -m pytest $(PYTEST_ARGS)
 

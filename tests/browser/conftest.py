@@ -32,16 +32,16 @@ def built():
     return index.parent
 
 
-def run_scenario(name: str, platform, tmp_path: Path, **extra) -> dict:
+def run_scenario(name: str, launched, tmp_path: Path, **extra) -> dict:
     """Runs one scenario in a plain Python process; returns what it reported."""
-    admin_password = (platform.data_dir / "admin_password").read_text().strip()
-    job = {"base": platform.url, "shots": str(SHOTS), "admin_password": admin_password,
+    admin_password = (launched.data_dir / "admin_password").read_text().strip()
+    job = {"base": launched.url, "shots": str(SHOTS), "admin_password": admin_password,
            "users": {role: {"username": u["username"], "password": PASSWORD}
                      for role, u in ROLE_USERS.items()}, **extra}
     job_file = tmp_path / f"{name}.json"
     job_file.write_text(json.dumps(job, ensure_ascii=False))
     done = subprocess.run([sys.executable, "-m", "tests.browser.run", name, str(job_file)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=240)
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     assert lines, f"scenario {name} printed nothing:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
     result = json.loads(lines[-1])
@@ -53,9 +53,9 @@ def run_scenario(name: str, platform, tmp_path: Path, **extra) -> dict:
     return result
 
 
-def make_users(platform) -> None:
+def make_users(launched) -> None:
     """The accounts the journeys log in with, made over the API (the admin's own journey makes
     them through the screens in test_admin_makes_users)."""
     for user in ROLE_USERS.values():
-        status, body = platform.request("POST", "/api/v1/users", {**user, "password": PASSWORD})
+        status, body = launched.request("POST", "/api/v1/users", {**user, "password": PASSWORD})
         assert status in (201, 409), body

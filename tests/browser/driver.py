@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
@@ -72,10 +72,16 @@ class Run:
 
     def shot(self, page: Page, name: str, scan: bool = True) -> None:
         """A screenshot of the screen as it is, and an accessibility scan of it."""
-        page.wait_for_load_state("networkidle")
-        # Until every list and chart has its data (no spinner left), then antd's animations.
+        try:
+            page.wait_for_load_state("networkidle", timeout=3000)
+        except Exception:
+            pass  # a PDF viewer or a poll keeps the network busy: the spinners below decide
+        # The screen's own chunk is in (its heading shows), every list and chart has its data
+        # (no spinner left), then antd's animations.
+        expect(page.locator("h1, h2, h3, .ant-result-title").first).to_be_visible()
         expect(page.locator(".ant-spin-spinning")).to_have_count(0)
         page.wait_for_timeout(300)
+        page.evaluate("window.scrollTo(0, 0)")  # the sticky header where it belongs
         width = page.viewport_size["width"]
         page.screenshot(path=str(self.shots / f"{name}-{width}.png"), full_page=True)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -113,13 +119,16 @@ def field_error(scope, label: str):
     return item.locator(".ant-form-item-explain-error").first
 
 
-def pick(page: Page, label: str, option: str) -> None:
-    """Chooses `option` in the antd Select labelled `label`: focus, open with the keyboard,
-    type to filter where it searches, pick the option."""
-    field = page.get_by_role("combobox", name=re.compile(rf"^(\* )?{re.escape(label)}$"))
-    field.focus()
-    page.keyboard.press("ArrowDown")
+def pick(page: Page, label, option: str) -> None:
+    """Chooses `option` in an antd Select (its label, or the combobox itself): open it, type to
+    filter where it searches, pick the option from the open list."""
+    if isinstance(label, str):
+        field = page.get_by_role("combobox", name=re.compile(rf"^(\* )?{re.escape(label)}$"))
+    else:
+        field = label
+    field.locator("xpath=ancestor::div[contains(concat(' ', @class, ' '), ' ant-select ')][1]").click()
     if field.get_attribute("readonly") is None:
         page.keyboard.type(option)
-    page.locator(".ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option").filter(
+    page.locator(".ant-select-dropdown:visible .ant-select-item-option").filter(
         has_text=option).first.click()
+    expect(page.locator(".ant-select-dropdown:visible")).to_have_count(0)

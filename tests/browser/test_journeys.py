@@ -3,11 +3,14 @@
 critical accessibility violation on any screen visited (axe-core), at desk and phone width."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.conftest import ROLE_USERS, make_users, run_scenario
 
-pytestmark = pytest.mark.e2e
+# A slow machine: the platform takes minutes to start, a screen tour a few more.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 
 @pytest.fixture(scope="module")
@@ -16,6 +19,12 @@ def county(platform, built):
     its own through the screens)."""
     make_users(platform)
     return platform
+
+
+@pytest.fixture(scope="module")
+def journey():
+    """What one journey leaves for the next (the lead and the request the team member made)."""
+    return {}
 
 
 def test_admin_makes_one_user_of_each_role_through_the_screens(county, tmp_path):
@@ -32,3 +41,90 @@ def test_admin_makes_one_user_of_each_role_through_the_screens(county, tmp_path)
 
 def test_the_session_survives_a_reload_and_an_expired_token_returns_to_the_login(county, tmp_path):
     run_scenario("session_survives_reload", county, tmp_path)
+
+
+def get(platform, path: str):
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(platform.url + path, timeout=10) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def test_the_gateway_serves_the_workspace_and_leaves_the_api_alone(county):
+    status, headers, body = get(county, "/")
+    assert status == 200 and headers["Cache-Control"] == "no-cache"
+    assert b'<div id="root">' in body and b"https://" not in body  # nothing from outside
+    script = re.search(rb'src="(/assets/[^"]+\.js)"', body).group(1).decode()
+    status, headers, _ = get(county, script)
+    assert status == 200 and "max-age=31536000" in headers["Cache-Control"]
+    assert headers["Content-Type"].startswith("text/javascript")
+    # A deep link after a reload is the workspace too; API and platform paths are unchanged.
+    status, _, deep = get(county, "/leads/0123456789abcdef")
+    assert status == 200 and deep == body
+    status, headers, problem = get(county, "/api/v1/no-such-thing")
+    assert status == 404 and headers["Content-Type"].startswith("application/problem+json")
+    assert get(county, "/assets/no-such-file.js")[0] == 404
+    assert get(county, "/healthz")[0] == 200
+    assert get(county, "/openapi.json")[2].startswith(b"{")
+    assert b"swagger-ui" in get(county, "/docs")[2]
+
+
+def test_first_screen_time_and_initial_javascript(county, built, tmp_path):
+    """Figures, printed (not a timed test): the first screen on a cold cache, and the gzipped
+    JavaScript it needs (charts and other screens are separate chunks, loaded where used)."""
+    import gzip
+    result = run_scenario("first_screen", county, tmp_path)
+    scripts = result["figures"]["scripts"]
+    sizes = {s: len(gzip.compress((built / "assets" / s).read_bytes(), 9)) for s in set(scripts)}
+    initial = sum(sizes.values())
+    all_js = sum(len(gzip.compress(p.read_bytes(), 9)) for p in (built / "assets").glob("*.js"))
+    print(f"\nfirst screen usable in {result['figures']['login_usable_seconds']} s (cold cache, "
+          f"loopback); workbench after login {result['figures']['workbench_loaded_seconds']} s")
+    print(f"initial JavaScript {initial / 1024:.0f} KB gzipped in {len(sizes)} files; "
+          f"all routes {all_js / 1024:.0f} KB")
+    assert not any(s.startswith("Chart") for s in scripts), "charts loaded on the first screen"
+    assert initial <= 400 * 1024
+
+
+def test_team_member_takes_in_a_lead_and_submits_the_requests(county, tmp_path, journey):
+    result = run_scenario("team_member_takes_in_a_lead", county, tmp_path)
+    journey.update(result["figures"])
+    status, lead = county.request("GET", f"/api/v1/leads/{journey['lead_id']}")
+    assert lead["stage"] == "negotiating" and lead["investment_cny"] == 2_500_000_000
+    assert lead["four_ones"]["project_lead"]["name"] == "陈国华"
+    status, request = county.request("GET", f"/api/v1/policy-requests/{journey['request_id']}")
+    assert [i["department"] for i in request["items"]] == ["县自然资源和规划局", "县自然资源和规划局", "县供电公司"]
+
+
+def test_department_replies_pauses_and_resumes(county, tmp_path, journey):
+    run_scenario("department_replies_within_48_hours", county, tmp_path, request_id=journey["request_id"])
+    status, request = county.request("GET", f"/api/v1/policy-requests/{journey['request_id']}")
+    first, second = request["items"][0], request["items"][1]
+    assert first["status"] == "replied" and first["reply"]["signer"] == "李敏"
+    assert second["status"] == "open" and len(second["pauses"]) == 1 and second["pauses"][0]["until"]
+
+
+def test_leader_reassigns_a_lead(county, tmp_path, journey):
+    run_scenario("leader_reassigns_a_green_channel_lead", county, tmp_path, lead_id=journey["lead_id"])
+    status, lead = county.request("GET", f"/api/v1/leads/{journey['lead_id']}")
+    assert lead["team_id"] == "electronic-info"
+
+
+def test_branch_member_logs_a_visit_offline_on_a_phone_and_it_is_recorded_once(county, tmp_path):
+    result = run_scenario("branch_member_logs_a_visit_offline", county, tmp_path)
+    status, visits = county.request("GET", f"/api/v1/trips/{result['figures']['trip_id']}/visits")
+    assert status == 200
+    assert [v["company"] for v in visits["items"]] == ["上海光储科技有限公司"]
+    assert visits["items"][0]["interest"] == "high"
+
+
+def test_every_screen_at_desk_and_phone_width(county, tmp_path, journey):
+    paths = {"admin": [f"/leads/{journey['lead_id']}", f"/policy/{journey['request_id']}"],
+             "department": [f"/policy/{journey['request_id']}"]} if journey else {}
+    for width in ("desk", "phone"):
+        run_scenario(f"every_admin_screen_at_{width}_width", county, tmp_path, detail_paths=paths)
+    result = run_scenario("every_screen_at_desk_and_phone_width", county, tmp_path, detail_paths=paths)
+    assert result["figures"]["xlsx"].endswith(".xlsx")

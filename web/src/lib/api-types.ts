@@ -1442,6 +1442,28 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** Alive */
+        Alive: {
+            /**
+             * Status
+             * @constant
+             */
+            status: "ok";
+        };
+        /** Analysis */
+        Analysis: {
+            /** Approach */
+            approach: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** By */
+            by: string;
+            /** Cause */
+            cause: string;
+        };
         /**
          * AnalysisIn
          * @description Why the problem arose and how it will be solved (分析).
@@ -1451,6 +1473,111 @@ export interface components {
             approach: string;
             /** Cause */
             cause: string;
+        };
+        /** AnyReport */
+        AnyReport: components["schemas"]["WeeklyInspection"] | components["schemas"]["YellowCards"] | components["schemas"]["TackleList"] | components["schemas"]["Showcase"];
+        /**
+         * AuditEntry
+         * @description One successful write: the request as sent (secrets masked) and the object before and after
+         *     (each as the API showed it then, so of any shape).
+         */
+        AuditEntry: {
+            /** Actor */
+            actor: string;
+            /**
+             * After
+             * @default null
+             */
+            after: unknown;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Before
+             * @default null
+             */
+            before: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Correlation Id
+             * @default null
+             */
+            correlation_id: string | null;
+            /** Id */
+            id: string;
+            /** Method */
+            method: string;
+            /**
+             * Object Id
+             * @default null
+             */
+            object_id: string | null;
+            /** Path */
+            path: string;
+            /**
+             * Request
+             * @default null
+             */
+            request: unknown;
+            /** Role */
+            role: string;
+            /** Route */
+            route: string;
+            /** Status */
+            status: number;
+        };
+        /** AuditPage */
+        AuditPage: {
+            /** Items */
+            items: components["schemas"]["AuditEntry"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+            /**
+             * Total Capped
+             * @default null
+             */
+            total_capped: boolean | null;
+        };
+        /** BranchList */
+        BranchList: components["schemas"]["BranchView"][];
+        /** BranchRanking */
+        BranchRanking: {
+            /** From */
+            from: string | null;
+            /** Items */
+            items: components["schemas"]["RankedBranch"][];
+            /** To */
+            to: string | null;
+        };
+        /** BranchResults */
+        BranchResults: {
+            /** Branch Id */
+            branch_id: string;
+            /** Conversion Rate */
+            conversion_rate: number | null;
+            /** From */
+            from: string | null;
+            /** Investment Signed Cny */
+            investment_signed_cny: number;
+            /** Leads Sourced */
+            leads_sourced: number;
+            /** Name Zh */
+            name_zh: string;
+            /** Signed */
+            signed: number;
+            /** To */
+            to: string | null;
+            /** Visit To Lead Rate */
+            visit_to_lead_rate: number | null;
+            /** Visits */
+            visits: number;
         };
         /**
          * BranchUpdate
@@ -1480,6 +1607,177 @@ export interface components {
             /** @default null */
             secretary: components["schemas"]["Member"] | null;
         };
+        /**
+         * BranchView
+         * @description One of the six regional Party branches (区域招商局行动党支部).
+         */
+        BranchView: {
+            /** Id */
+            id: string;
+            /**
+             * Members
+             * @default []
+             */
+            members: components["schemas"]["MemberView"][];
+            /** Name */
+            name: string;
+            /** Name Zh */
+            name_zh: string;
+            /**
+             * Regions
+             * @default []
+             */
+            regions: string[];
+            /** @default null */
+            secretary: components["schemas"]["MemberView"] | null;
+            /**
+             * Updated At
+             * @default null
+             */
+            updated_at: string | null;
+            /**
+             * Updated By
+             * @default null
+             */
+            updated_by: string | null;
+        };
+        /** CardReason */
+        CardReason: {
+            /** Detail */
+            detail: string;
+            /** Label Zh */
+            label_zh: string;
+            /** Points */
+            points: number;
+            /** Rule */
+            rule: string;
+            /** Subject Id */
+            subject_id: string;
+            /** Title */
+            title: string;
+            /** Unit Id */
+            unit_id: string | null;
+            /** Unit Kind */
+            unit_kind: string;
+            /** Unit Name */
+            unit_name: string | null;
+        };
+        /** CardRule */
+        CardRule: {
+            /** Label Zh */
+            label_zh: string;
+            /** Points */
+            points: number;
+            /** Rule */
+            rule: string;
+        };
+        /**
+         * ChangeEntry
+         * @description One line of the lead's audit trail.
+         */
+        ChangeEntry: {
+            /** Action */
+            action: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** By */
+            by: string;
+            /**
+             * Fields
+             * @default null
+             */
+            fields: {
+                [key: string]: components["schemas"]["FieldChange"];
+            } | null;
+            /**
+             * Note
+             * @default null
+             */
+            note: string | null;
+        };
+        /** ClockContextView */
+        ClockContextView: {
+            /**
+             * Departments
+             * @default []
+             */
+            departments: string[];
+            /**
+             * Lead Id
+             * @default null
+             */
+            lead_id: string | null;
+            /**
+             * Project Lead
+             * @default null
+             */
+            project_lead: string | null;
+            /**
+             * Team Id
+             * @default null
+             */
+            team_id: string | null;
+            /** Title */
+            title: string;
+        };
+        /** ClockPage */
+        ClockPage: {
+            /** Items */
+            items: components["schemas"]["ClockView"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+            /**
+             * Total Capped
+             * @default null
+             */
+            total_capped: boolean | null;
+        };
+        /**
+         * ClockView
+         * @description A promise's clock as it stands now (`elapsed_pct` of the target counted so far).
+         */
+        ClockView: {
+            context: components["schemas"]["ClockContextView"] | null;
+            /** Counted Hours */
+            counted_hours: number;
+            /** Due At */
+            due_at: string | null;
+            /** Elapsed Pct */
+            elapsed_pct: number;
+            /** Estimated */
+            estimated: boolean;
+            /** Fired */
+            fired: number;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Label Zh */
+            label_zh: string | null;
+            /** Paused */
+            paused: boolean;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "on_track" | "warning" | "breached" | "met" | "met_late";
+            /** Stopped At */
+            stopped_at: string | null;
+            /** Subject Id */
+            subject_id: string;
+        };
         /** Company */
         Company: {
             /**
@@ -1490,6 +1788,48 @@ export interface components {
             credit_code: string | null;
             /** Name */
             name: string;
+        };
+        /** CompanyView */
+        CompanyView: {
+            /**
+             * Credit Code
+             * @default null
+             */
+            credit_code: string | null;
+            /** Name */
+            name: string;
+        };
+        /** CompanyVisited */
+        CompanyVisited: {
+            /** Company */
+            company: string;
+            /**
+             * Interest
+             * @default null
+             */
+            interest: string | null;
+            /**
+             * Lead Id
+             * @default null
+             */
+            lead_id: string | null;
+            /**
+             * Next Step
+             * @default null
+             */
+            next_step: string | null;
+            /**
+             * Outcome
+             * @default null
+             */
+            outcome: string | null;
+            /** Visit Id */
+            visit_id: string;
+            /**
+             * Visited At
+             * Format: date-time
+             */
+            visited_at: string;
         };
         /** Contact */
         Contact: {
@@ -1534,6 +1874,116 @@ export interface components {
              */
             title: string | null;
         };
+        /** ContactView */
+        ContactView: {
+            /**
+             * Email
+             * @default null
+             */
+            email: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Phone
+             * @default null
+             */
+            phone: string | null;
+            /**
+             * Title
+             * @default null
+             */
+            title: string | null;
+        };
+        /** CountyLeader */
+        CountyLeader: {
+            /** Name */
+            name: string;
+            /**
+             * Title
+             * @default null
+             */
+            title: string | null;
+        };
+        /** CycleTime */
+        CycleTime: {
+            /** Days */
+            days: number | null;
+            /** From */
+            from: string;
+            /** From Date */
+            from_date: string | null;
+            /** Key */
+            key: string;
+            /** Label Zh */
+            label_zh: string;
+            /** To */
+            to: string;
+            /** To Date */
+            to_date: string | null;
+        };
+        /** CycleTimes */
+        CycleTimes: {
+            /** Cycle Times */
+            cycle_times: components["schemas"]["CycleTime"][];
+            /** Lead Id */
+            lead_id: string;
+            /** Title */
+            title: string;
+        };
+        /** Deadline */
+        Deadline: {
+            /** @default null */
+            clock: components["schemas"]["LiveClock"] | null;
+            /** Clock Id */
+            clock_id: string;
+            /**
+             * Due At
+             * @default null
+             */
+            due_at: string | null;
+            /** Kind */
+            kind: string;
+            /** State */
+            state: string;
+            /**
+             * Stopped At
+             * @default null
+             */
+            stopped_at: string | null;
+        };
+        /** DepartmentFigures */
+        DepartmentFigures: {
+            /** Department */
+            department: string;
+            /** Items */
+            items: number;
+            /** Median Hours */
+            median_hours: number | null;
+            /** Met */
+            met: number;
+            /** Met Late */
+            met_late: number;
+            /** Met Rate */
+            met_rate: number | null;
+            /** Open */
+            open: number;
+            /** Overdue Open */
+            overdue_open: number;
+            /** P90 Hours */
+            p90_hours: number | null;
+        };
+        /** Feedback */
+        Feedback: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** By */
+            by: string;
+            /** Text */
+            text: string;
+        };
         /**
          * FeedbackIn
          * @description The owner department's first answer (3 days).
@@ -1541,6 +1991,28 @@ export interface components {
         FeedbackIn: {
             /** Text */
             text: string;
+        };
+        /** FieldChange */
+        FieldChange: {
+            /**
+             * From
+             * @default null
+             */
+            from: unknown;
+            /**
+             * To
+             * @default null
+             */
+            to: unknown;
+        };
+        /** FollowUp */
+        FollowUp: {
+            /** Company */
+            company: string;
+            /** Next Step */
+            next_step: string;
+            /** Visit Id */
+            visit_id: string;
         };
         /**
          * FourOnes
@@ -1551,6 +2023,23 @@ export interface components {
             plan: components["schemas"]["PlanItem"][];
             project_lead: components["schemas"]["ProjectLead"];
             service_group: components["schemas"]["ServiceGroup"];
+        };
+        /** FourOnesView */
+        FourOnesView: {
+            /** Plan */
+            plan: components["schemas"]["PlanItemView"][];
+            project_lead: components["schemas"]["ProjectLeadView"];
+            service_group: components["schemas"]["ServiceGroupView"];
+            /**
+             * Set At
+             * @default null
+             */
+            set_at: string | null;
+            /**
+             * Set By
+             * @default null
+             */
+            set_by: string | null;
         };
         /**
          * GenerateIn
@@ -1565,6 +2054,23 @@ export interface components {
              */
             report: "weekly_inspection" | "yellow_cards" | "tackle_list" | "showcase";
         };
+        /** HistoryStep */
+        HistoryStep: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** By */
+            by: string;
+            /**
+             * Recorded At
+             * @default null
+             */
+            recorded_at: string | null;
+            /** Step */
+            step: string;
+        };
         /**
          * HolidayTableIn
          * @description A year's official table (国务院办公厅关于…部分节假日安排的通知).
@@ -1577,6 +2083,99 @@ export interface components {
              * @default []
              */
             workdays: string[];
+        };
+        /** HolidayTableLoaded */
+        HolidayTableLoaded: {
+            /** Clocks Reevaluated */
+            clocks_reevaluated: number;
+            /** Holidays */
+            holidays: number;
+            /** Workdays */
+            workdays: number;
+            /** Year */
+            year: number;
+        };
+        /** HolidayTableView */
+        HolidayTableView: {
+            /** Holidays */
+            holidays: string[];
+            /**
+             * Loaded At
+             * @default null
+             */
+            loaded_at: string | null;
+            /**
+             * Loaded By
+             * @default null
+             */
+            loaded_by: string | null;
+            /** Workdays */
+            workdays: string[];
+            /** Year */
+            year: number;
+        };
+        /** HolidayTables */
+        HolidayTables: components["schemas"]["HolidayTableView"][];
+        /** Inbox */
+        Inbox: {
+            /** Items */
+            items: components["schemas"]["NotificationView"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+            /**
+             * Total Capped
+             * @default null
+             */
+            total_capped: boolean | null;
+            /** Unread */
+            unread: number;
+        };
+        /** InspectionRow */
+        InspectionRow: {
+            /** Breached Replies */
+            breached_replies: number;
+            /** Late Detail */
+            late_detail: string | null;
+            /** Lead Id */
+            lead_id: string;
+            /** Major */
+            major: boolean;
+            /** Max Days Late */
+            max_days_late: number;
+            /** Milestones Late */
+            milestones_late: number;
+            /** Milestones Reached */
+            milestones_reached: number;
+            /** Milestones Total */
+            milestones_total: number;
+            /** Next Milestone */
+            next_milestone: string | null;
+            /** Next Planned Date */
+            next_planned_date: string | null;
+            /** Open Problems */
+            open_problems: number;
+            /** Overdue Problems */
+            overdue_problems: number;
+            /** Team Name */
+            team_name: string | null;
+            /** Title */
+            title: string;
+        };
+        /** IssuedToken */
+        IssuedToken: {
+            /** Access Token */
+            access_token: string;
+            /** Expires In */
+            expires_in: number;
+            /**
+             * Token Type
+             * @constant
+             */
+            token_type: "bearer";
         };
         /** ItemIn */
         ItemIn: {
@@ -1591,6 +2190,30 @@ export interface components {
              * @default null
              */
             department: string | null;
+            /** Text */
+            text: string;
+            /** Topic */
+            topic: string;
+        };
+        /** ItemView */
+        ItemView: {
+            /**
+             * Category
+             * @enum {string}
+             */
+            category: "policy" | "land" | "power" | "water" | "gas" | "environment" | "permit" | "finance" | "talent" | "other";
+            /** Department */
+            department: string;
+            /** N */
+            n: number;
+            /** Pauses */
+            pauses: components["schemas"]["PauseView"][];
+            reply: components["schemas"]["ReplyView"] | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "paused" | "replied";
             /** Text */
             text: string;
             /** Topic */
@@ -1688,6 +2311,22 @@ export interface components {
              */
             title: string | null;
         };
+        /** LeadPage */
+        LeadPage: {
+            /** Items */
+            items: components["schemas"]["LeadSummary"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+            /**
+             * Total Capped
+             * @default null
+             */
+            total_capped: boolean | null;
+        };
         /**
          * LeadPatch
          * @description Only the fields sent change; null clears an optional field.
@@ -1744,6 +2383,295 @@ export interface components {
             title: string | null;
         };
         /**
+         * LeadSourcedView
+         * @description The lead a visit became; the leads service creates it from the `lead_sourced` event.
+         */
+        LeadSourcedView: {
+            /** Branch Id */
+            branch_id: string;
+            /** Company Name */
+            company_name: string;
+            /** Credit Code */
+            credit_code: string | null;
+            /** Lead Id */
+            lead_id: string;
+            /** Visit Id */
+            visit_id: string;
+        };
+        /**
+         * LeadSummary
+         * @description A lead as lists show it: without its histories.
+         */
+        LeadSummary: {
+            company: components["schemas"]["CompanyView"];
+            /** @default null */
+            contact: components["schemas"]["ContactView"] | null;
+            /**
+             * County Leader
+             * @default null
+             */
+            county_leader: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * First Contact At
+             * @default null
+             */
+            first_contact_at: string | null;
+            /** Green Channel */
+            green_channel: boolean;
+            /** Id */
+            id: string;
+            /** Industry */
+            industry: string;
+            /** Investment Cny */
+            investment_cny: number;
+            /**
+             * Land Mu
+             * @default null
+             */
+            land_mu: number | null;
+            /** Major */
+            major: boolean;
+            /**
+             * Major Flag
+             * @default null
+             */
+            major_flag: boolean | null;
+            /**
+             * Notes
+             * @default null
+             */
+            notes: string | null;
+            /**
+             * Owner
+             * @default null
+             */
+            owner: string | null;
+            /**
+             * Possible Duplicates
+             * @default []
+             */
+            possible_duplicates: components["schemas"]["PossibleDuplicate"][];
+            /**
+             * Region
+             * @default null
+             */
+            region: string | null;
+            /**
+             * Routing
+             * @enum {string}
+             */
+            routing: "pending" | "assigned" | "triage";
+            /** @default null */
+            source: components["schemas"]["SourceView"] | null;
+            /**
+             * Source Branch Id
+             * @default null
+             */
+            source_branch_id: string | null;
+            /**
+             * Stage
+             * @enum {string}
+             */
+            stage: "lead" | "negotiating" | "signed" | "land" | "construction" | "production";
+            /** Stage Zh */
+            stage_zh: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "stalled" | "lost";
+            /** Status Zh */
+            status_zh: string;
+            /**
+             * Team Assigned At
+             * @default null
+             */
+            team_assigned_at: string | null;
+            /** Team Id */
+            team_id: string | null;
+            /**
+             * Team Name
+             * @default null
+             */
+            team_name: string | null;
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: string;
+        };
+        /**
+         * LeadView
+         * @description One lead with its stage and status history, four ones, milestones and audit trail.
+         */
+        LeadView: {
+            /** Changes */
+            changes: components["schemas"]["ChangeEntry"][];
+            company: components["schemas"]["CompanyView"];
+            /** @default null */
+            contact: components["schemas"]["ContactView"] | null;
+            /**
+             * County Leader
+             * @default null
+             */
+            county_leader: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * First Contact At
+             * @default null
+             */
+            first_contact_at: string | null;
+            four_ones: components["schemas"]["FourOnesView"] | null;
+            /** Green Channel */
+            green_channel: boolean;
+            /** Id */
+            id: string;
+            /** Industry */
+            industry: string;
+            /** Investment Cny */
+            investment_cny: number;
+            /**
+             * Land Mu
+             * @default null
+             */
+            land_mu: number | null;
+            /** Major */
+            major: boolean;
+            /**
+             * Major Flag
+             * @default null
+             */
+            major_flag: boolean | null;
+            /** Milestones */
+            milestones: {
+                [key: string]: components["schemas"]["MilestoneRecord"];
+            };
+            /**
+             * Notes
+             * @default null
+             */
+            notes: string | null;
+            /**
+             * Owner
+             * @default null
+             */
+            owner: string | null;
+            /**
+             * Possible Duplicates
+             * @default []
+             */
+            possible_duplicates: components["schemas"]["PossibleDuplicate"][];
+            /**
+             * Region
+             * @default null
+             */
+            region: string | null;
+            /**
+             * Routing
+             * @enum {string}
+             */
+            routing: "pending" | "assigned" | "triage";
+            /** @default null */
+            source: components["schemas"]["SourceView"] | null;
+            /**
+             * Source Branch Id
+             * @default null
+             */
+            source_branch_id: string | null;
+            /**
+             * Stage
+             * @enum {string}
+             */
+            stage: "lead" | "negotiating" | "signed" | "land" | "construction" | "production";
+            /** Stage History */
+            stage_history: components["schemas"]["StageEntry"][];
+            /** Stage Zh */
+            stage_zh: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "stalled" | "lost";
+            /** Status History */
+            status_history: components["schemas"]["StatusEntry"][];
+            /** Status Zh */
+            status_zh: string;
+            /**
+             * Team Assigned At
+             * @default null
+             */
+            team_assigned_at: string | null;
+            /** Team Id */
+            team_id: string | null;
+            /**
+             * Team Name
+             * @default null
+             */
+            team_name: string | null;
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: string;
+        };
+        /**
+         * LiveClock
+         * @description The deadline's clock as the sla service has it now (GET /problems/{id} only).
+         */
+        LiveClock: {
+            /**
+             * Counted Hours
+             * @default null
+             */
+            counted_hours: number | null;
+            /**
+             * Due At
+             * @default null
+             */
+            due_at: string | null;
+            /**
+             * Elapsed Pct
+             * @default null
+             */
+            elapsed_pct: number | null;
+            /**
+             * Paused
+             * @default null
+             */
+            paused: boolean | null;
+            /**
+             * Started At
+             * @default null
+             */
+            started_at: string | null;
+            /**
+             * State
+             * @default null
+             */
+            state: string | null;
+        };
+        /**
          * MeetingIn
          * @description A joint study meeting (专题研究会商).
          */
@@ -1760,12 +2688,63 @@ export interface components {
             /** Minutes */
             minutes: string;
         };
+        /** MeetingView */
+        MeetingView: {
+            /** Attendees */
+            attendees: string[];
+            /** Chair */
+            chair: string;
+            /**
+             * Held At
+             * Format: date-time
+             */
+            held_at: string;
+            /** Minutes */
+            minutes: string;
+            /**
+             * Recorded At
+             * @default null
+             */
+            recorded_at: string | null;
+            /**
+             * Recorded By
+             * @default null
+             */
+            recorded_by: string | null;
+        };
         /** Member */
         Member: {
             /** Name */
             name: string;
             /** Username */
             username: string;
+        };
+        /** MemberView */
+        MemberView: {
+            /**
+             * Name
+             * @default null
+             */
+            name: string | null;
+            /** Username */
+            username: string;
+        };
+        /** MemberWorkload */
+        MemberWorkload: {
+            /** By Stage */
+            by_stage: {
+                [key: string]: number;
+            };
+            /** Investment Cny */
+            investment_cny: number;
+            /** Major Leads */
+            major_leads: number;
+            /** Name */
+            name: string | null;
+            /** Open Leads */
+            open_leads: number;
+            /** Username */
+            username: string | null;
         };
         /** MilestoneActual */
         MilestoneActual: {
@@ -1780,12 +2759,116 @@ export interface components {
              */
             note: string | null;
         };
+        /** MilestoneRecord */
+        MilestoneRecord: {
+            /**
+             * Actual Date
+             * Format: date
+             */
+            actual_date: string;
+            /**
+             * Note
+             * @default null
+             */
+            note: string | null;
+            /**
+             * Recorded At
+             * @default null
+             */
+            recorded_at: string | null;
+            /**
+             * Recorded By
+             * @default null
+             */
+            recorded_by: string | null;
+        };
+        /** NextDue */
+        NextDue: {
+            /** Days Left */
+            days_left: number;
+            /** Label */
+            label: string;
+            /** Milestone */
+            milestone: string;
+            /**
+             * Planned Date
+             * Format: date
+             */
+            planned_date: string;
+        };
+        /** NotificationView */
+        NotificationView: {
+            /** Body */
+            body: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Read */
+            read: boolean;
+            /** Recipients */
+            recipients: string[];
+            /** Title */
+            title: string;
+        };
+        /** OpenApiDocument */
+        OpenApiDocument: {
+            /** Components */
+            components: {
+                [key: string]: unknown;
+            };
+            /** Info */
+            info: {
+                [key: string]: unknown;
+            };
+            /** Openapi */
+            openapi: string;
+            /** Paths */
+            paths: {
+                [key: string]: unknown;
+            };
+            /** Security */
+            security: unknown[];
+        };
+        /** OverallFigures */
+        OverallFigures: {
+            /** Clocks */
+            clocks: number;
+            /** Median Hours */
+            median_hours: number | null;
+            /** Met */
+            met: number;
+            /** Met Late */
+            met_late: number;
+            /** Met Rate */
+            met_rate: number | null;
+            /** Open */
+            open: number;
+            /** Overdue Open */
+            overdue_open: number;
+            /** P90 Hours */
+            p90_hours: number | null;
+        };
         /** PasswordChange */
         PasswordChange: {
             /** Current Password */
             current_password: string;
             /** New Password */
             new_password: string;
+        };
+        /** PasswordChanged */
+        PasswordChanged: {
+            /** Changed */
+            changed: boolean;
         };
         /** PauseIn */
         PauseIn: {
@@ -1794,6 +2877,23 @@ export interface components {
              * @default null
              */
             note: string | null;
+        };
+        /** PauseView */
+        PauseView: {
+            /** Key */
+            key: string;
+            /**
+             * Note
+             * @default null
+             */
+            note: string | null;
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /** Until */
+            until: string | null;
         };
         /**
          * PlanIn
@@ -1826,6 +2926,21 @@ export interface components {
              */
             planned_date: string;
         };
+        /** PlanItemView */
+        PlanItemView: {
+            /**
+             * Label
+             * @default null
+             */
+            label: string | null;
+            /** Milestone */
+            milestone: string;
+            /**
+             * Planned Date
+             * Format: date
+             */
+            planned_date: string;
+        };
         /** PlanStepIn */
         PlanStepIn: {
             /**
@@ -1835,6 +2950,39 @@ export interface components {
             due_date: string;
             /** Step */
             step: string;
+        };
+        /** PlanStepView */
+        PlanStepView: {
+            /** Done At */
+            done_at: string | null;
+            /**
+             * Due Date
+             * Format: date
+             */
+            due_date: string;
+            /** N */
+            n: number;
+            /** Step */
+            step: string;
+        };
+        /** PlanView */
+        PlanView: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** By */
+            by: string;
+            /**
+             * Note
+             * @default null
+             */
+            note: string | null;
+            /** Revision */
+            revision: number;
+            /** Steps */
+            steps: components["schemas"]["PlanStepView"][];
         };
         /** PolicyRequestCreate */
         PolicyRequestCreate: {
@@ -1850,6 +2998,93 @@ export interface components {
              * @default null
              */
             received_at: string | null;
+        };
+        /** PolicyRequestPage */
+        PolicyRequestPage: {
+            /** Items */
+            items: components["schemas"]["PolicyRequestView"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+            /**
+             * Total Capped
+             * @default null
+             */
+            total_capped: boolean | null;
+        };
+        /**
+         * PolicyRequestView
+         * @description An enterprise's batch of requests; a department sees its own items only.
+         */
+        PolicyRequestView: {
+            /** Closed At */
+            closed_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Due At
+             * Format: date-time
+             */
+            due_at: string;
+            /** Enterprise */
+            enterprise: string;
+            /** Id */
+            id: string;
+            /** Items */
+            items: components["schemas"]["ItemView"][];
+            /** Lead Id */
+            lead_id: string;
+            /** Lead Title */
+            lead_title: string;
+            meeting: components["schemas"]["MeetingView"] | null;
+            /** Project Lead */
+            project_lead: string | null;
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+            /** @default null */
+            sla: components["schemas"]["RequestSla"] | null;
+            /**
+             * Sla State
+             * @enum {string}
+             */
+            sla_state: "on_track" | "warning" | "breached" | "met" | "met_late";
+            /**
+             * Sla Updated At
+             * @default null
+             */
+            sla_updated_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "closed";
+            /** Team Id */
+            team_id: string | null;
+        };
+        /** PossibleDuplicate */
+        PossibleDuplicate: {
+            /** Company Name */
+            company_name: string;
+            /** Id */
+            id: string;
+            /**
+             * Matched By
+             * @enum {string}
+             */
+            matched_by: "credit_code" | "company_name";
+            /** Title */
+            title: string;
         };
         Problem: {
             detail?: string;
@@ -1886,6 +3121,108 @@ export interface components {
             /** Title */
             title: string;
         };
+        /** ProblemPage */
+        ProblemPage: {
+            /** Items */
+            items: components["schemas"]["ProblemView"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+            /**
+             * Total Capped
+             * @default null
+             */
+            total_capped: boolean | null;
+        };
+        /**
+         * ProblemView
+         * @description A problem on its way round 发现—提出—分析—解决, with its deadlines.
+         */
+        ProblemView: {
+            /** Allowed Steps */
+            allowed_steps: ("feedback" | "analysis" | "plan" | "progress_report" | "resolve")[];
+            /** @default null */
+            analysis: components["schemas"]["Analysis"] | null;
+            /**
+             * Complexity
+             * @enum {string}
+             */
+            complexity: "general" | "complex";
+            /** Complexity Zh */
+            complexity_zh: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Deadlines */
+            deadlines: {
+                [key: string]: components["schemas"]["Deadline"];
+            };
+            /** Description */
+            description: string;
+            /** @default null */
+            feedback: components["schemas"]["Feedback"] | null;
+            /** History */
+            history: components["schemas"]["HistoryStep"][];
+            /** Id */
+            id: string;
+            /** Lead Id */
+            lead_id: string;
+            /** Lead Title */
+            lead_title: string;
+            /** Owner Department */
+            owner_department: string;
+            /** @default null */
+            plan: components["schemas"]["PlanView"] | null;
+            /**
+             * Progress Reports
+             * @default null
+             */
+            progress_reports: components["schemas"]["ProgressReportView"][] | null;
+            /** Project Lead */
+            project_lead: string | null;
+            /**
+             * Raised At
+             * Format: date-time
+             */
+            raised_at: string;
+            /** Raised By */
+            raised_by: string;
+            /**
+             * Report N
+             * @default null
+             */
+            report_n: number | null;
+            /** @default null */
+            resolution: components["schemas"]["Feedback"] | null;
+            /** Resolved At */
+            resolved_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "raised" | "feedback_given" | "analysed" | "resolved";
+            /** Status Zh */
+            status_zh: string;
+            /** Team Id */
+            team_id: string | null;
+            /**
+             * Team Name
+             * @default null
+             */
+            team_name: string | null;
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
         /**
          * ProgressReportIn
          * @description The monthly progress report on a plan; `steps_done` are step numbers from 1.
@@ -1898,6 +3235,74 @@ export interface components {
             steps_done: number[];
             /** Text */
             text: string;
+        };
+        /** ProgressReportView */
+        ProgressReportView: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** By */
+            by: string;
+            /** N */
+            n: number;
+            /** Steps Done */
+            steps_done: number[];
+            /** Text */
+            text: string;
+        };
+        /** ProgressRow */
+        ProgressRow: {
+            /** Actual Date */
+            actual_date: string | null;
+            /** Days Late */
+            days_late: number | null;
+            /** Label */
+            label: string;
+            /** Milestone */
+            milestone: string;
+            /**
+             * Planned Date
+             * Format: date
+             */
+            planned_date: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "early" | "on_time" | "late" | "overdue" | "pending";
+        };
+        /**
+         * ProgressTable
+         * @description The dynamic progress table (动态进度表).
+         */
+        ProgressTable: {
+            /** Late */
+            late: number;
+            /** Lead Id */
+            lead_id: string;
+            /** Milestones */
+            milestones: components["schemas"]["ProgressRow"][];
+            next_due: components["schemas"]["NextDue"] | null;
+            project_lead: components["schemas"]["ProjectLeadView"] | null;
+            /** Reached */
+            reached: number;
+            service_group: components["schemas"]["ServiceGroupView"] | null;
+            /**
+             * Stage
+             * @enum {string}
+             */
+            stage: "lead" | "negotiating" | "signed" | "land" | "construction" | "production";
+            /** Title */
+            title: string;
+            /**
+             * Today
+             * Format: date
+             */
+            today: string;
+            /** Total */
+            total: number;
         };
         /**
          * ProjectLead
@@ -1917,6 +3322,54 @@ export interface components {
              */
             username: string | null;
         };
+        /** ProjectLeadView */
+        ProjectLeadView: {
+            /** Name */
+            name: string;
+            /**
+             * Title
+             * @default null
+             */
+            title: string | null;
+            /**
+             * Username
+             * @default null
+             */
+            username: string | null;
+        };
+        /** RankedBranch */
+        RankedBranch: {
+            /** Branch Id */
+            branch_id: string;
+            /** Conversion Rate */
+            conversion_rate: number | null;
+            /** Investment Signed Cny */
+            investment_signed_cny: number;
+            /** Leads Sourced */
+            leads_sourced: number;
+            /** Name Zh */
+            name_zh: string;
+            /** Rank */
+            rank: number;
+            /** Signed */
+            signed: number;
+            /** Visit To Lead Rate */
+            visit_to_lead_rate: number | null;
+            /** Visits */
+            visits: number;
+        };
+        /** Ready */
+        Ready: {
+            /** Checks */
+            checks: {
+                [key: string]: string;
+            };
+            /**
+             * Status
+             * @constant
+             */
+            status: "ready";
+        };
         /**
          * Reassignment
          * @description Move a lead to another team (or out of triage), optionally naming the member who follows it.
@@ -1935,6 +3388,19 @@ export interface components {
             /** Team Id */
             team_id: string;
         };
+        /** ReassignmentDone */
+        ReassignmentDone: {
+            /** Lead Id */
+            lead_id: string;
+            /** Owner */
+            owner: string | null;
+            /** Previous Team Id */
+            previous_team_id: string | null;
+            /** Team Id */
+            team_id: string;
+            /** Team Name */
+            team_name: string;
+        };
         /**
          * ReplyIn
          * @description A stamped reply (盖章函复).
@@ -1952,6 +3418,50 @@ export interface components {
             /** Text */
             text: string;
         };
+        /** ReplyView */
+        ReplyView: {
+            /** Department */
+            department: string;
+            /** Reference No */
+            reference_no: string;
+            /**
+             * Replied At
+             * Format: date-time
+             */
+            replied_at: string;
+            /** Replied By */
+            replied_by: string;
+            /** Signer */
+            signer: string;
+            /** Text */
+            text: string;
+        };
+        /**
+         * RequestSla
+         * @description The request's 48-hour clock as the sla service keeps it (`elapsed_pct` None while the
+         *     clock is not there yet).
+         */
+        RequestSla: {
+            /**
+             * Counted Hours
+             * @default null
+             */
+            counted_hours: number | null;
+            /** Due At */
+            due_at: string | null;
+            /** Elapsed Pct */
+            elapsed_pct: number | null;
+            /**
+             * Paused
+             * @default null
+             */
+            paused: boolean | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "on_track" | "warning" | "breached" | "met" | "met_late";
+        };
         /** ResolveIn */
         ResolveIn: {
             /** Resolution */
@@ -1961,6 +3471,23 @@ export interface components {
         RouteIn: {
             /** Department */
             department: string;
+        };
+        /** RouteTable */
+        RouteTable: components["schemas"]["RouteView"][];
+        /** RouteView */
+        RouteView: {
+            /**
+             * Category
+             * @enum {string}
+             */
+            category: "policy" | "land" | "power" | "water" | "gas" | "environment" | "permit" | "finance" | "talent" | "other";
+            /** Department */
+            department: string;
+            /**
+             * Label Zh
+             * @default null
+             */
+            label_zh: string | null;
         };
         /**
          * RoutingRule
@@ -1972,6 +3499,26 @@ export interface components {
             /** Team Id */
             team_id: string;
         };
+        /** RuleChange */
+        RuleChange: {
+            /** Keyword */
+            keyword: string;
+            /** Previous Team Id */
+            previous_team_id: string | null;
+            /** Team Id */
+            team_id: string | null;
+        };
+        /** RuleRow */
+        RuleRow: {
+            /** Keyword */
+            keyword: string;
+            /** Team Id */
+            team_id: string;
+            /** Team Name Zh */
+            team_name_zh: string | null;
+        };
+        /** RuleTable */
+        RuleTable: components["schemas"]["RuleRow"][];
         /**
          * ServiceGroup
          * @description The help-service group (帮办服务组) that does the enterprise's paperwork.
@@ -2004,6 +3551,209 @@ export interface components {
              * @default null
              */
             username: string | null;
+        };
+        /** ServiceGroupMemberView */
+        ServiceGroupMemberView: {
+            /**
+             * Department
+             * @default null
+             */
+            department: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Phone
+             * @default null
+             */
+            phone: string | null;
+            /**
+             * Username
+             * @default null
+             */
+            username: string | null;
+        };
+        /** ServiceGroupView */
+        ServiceGroupView: {
+            /** Members */
+            members: components["schemas"]["ServiceGroupMemberView"][];
+            /**
+             * Name
+             * @default null
+             */
+            name: string | null;
+        };
+        /** Showcase */
+        Showcase: {
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /**
+             * Due At
+             * Format: date-time
+             */
+            due_at: string;
+            /**
+             * Final
+             * @default null
+             */
+            final: boolean | null;
+            /**
+             * From
+             * Format: date-time
+             */
+            from: string;
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            /** Generated By */
+            generated_by: string;
+            /** Id */
+            id: string;
+            /** Label Zh */
+            label_zh: string;
+            /** Period */
+            period: string;
+            /**
+             * Regenerated At
+             * @default null
+             */
+            regenerated_at: string | null;
+            /**
+             * Regenerated By
+             * @default null
+             */
+            regenerated_by: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            report: "showcase";
+            /** Rows */
+            rows: components["schemas"]["ShowcaseRow"][];
+            /**
+             * Same As Previous
+             * @default null
+             */
+            same_as_previous: boolean | null;
+            /** Score Rule */
+            score_rule: {
+                [key: string]: number;
+            };
+            /** Title Zh */
+            title_zh: string;
+            /**
+             * To
+             * Format: date-time
+             */
+            to: string;
+            /** Version */
+            version: number;
+        };
+        /** ShowcaseRow */
+        ShowcaseRow: {
+            /** Breached Replies */
+            breached_replies: number;
+            /** Investment Cny */
+            investment_cny: number;
+            /** Problems Overdue */
+            problems_overdue: number;
+            /** Problems Solved */
+            problems_solved: number;
+            /** Problems Solved On Time */
+            problems_solved_on_time: number;
+            /** Projects */
+            projects: number;
+            /** Rank */
+            rank: number;
+            /** Replies */
+            replies: number;
+            /** Replies On Time */
+            replies_on_time: number;
+            /** Replies On Time Pct */
+            replies_on_time_pct: number | null;
+            /** Score */
+            score: number;
+            /** Unit Kind */
+            unit_kind: string;
+            /** Unit Name */
+            unit_name: string;
+        };
+        /** SlaReport */
+        SlaReport: {
+            /** Departments */
+            departments: components["schemas"]["DepartmentFigures"][];
+            /** From */
+            from: string | null;
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            /** Kind */
+            kind: string;
+            overall: components["schemas"]["OverallFigures"];
+            /** To */
+            to: string | null;
+        };
+        /**
+         * SourceView
+         * @description The branch visit a lead came from.
+         */
+        SourceView: {
+            /**
+             * Branch Id
+             * @default null
+             */
+            branch_id: string | null;
+            /**
+             * Trip Id
+             * @default null
+             */
+            trip_id: string | null;
+            /**
+             * Visit Id
+             * @default null
+             */
+            visit_id: string | null;
+        };
+        /** StageEntry */
+        StageEntry: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** By */
+            by: string;
+            /** From */
+            from: ("lead" | "negotiating" | "signed" | "land" | "construction" | "production") | null;
+            /** Kind */
+            kind: string;
+            /**
+             * Note
+             * @default null
+             */
+            note: string | null;
+            /**
+             * Stage
+             * @enum {string}
+             */
+            stage: "lead" | "negotiating" | "signed" | "land" | "construction" | "production";
+        };
+        /** StageFigures */
+        StageFigures: {
+            /** Count */
+            count: number;
+            /** Investment Cny */
+            investment_cny: number;
+            /** Major */
+            major: number;
+            /** Stage */
+            stage: string;
         };
         /** StageMove */
         StageMove: {
@@ -2039,6 +3789,28 @@ export interface components {
              */
             status: "active" | "stalled" | "lost";
         };
+        /** StatusEntry */
+        StatusEntry: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** By */
+            by: string;
+            /** From */
+            from: ("active" | "stalled" | "lost") | null;
+            /**
+             * Reason
+             * @default null
+             */
+            reason: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "stalled" | "lost";
+        };
         /**
          * SummaryAmend
          * @description Members' words on a day: the next day's plan and anything the figures do not say.
@@ -2054,6 +3826,179 @@ export interface components {
              * @default null
              */
             notes: string | null;
+        };
+        /** SummaryList */
+        SummaryList: components["schemas"]["SummaryView"][];
+        /**
+         * SummaryView
+         * @description A trip day's nightly summary: the figures once produced (after the summary time), and what
+         *     members wrote (possibly before).
+         */
+        SummaryView: {
+            /**
+             * Amended At
+             * @default null
+             */
+            amended_at: string | null;
+            /**
+             * Amended By
+             * @default null
+             */
+            amended_by: string | null;
+            /** Branch Id */
+            branch_id: string;
+            /**
+             * Companies
+             * @default null
+             */
+            companies: components["schemas"]["CompanyVisited"][] | null;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Destination */
+            destination: string;
+            /**
+             * Follow Ups
+             * @default null
+             */
+            follow_ups: components["schemas"]["FollowUp"][] | null;
+            /** Id */
+            id: string;
+            /**
+             * Interest
+             * @default null
+             */
+            interest: {
+                [key: string]: number;
+            } | null;
+            /**
+             * Next Day Plan
+             * @default null
+             */
+            next_day_plan: string | null;
+            /**
+             * Notes
+             * @default null
+             */
+            notes: string | null;
+            /**
+             * Produced At
+             * @default null
+             */
+            produced_at: string | null;
+            /**
+             * Targets Not Visited
+             * @default null
+             */
+            targets_not_visited: string[] | null;
+            /** Trip Id */
+            trip_id: string;
+            /**
+             * Unreported
+             * @default null
+             */
+            unreported: boolean | null;
+            /**
+             * Visit Count
+             * @default null
+             */
+            visit_count: number | null;
+        };
+        /** TackleList */
+        TackleList: {
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /**
+             * Due At
+             * Format: date-time
+             */
+            due_at: string;
+            /**
+             * Final
+             * @default null
+             */
+            final: boolean | null;
+            /**
+             * From
+             * Format: date-time
+             */
+            from: string;
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            /** Generated By */
+            generated_by: string;
+            /** Id */
+            id: string;
+            /** Label Zh */
+            label_zh: string;
+            /** Period */
+            period: string;
+            /**
+             * Regenerated At
+             * @default null
+             */
+            regenerated_at: string | null;
+            /**
+             * Regenerated By
+             * @default null
+             */
+            regenerated_by: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            report: "tackle_list";
+            /** Rows */
+            rows: components["schemas"]["TackleRow"][];
+            /**
+             * Same As Previous
+             * @default null
+             */
+            same_as_previous: boolean | null;
+            /** Title Zh */
+            title_zh: string;
+            /**
+             * To
+             * Format: date-time
+             */
+            to: string;
+            /** Version */
+            version: number;
+        };
+        /** TackleRow */
+        TackleRow: {
+            /** Carried Over */
+            carried_over: string | null;
+            /** Investment Cny */
+            investment_cny: number;
+            /** Latest Reached */
+            latest_reached: string | null;
+            /** Lead Id */
+            lead_id: string;
+            /** Milestones Due */
+            milestones_due: string | null;
+            /** Milestones Reached */
+            milestones_reached: number;
+            /** Milestones Total */
+            milestones_total: number;
+            /** Next Milestone */
+            next_milestone: string | null;
+            /** Next Planned Date */
+            next_planned_date: string | null;
+            /** Progress Pct */
+            progress_pct: number;
+            /** Team Name */
+            team_name: string | null;
+            /** Title */
+            title: string;
         };
         /**
          * Target
@@ -2077,6 +4022,109 @@ export interface components {
              * @default []
              */
             questions: string[];
+        };
+        /** TargetView */
+        TargetView: {
+            /** Company */
+            company: string;
+            /**
+             * Credit Code
+             * @default null
+             */
+            credit_code: string | null;
+            /**
+             * Notes
+             * @default null
+             */
+            notes: string | null;
+            /**
+             * Questions
+             * @default []
+             */
+            questions: string[];
+        };
+        /** TeamDetail */
+        TeamDetail: {
+            /**
+             * Cooperating
+             * @default []
+             */
+            cooperating: string[];
+            /** Id */
+            id: string;
+            /**
+             * Industries
+             * @default []
+             */
+            industries: string[];
+            /** Lead Department */
+            lead_department: string;
+            leader: components["schemas"]["CountyLeader"];
+            /**
+             * Members
+             * @default []
+             */
+            members: components["schemas"]["TeamMember"][];
+            /** Name */
+            name: string;
+            /** Name Zh */
+            name_zh: string;
+            /** Pipeline */
+            pipeline: components["schemas"]["StageFigures"][];
+            totals: components["schemas"]["TeamTotals"];
+            /** Workload */
+            workload: components["schemas"]["MemberWorkload"][];
+        };
+        /** TeamList */
+        TeamList: components["schemas"]["TeamView"][];
+        /** TeamMember */
+        TeamMember: {
+            /**
+             * Name
+             * @default null
+             */
+            name: string | null;
+            /** Username */
+            username: string;
+        };
+        /** TeamTotals */
+        TeamTotals: {
+            /** Investment Cny */
+            investment_cny: number;
+            /** Lost */
+            lost: number;
+            /** Open Leads */
+            open_leads: number;
+        };
+        /**
+         * TeamView
+         * @description One of the six specialist teams: who heads and leads it, and the industries it covers.
+         */
+        TeamView: {
+            /**
+             * Cooperating
+             * @default []
+             */
+            cooperating: string[];
+            /** Id */
+            id: string;
+            /**
+             * Industries
+             * @default []
+             */
+            industries: string[];
+            /** Lead Department */
+            lead_department: string;
+            leader: components["schemas"]["CountyLeader"];
+            /**
+             * Members
+             * @default []
+             */
+            members: components["schemas"]["TeamMember"][];
+            /** Name */
+            name: string;
+            /** Name Zh */
+            name_zh: string;
         };
         /** TokenRequest */
         TokenRequest: {
@@ -2115,6 +4163,22 @@ export interface components {
              */
             targets: components["schemas"]["Target"][];
         };
+        /** TripPage */
+        TripPage: {
+            /** Items */
+            items: components["schemas"]["TripView"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+            /**
+             * Total Capped
+             * @default null
+             */
+            total_capped: boolean | null;
+        };
         /**
          * TripUpdate
          * @description Adjusting the plan on the road: new targets, another member, a day longer.
@@ -2151,6 +4215,86 @@ export interface components {
              */
             targets: components["schemas"]["Target"][] | null;
         };
+        /** TripView */
+        TripView: {
+            /** Branch Id */
+            branch_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Destination */
+            destination: string;
+            /**
+             * End Date
+             * Format: date
+             */
+            end_date: string;
+            /** Id */
+            id: string;
+            /** Members */
+            members: string[];
+            /**
+             * Purpose
+             * @default null
+             */
+            purpose: string | null;
+            /**
+             * Start Date
+             * Format: date
+             */
+            start_date: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "upcoming" | "ongoing" | "finished";
+            /**
+             * Targets
+             * @default []
+             */
+            targets: components["schemas"]["TargetView"][];
+            /**
+             * Updated At
+             * @default null
+             */
+            updated_at: string | null;
+            /**
+             * Updated By
+             * @default null
+             */
+            updated_by: string | null;
+        };
+        /** UnitList */
+        UnitList: components["schemas"]["UnitView"][];
+        /** UnitScore */
+        UnitScore: {
+            /** Reasons */
+            reasons: number;
+            /** Score */
+            score: number;
+            /** Unit Id */
+            unit_id: string | null;
+            /** Unit Kind */
+            unit_kind: string;
+            /** Unit Name */
+            unit_name: string | null;
+            /** Yellow Card */
+            yellow_card: boolean;
+        };
+        /** UnitView */
+        UnitView: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "department" | "town";
+            /** Name */
+            name: string;
+        };
         /** UserCreate */
         UserCreate: {
             /**
@@ -2179,6 +4323,22 @@ export interface components {
             team_id: string | null;
             /** Username */
             username: string;
+        };
+        /** UserPage */
+        UserPage: {
+            /** Items */
+            items: components["schemas"]["UserView"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+            /**
+             * Total Capped
+             * @default null
+             */
+            total_capped: boolean | null;
         };
         /**
          * UserUpdate
@@ -2220,6 +4380,68 @@ export interface components {
              * @default null
              */
             team_id: string | null;
+        };
+        /**
+         * UserView
+         * @description An account; never its password hash or its token version.
+         */
+        UserView: {
+            /**
+             * Branch Id
+             * @default null
+             */
+            branch_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Created By
+             * @default null
+             */
+            created_by: string | null;
+            /**
+             * Department
+             * @default null
+             */
+            department: string | null;
+            /** Disabled */
+            disabled: boolean;
+            /** Display Name */
+            display_name: string;
+            /**
+             * Failed Logins
+             * @default null
+             */
+            failed_logins: number | null;
+            /**
+             * Last Login At
+             * @default null
+             */
+            last_login_at: string | null;
+            /**
+             * Locked Until
+             * @default null
+             */
+            locked_until: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "leader" | "team_member" | "branch_member" | "department" | "inspector";
+            /**
+             * Team Id
+             * @default null
+             */
+            team_id: string | null;
+            /**
+             * Updated At
+             * @default null
+             */
+            updated_at: string | null;
+            /** Username */
+            username: string;
         };
         /** VisitCreate */
         VisitCreate: {
@@ -2265,6 +4487,22 @@ export interface components {
              */
             visitors: string[] | null;
         };
+        /** VisitPage */
+        VisitPage: {
+            /** Items */
+            items: components["schemas"]["VisitView"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+            /**
+             * Total Capped
+             * @default null
+             */
+            total_capped: boolean | null;
+        };
         /**
          * VisitUpdate
          * @description Filling in a visit later (the evening after): omitted fields stay as they are.
@@ -2300,6 +4538,234 @@ export interface components {
              * @default null
              */
             visitors: string[] | null;
+        };
+        /** VisitView */
+        VisitView: {
+            /** Branch Id */
+            branch_id: string;
+            /** Company */
+            company: string;
+            /** @default null */
+            contact: components["schemas"]["ContactView"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Credit Code
+             * @default null
+             */
+            credit_code: string | null;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Id */
+            id: string;
+            /**
+             * Interest
+             * @default null
+             */
+            interest: ("high" | "medium" | "low" | "none") | null;
+            /** Lead Id */
+            lead_id: string | null;
+            /**
+             * Next Step
+             * @default null
+             */
+            next_step: string | null;
+            /**
+             * Notes
+             * @default null
+             */
+            notes: string | null;
+            /**
+             * Outcome
+             * @default null
+             */
+            outcome: string | null;
+            /** Trip Id */
+            trip_id: string;
+            /**
+             * Updated At
+             * @default null
+             */
+            updated_at: string | null;
+            /**
+             * Updated By
+             * @default null
+             */
+            updated_by: string | null;
+            /**
+             * Visited At
+             * Format: date-time
+             */
+            visited_at: string;
+            /** Visitors */
+            visitors: string[];
+        };
+        /** WeeklyInspection */
+        WeeklyInspection: {
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /**
+             * Due At
+             * Format: date-time
+             */
+            due_at: string;
+            /**
+             * Final
+             * @default null
+             */
+            final: boolean | null;
+            /**
+             * From
+             * Format: date-time
+             */
+            from: string;
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            /** Generated By */
+            generated_by: string;
+            /** Id */
+            id: string;
+            /** Label Zh */
+            label_zh: string;
+            /** Period */
+            period: string;
+            /**
+             * Regenerated At
+             * @default null
+             */
+            regenerated_at: string | null;
+            /**
+             * Regenerated By
+             * @default null
+             */
+            regenerated_by: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            report: "weekly_inspection";
+            /** Rows */
+            rows: components["schemas"]["InspectionRow"][];
+            /**
+             * Same As Previous
+             * @default null
+             */
+            same_as_previous: boolean | null;
+            /** Title Zh */
+            title_zh: string;
+            /**
+             * To
+             * Format: date-time
+             */
+            to: string;
+            /** Version */
+            version: number;
+        };
+        /** YellowCard */
+        YellowCard: {
+            /** Card Id */
+            card_id: string;
+            /** Reasons */
+            reasons: components["schemas"]["CardReason"][];
+            /** Reasons Text */
+            reasons_text: string;
+            /** Score */
+            score: number;
+            /** Unit Id */
+            unit_id: string | null;
+            /** Unit Kind */
+            unit_kind: string;
+            /** Unit Name */
+            unit_name: string | null;
+        };
+        /** YellowCards */
+        YellowCards: {
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /** Cards */
+            cards: components["schemas"]["YellowCard"][];
+            /**
+             * Due At
+             * Format: date-time
+             */
+            due_at: string;
+            /**
+             * Final
+             * @default null
+             */
+            final: boolean | null;
+            /**
+             * From
+             * Format: date-time
+             */
+            from: string;
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            /** Generated By */
+            generated_by: string;
+            /** Id */
+            id: string;
+            /** Label Zh */
+            label_zh: string;
+            /** Period */
+            period: string;
+            /** Reasons */
+            reasons: components["schemas"]["CardReason"][];
+            /**
+             * Regenerated At
+             * @default null
+             */
+            regenerated_at: string | null;
+            /**
+             * Regenerated By
+             * @default null
+             */
+            regenerated_by: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            report: "yellow_cards";
+            /** Rules */
+            rules: components["schemas"]["CardRule"][];
+            /**
+             * Same As Previous
+             * @default null
+             */
+            same_as_previous: boolean | null;
+            /** Scores */
+            scores: components["schemas"]["UnitScore"][];
+            /** Threshold */
+            threshold: number;
+            /** Title Zh */
+            title_zh: string;
+            /**
+             * To
+             * Format: date-time
+             */
+            to: string;
+            /** Version */
+            version: number;
         };
     };
     responses: never;
@@ -2422,7 +4888,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["AuditPage"];
                 };
             };
             /** @description The body is not JSON */
@@ -2518,7 +4984,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["IssuedToken"];
                 };
             };
             /** @description Created */
@@ -2527,7 +4993,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["IssuedToken"];
                 };
             };
             /** @description The body is not JSON */
@@ -2619,7 +5085,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["BranchList"];
                 };
             };
             /** @description The body is not JSON */
@@ -2714,7 +5180,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["BranchRanking"];
                 };
             };
             /** @description The body is not JSON */
@@ -2808,7 +5274,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["BranchView"];
                 };
             };
             /** @description The body is not JSON */
@@ -2906,7 +5372,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["BranchView"];
                 };
             };
             /** @description The body is not JSON */
@@ -3003,7 +5469,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["BranchResults"];
                 };
             };
             /** @description The body is not JSON */
@@ -3101,7 +5567,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TripPage"];
                 };
             };
             /** @description The body is not JSON */
@@ -3199,7 +5665,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TripView"];
                 };
             };
             /** @description Created */
@@ -3208,7 +5674,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TripView"];
                 };
             };
             /** @description The body is not JSON */
@@ -3302,7 +5768,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["WeeklyInspection"];
                 };
             };
             /** @description The body is not JSON */
@@ -3500,7 +5966,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["LeadPage"];
                 };
             };
             /** @description The body is not JSON */
@@ -3596,7 +6062,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["LeadView"];
                 };
             };
             /** @description Created */
@@ -3605,7 +6071,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["LeadView"];
                 };
             };
             /** @description The body is not JSON */
@@ -3699,7 +6165,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["LeadView"];
                 };
             };
             /** @description The body is not JSON */
@@ -3797,7 +6263,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["LeadView"];
                 };
             };
             /** @description The body is not JSON */
@@ -3891,7 +6357,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["CycleTimes"];
                 };
             };
             /** @description The body is not JSON */
@@ -3989,7 +6455,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["LeadView"];
                 };
             };
             /** @description The body is not JSON */
@@ -4088,7 +6554,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ProgressTable"];
                 };
             };
             /** @description Created */
@@ -4097,7 +6563,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ProgressTable"];
                 };
             };
             /** @description The body is not JSON */
@@ -4191,7 +6657,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ProgressTable"];
                 };
             };
             /** @description The body is not JSON */
@@ -4289,7 +6755,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["LeadView"];
                 };
             };
             /** @description Created */
@@ -4298,7 +6764,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["LeadView"];
                 };
             };
             /** @description The body is not JSON */
@@ -4396,7 +6862,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["LeadView"];
                 };
             };
             /** @description Created */
@@ -4405,7 +6871,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["LeadView"];
                 };
             };
             /** @description The body is not JSON */
@@ -4503,7 +6969,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ReassignmentDone"];
                 };
             };
             /** @description Created */
@@ -4512,7 +6978,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ReassignmentDone"];
                 };
             };
             /** @description The body is not JSON */
@@ -4604,7 +7070,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["UserView"];
                 };
             };
             /** @description The body is not JSON */
@@ -4700,7 +7166,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PasswordChanged"];
                 };
             };
             /** @description Created */
@@ -4709,7 +7175,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PasswordChanged"];
                 };
             };
             /** @description The body is not JSON */
@@ -4804,7 +7270,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Inbox"];
                 };
             };
             /** @description The body is not JSON */
@@ -4898,7 +7364,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["NotificationView"];
                 };
             };
             /** @description Created */
@@ -4907,7 +7373,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["NotificationView"];
                 };
             };
             /** @description The body is not JSON */
@@ -5006,7 +7472,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PolicyRequestPage"];
                 };
             };
             /** @description The body is not JSON */
@@ -5102,7 +7568,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PolicyRequestView"];
                 };
             };
             /** @description Created */
@@ -5111,7 +7577,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PolicyRequestView"];
                 };
             };
             /** @description The body is not JSON */
@@ -5205,7 +7671,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PolicyRequestView"];
                 };
             };
             /** @description The body is not JSON */
@@ -5304,7 +7770,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PolicyRequestView"];
                 };
             };
             /** @description Created */
@@ -5313,7 +7779,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PolicyRequestView"];
                 };
             };
             /** @description The body is not JSON */
@@ -5412,7 +7878,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PolicyRequestView"];
                 };
             };
             /** @description Created */
@@ -5421,7 +7887,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PolicyRequestView"];
                 };
             };
             /** @description The body is not JSON */
@@ -5516,7 +7982,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PolicyRequestView"];
                 };
             };
             /** @description Created */
@@ -5525,7 +7991,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PolicyRequestView"];
                 };
             };
             /** @description The body is not JSON */
@@ -5619,7 +8085,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/pdf": string;
                 };
             };
             /** @description The body is not JSON */
@@ -5717,7 +8183,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PolicyRequestView"];
                 };
             };
             /** @description Created */
@@ -5726,7 +8192,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PolicyRequestView"];
                 };
             };
             /** @description The body is not JSON */
@@ -5818,7 +8284,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["RouteTable"];
                 };
             };
             /** @description The body is not JSON */
@@ -5916,7 +8382,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["RouteView"];
                 };
             };
             /** @description The body is not JSON */
@@ -6015,7 +8481,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ProblemPage"];
                 };
             };
             /** @description The body is not JSON */
@@ -6111,7 +8577,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ProblemView"];
                 };
             };
             /** @description Created */
@@ -6120,7 +8586,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ProblemView"];
                 };
             };
             /** @description The body is not JSON */
@@ -6214,7 +8680,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ProblemView"];
                 };
             };
             /** @description The body is not JSON */
@@ -6312,7 +8778,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ProblemView"];
                 };
             };
             /** @description Created */
@@ -6321,7 +8787,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ProblemView"];
                 };
             };
             /** @description The body is not JSON */
@@ -6419,7 +8885,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ProblemView"];
                 };
             };
             /** @description Created */
@@ -6428,7 +8894,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ProblemView"];
                 };
             };
             /** @description The body is not JSON */
@@ -6526,7 +8992,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ProblemView"];
                 };
             };
             /** @description Created */
@@ -6535,7 +9001,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ProblemView"];
                 };
             };
             /** @description The body is not JSON */
@@ -6633,7 +9099,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ProblemView"];
                 };
             };
             /** @description Created */
@@ -6642,7 +9108,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ProblemView"];
                 };
             };
             /** @description The body is not JSON */
@@ -6740,7 +9206,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ProblemView"];
                 };
             };
             /** @description Created */
@@ -6749,7 +9215,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ProblemView"];
                 };
             };
             /** @description The body is not JSON */
@@ -6845,7 +9311,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["AnyReport"];
                 };
             };
             /** @description Created */
@@ -6854,7 +9320,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["AnyReport"];
                 };
             };
             /** @description The body is not JSON */
@@ -6946,7 +9412,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["RuleTable"];
                 };
             };
             /** @description The body is not JSON */
@@ -7042,7 +9508,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["RuleChange"];
                 };
             };
             /** @description The body is not JSON */
@@ -7136,7 +9602,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["RuleChange"];
                 };
             };
             /** @description The body is not JSON */
@@ -7230,7 +9696,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Showcase"];
                 };
             };
             /** @description The body is not JSON */
@@ -7421,7 +9887,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ClockPage"];
                 };
             };
             /** @description The body is not JSON */
@@ -7513,7 +9979,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["HolidayTables"];
                 };
             };
             /** @description The body is not JSON */
@@ -7611,7 +10077,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["HolidayTableLoaded"];
                 };
             };
             /** @description The body is not JSON */
@@ -7707,7 +10173,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SlaReport"];
                 };
             };
             /** @description The body is not JSON */
@@ -7801,7 +10267,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TackleList"];
                 };
             };
             /** @description The body is not JSON */
@@ -7987,7 +10453,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TeamList"];
                 };
             };
             /** @description The body is not JSON */
@@ -8081,7 +10547,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TeamDetail"];
                 };
             };
             /** @description The body is not JSON */
@@ -8175,7 +10641,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TripView"];
                 };
             };
             /** @description The body is not JSON */
@@ -8273,7 +10739,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TripView"];
                 };
             };
             /** @description The body is not JSON */
@@ -8367,7 +10833,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SummaryList"];
                 };
             };
             /** @description The body is not JSON */
@@ -8466,7 +10932,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SummaryView"];
                 };
             };
             /** @description The body is not JSON */
@@ -8563,7 +11029,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["VisitPage"];
                 };
             };
             /** @description The body is not JSON */
@@ -8661,7 +11127,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["VisitView"];
                 };
             };
             /** @description Created */
@@ -8670,7 +11136,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["VisitView"];
                 };
             };
             /** @description The body is not JSON */
@@ -8762,7 +11228,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["UnitList"];
                 };
             };
             /** @description The body is not JSON */
@@ -8857,7 +11323,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["UserPage"];
                 };
             };
             /** @description The body is not JSON */
@@ -8953,7 +11419,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["UserView"];
                 };
             };
             /** @description Created */
@@ -8962,7 +11428,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["UserView"];
                 };
             };
             /** @description The body is not JSON */
@@ -9060,7 +11526,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["UserView"];
                 };
             };
             /** @description The body is not JSON */
@@ -9154,7 +11620,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["VisitView"];
                 };
             };
             /** @description The body is not JSON */
@@ -9252,7 +11718,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["VisitView"];
                 };
             };
             /** @description The body is not JSON */
@@ -9350,7 +11816,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["LeadSourcedView"];
                 };
             };
             /** @description Created */
@@ -9359,7 +11825,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["LeadSourcedView"];
                 };
             };
             /** @description The body is not JSON */
@@ -9453,7 +11919,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["YellowCards"];
                 };
             };
             /** @description The body is not JSON */
@@ -9919,7 +12385,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Alive"];
                 };
             };
             /** @description The body is not JSON */
@@ -10103,7 +12569,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OpenApiDocument"];
                 };
             };
             /** @description The body is not JSON */
@@ -10195,7 +12661,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Ready"];
                 };
             };
             /** @description The body is not JSON */

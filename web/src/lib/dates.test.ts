@@ -9,7 +9,7 @@ describe("countdowns to a deadline", () => {
     expect(countdown(due, at("2026-12-03T06:29:30+08:00"))).toMatchObject({ text: "剩余 5小时30分30秒", overdue: false });
   });
   it("counts days when more than one is left", () => {
-    expect(countdown(due, at("2026-12-01T10:00:00+08:00")).text).toBe("剩余 2天2小时00分");
+    expect(countdown(due, at("2026-12-01T10:00:00+08:00")).text).toBe("剩余 2天2小时00分00秒");
   });
   it("says how long a deadline has been missed", () => {
     expect(countdown(due, at("2026-12-03T13:05:00+08:00"))).toMatchObject({ text: "已超时 1小时05分00秒", overdue: true });

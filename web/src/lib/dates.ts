@@ -39,6 +39,6 @@ export function countdown(dueIso: string, nowMs: number): { text: string; overdu
   const minutes = Math.floor(rest / 60);
   const seconds = rest - minutes * 60;
   const pad = (n: number) => String(n).padStart(2, "0");
-  const body = days > 0 ? `${days}天${hours}小时${pad(minutes)}分` : `${hours}小时${pad(minutes)}分${pad(seconds)}秒`;
+  const body = `${days > 0 ? `${days}天` : ""}${hours}小时${pad(minutes)}分${pad(seconds)}秒`;
   return { text: overdue ? `已超时 ${body}` : `剩余 ${body}`, overdue, ms };
 }

@@ -75,7 +75,7 @@ export default function VisitForm() {
 
   return (
     <div className="phone-form">
-      <Typography.Title level={4} className="page-title">记录走访</Typography.Title>
+      <Typography.Title level={3} className="page-title">记录走访</Typography.Title>
       <Link to={`/trips/${id}`}>返回行程</Link>
       {!online && <Alert type="warning" showIcon style={{ margin: "8px 0" }} message="当前无网络，提交的记录会先保存在本机" />}
       {pending > 0 && <Alert type="info" showIcon style={{ margin: "8px 0" }} message={`本机有 ${pending} 条待发送的走访记录`}

@@ -24,6 +24,12 @@ const MILESTONES = [
   { value: "land_delivered", label: "交地" }, { value: "groundbreaking", label: "开工" }, { value: "trial_production", label: "试生产" },
   { value: "production", label: "投产" },
 ];
+const FIELD_LABELS: Record<string, string> = {
+  stage: "阶段", status: "状态", team_id: "招商组", owner: "跟进人", title: "项目名称", industry: "产业", investment_cny: "投资额",
+  land_mu: "用地", region: "地区", notes: "备注", major: "重大项目", company: "企业", contact: "联系人", first_contact_at: "首次接触",
+  ...Object.fromEntries(MILESTONES.map((m) => [m.value, m.label])),
+};
+const shownValue = (v: unknown) => (v == null ? "空" : typeof v === "object" ? "已修改" : STAGE_LABELS[String(v)] ?? STATUS_LABELS[String(v)] ?? String(v));
 const ACTIONS: Record<string, string> = { created: "登记线索", assigned: "分派招商组", four_ones: "设置四个一", stage: "变更阶段", status: "变更状态", milestone: "记录节点", updated: "修改信息", reassigned: "改派" };
 
 function StageMoveForm({ lead, role, onDone }: { lead: Lead; role: string; onDone: () => void }) {
@@ -42,7 +48,7 @@ function StageMoveForm({ lead, role, onDone }: { lead: Lead; role: string; onDon
   };
   if (!moves.length) return <Typography.Text type="secondary">{lead.status === "lost" ? "线索已流失，恢复为推进中后才能变更阶段。" : "已到最后阶段。"}</Typography.Text>;
   return (
-    <Form form={form} layout="vertical" onFinish={submit}>
+    <Form form={form} name="stage-move" layout="vertical" onFinish={submit}>
       <FormError error={error} onRetry={() => form.submit()} />
       <Form.Item label="目标阶段" name="stage" rules={[{ required: true, message: "请选择目标阶段" }]}>
         <Select options={moves.map((m) => ({ value: m.stage, label: `${STAGE_LABELS[m.stage]}（${KIND_LABELS[m.kind]}${m.needsReason ? "，需说明原因" : ""}）` }))} />
@@ -67,7 +73,7 @@ function StatusForm({ lead, onDone }: { lead: Lead; onDone: () => void }) {
     try { await changeStatus(lead.id, v); form.resetFields(); onDone(); } catch (e) { applyProblem(form, e); setError(e); }
   };
   return (
-    <Form form={form} layout="vertical" onFinish={submit}>
+    <Form form={form} name="status-change" layout="vertical" onFinish={submit}>
       <FormError error={error} onRetry={() => form.submit()} />
       <Form.Item label="新状态" name="status" rules={[{ required: true, message: "请选择状态" }]}>
         <Select options={(STATUS_MOVES[lead.status] ?? []).map((s) => ({ value: s, label: STATUS_LABELS[s] }))} />
@@ -92,7 +98,7 @@ function ReassignForm({ lead, onDone }: { lead: Lead; onDone: () => void }) {
     try { await reassign(lead.id, v); form.resetFields(); setTimeout(onDone, 600); } catch (e) { applyProblem(form, e); setError(e); }
   };
   return (
-    <Form form={form} layout="vertical" onFinish={submit}>
+    <Form form={form} name="reassign" layout="vertical" onFinish={submit}>
       <FormError error={error} onRetry={() => form.submit()} />
       <Form.Item label="改派到招商组" name="team_id" rules={[{ required: true, message: "请选择招商组" }]}>
         <Select options={list.map((t) => ({ value: t.id, label: t.name_zh }))} onChange={() => form.setFieldValue("owner", undefined)} />
@@ -278,7 +284,7 @@ export default function LeadDetail() {
           {mayReassign && <Card title="改派" size="small" style={{ marginBottom: 12 }}><ReassignForm lead={l} onDone={reload} /></Card>}
           <Card title="变更记录" size="small" style={{ marginBottom: 12 }}>
             <Timeline items={[...(l.changes ?? []).map((c) => ({
-              children: <><div>{formatTime(c.at)} · {c.by}</div><div>{ACTIONS[c.action] ?? c.action}{c.fields ? "：" + Object.entries(c.fields).map(([k, f]) => `${k === "stage" ? "阶段" : k} ${STAGE_LABELS[String(f.from)] ?? f.from ?? "空"} → ${STAGE_LABELS[String(f.to)] ?? f.to}`).join("，") : ""}{c.note ? `（${c.note}）` : ""}</div></>,
+              children: <><div>{formatTime(c.at)} · {c.by}</div><div>{ACTIONS[c.action] ?? c.action}{c.fields ? "：" + Object.entries(c.fields).map(([k, f]) => `${FIELD_LABELS[k] ?? "其他"} ${shownValue(f.from)} → ${shownValue(f.to)}`).join("，") : ""}{c.note ? `（${c.note}）` : ""}</div></>,
             })), ...(l.changes?.length ? [] : history.map((h) => ({ children: `${formatTime(h.at)} ${h.text}` })))].reverse()} />
           </Card>
           <Card title="阶段历程" size="small">

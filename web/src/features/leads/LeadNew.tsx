@@ -8,7 +8,7 @@ import { ApiError } from "../../lib/problems";
 import { branches, teams, type Branch, type Team } from "../../lib/reference";
 import { useSession } from "../../lib/auth";
 import { applyProblem, FormError } from "../../components/FormError";
-import { createLead, listLeads, type Lead } from "./api";
+import { createLead, getLead, listLeads, type Lead } from "./api";
 
 const CJK = /[\u4e00-\u9fff]/;
 
@@ -71,6 +71,10 @@ export default function LeadNew() {
     try {
       const lead = await createLead(body, key.current);
       message.success("线索已登记，正在按产业分派招商组");
+      // A team member sees the lead once the teams service has assigned it (within a second).
+      for (let i = 0; i < 12; i++) {
+        try { await getLead(lead.id); break; } catch { await new Promise((r) => setTimeout(r, 250)); }
+      }
       navigate(`/leads/${lead.id}`);
     } catch (e) {
       if (e instanceof ApiError && e.status === 409) setExisting(String((e.problem as any).existing_id ?? ""));

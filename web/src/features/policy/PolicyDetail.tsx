@@ -7,6 +7,7 @@ import { countdown, formatTime } from "../../lib/dates";
 import { CATEGORY_LABELS, SLA_LABELS } from "../../lib/reference";
 import { Countdown } from "../../components/Countdown";
 import { applyProblem, FormError } from "../../components/FormError";
+import { ApiError } from "../../lib/problems";
 import { getRequest, itemDueAt, letterPdf, pauseItem, recordMeeting, replyItem, resumeItem, type Item, type PolicyRequest } from "./api";
 
 const ITEM_STATUS: Record<string, { text: string; color: string }> = { open: { text: "办理中", color: "processing" }, paused: { text: "暂停（等待企业材料）", color: "warning" }, replied: { text: "已函复", color: "success" } };
@@ -30,14 +31,20 @@ function ReplyForm({ request, item, onDone, onCancel }: { request: PolicyRequest
   const submit = async (v: { text: string; signer: string; reference_no: string }) => {
     setBusy(true); setError(null);
     try { await replyItem(request.id, item.n, { ...v, department: item.department }); onDone(); }
-    catch (e) { applyProblem(form, e); setError(e); } finally { setBusy(false); }
+    catch (e) {
+      // A 文号 is unique per department and year: the 409 says so beside the field.
+      if (e instanceof ApiError && e.status === 409 && /reference/i.test(e.problem.detail ?? "")) {
+        form.setFields([{ name: "reference_no", errors: ["该文号本部门本年度已使用"] }]);
+      }
+      applyProblem(form, e); setError(e);
+    } finally { setBusy(false); }
   };
   return (
     <Modal open title={`盖章函复：第 ${item.n} 项 ${item.topic}`} onCancel={onCancel} onOk={() => form.submit()} okText="提交函复" confirmLoading={busy} width={640}>
       <FormError error={error} onRetry={() => form.submit()} />
       <Typography.Paragraph type="secondary">诉求：{item.text}</Typography.Paragraph>
       <Form form={form} layout="vertical" onFinish={submit}>
-        <Form.Item label="承办部门（落款）"><Input value={item.department} disabled /></Form.Item>
+        <Form.Item label="承办部门（落款）"><Input aria-label="承办部门（落款）" value={item.department} disabled /></Form.Item>
         <Form.Item label="答复内容" name="text" rules={[{ required: true, whitespace: true, message: "请填写答复内容" }]}><Input.TextArea rows={4} maxLength={10000} /></Form.Item>
         <Space wrap>
           <Form.Item label="签发人" name="signer" rules={[{ required: true, whitespace: true, message: "请填写签发人" }]}><Input maxLength={200} /></Form.Item>
