@@ -318,9 +318,10 @@ def measure(platform: Platform, n: int) -> dict:
     times, ids = [], []
     for _ in range(count):
         status, body, elapsed = client.request("POST", "/api/v1/leads", new_lead_body())
-        assert status == 201, (status, body)
         times.append(elapsed)
-        ids.append(body["id"])
+        if status == 201:
+            ids.append(body["id"])
+    out["post_ms_bad"] = count - len(ids)
     wait_assigned(platform, ids, 30)
     time.sleep(1)
     window = time.monotonic() - t0
