@@ -45,6 +45,16 @@ WORDS = ["新能源", "高效", "电池", "组件", "材料", "科技", "智能"
          "储能", "复合", "产业园", "基地", "项目", "技改", "扩能", "研发", "中心"]
 
 
+PATIENT_LAUNCHER = """
+import sys
+import shared.launcher as launcher
+launcher.EmbeddedMongo.start.__defaults__ = (300.0,)
+launcher.Platform.wait_for_services.__defaults__ = (600,)
+launcher.Platform.wait_ready.__defaults__ = (600,)
+sys.exit(launcher.main(["--no-demo"]))
+"""
+
+
 def say(message: str) -> None:
     print(f"[bench] {message}", flush=True)
 
@@ -144,10 +154,12 @@ class Platform:
         env.update(AMQP_URI=vhost_uri(self.vhost), KUAIBAN_PORT=str(self.port),
                    KUAIBAN_DATA_DIR=str(self.data_dir), KUAIBAN_QUERY_LOG=str(self.query_log))
         self.output = open(self.workdir / "launcher.log", "wb")
-        self.process = subprocess.Popen([sys.executable, "-m", "shared.launcher", "--no-demo"],
+        # `make run`'s launcher, with patient start-up waits: on a busy machine eight services
+        # can take more than its 60 s to answer.
+        self.process = subprocess.Popen([sys.executable, "-c", PATIENT_LAUNCHER],
                                         cwd=ROOT, env=env, stdout=self.output,
                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 900
         while b"Kuaiban is up" not in (self.workdir / "launcher.log").read_bytes():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError((self.workdir / "launcher.log").read_text(errors="replace")[-3000:])
@@ -289,7 +301,7 @@ def wait_assigned(platform: Platform, ids: list[str], within: float) -> bool:
 
 
 def measure(platform: Platform, n: int) -> dict:
-    out = {}
+    out = {"load_avg": os.getloadavg()[0]}  # the machine's, for reading the rest
     client = Client(platform.port, platform.token)
     for _ in range(3):  # warm up
         client.request("POST", "/api/v1/leads", new_lead_body())
@@ -306,9 +318,10 @@ def measure(platform: Platform, n: int) -> dict:
     times, ids = [], []
     for _ in range(count):
         status, body, elapsed = client.request("POST", "/api/v1/leads", new_lead_body())
-        assert status == 201, (status, body)
         times.append(elapsed)
-        ids.append(body["id"])
+        if status == 201:
+            ids.append(body["id"])
+    out["post_ms_bad"] = count - len(ids)
     wait_assigned(platform, ids, 30)
     time.sleep(1)
     window = time.monotonic() - t0
@@ -328,9 +341,8 @@ def measure(platform: Platform, n: int) -> dict:
         ("team", f"/api/v1/teams/{team}"),
     ]:
         results, _ = concurrently(4, lambda i: readers[i].request("GET", path)[::2], per_client=15)
-        bad = [s for s, _ in results if s != 200]
-        assert not bad, (label, bad[:3])
         out[label] = 1000 * p99([e for _, e in results])
+        out[f"{label}_bad"] = sum(1 for s, _ in results if s != 200)
     # 16 clients creating leads.
     writers = [Client(platform.port, platform.token) for _ in range(CLIENTS)]
     created: list[str] = []
@@ -419,6 +431,7 @@ ROWS = [
     ("16 clients: every lead assigned within 2 s", "load_assigned", "yes", "{}"),
     ("idle database CPU (% of a core)", "idle_db_cpu", "", "{:.1f}"),
     ("outbox and applied-event documents", "history", "", "{:,}"),
+    ("the machine's load average when measuring (2 cores)", "load_avg", "", "{:.1f}"),
 ]
 
 
@@ -440,7 +453,10 @@ def main() -> int:
         row = [label, goal]
         for size in sizes:
             value = figures[size][key]
-            row.append("yes" if value is True else "no" if value is False else fmt.format(value))
+            cell = "yes" if value is True else "no" if value is False else fmt.format(value)
+            if figures[size].get(f"{key}_bad"):
+                cell += f" ({figures[size][f'{key}_bad']} non-200)"
+            row.append(cell)
         lines.append(row)
     lines.append([f"nameko's own HTTP -> RPC echo, {CLIENTS} clients, same run", "",
                   f"{echo_rps:.0f} req/s, p99 {echo_p99:.0f} ms"] + [""] * (len(sizes) - 1))

@@ -100,7 +100,8 @@ class AccountsRepository(MongoRepository):
     # -- audit: appended, never changed ------------------------------------------------------
     def append_audit(self, entry: dict) -> None:
         previous = None
-        if entry.get("object_id"):
+        # 201: the object was just created, so no entry can precede this one (no look).
+        if entry.get("object_id") and entry.get("status") != 201:
             previous = self.db.audit.find_one({"object_id": entry["object_id"]},
                                               sort=[("at", DESCENDING), ("_id", DESCENDING)])
         entry["before"] = previous["after"] if previous else None
