@@ -210,3 +210,21 @@ def table(content: bytes, sheet: str) -> tuple[tuple, list[tuple]]:
     book = load_workbook(io.BytesIO(content))
     rows = list(book[sheet].iter_rows(min_row=HEADER_ROW, values_only=True))
     return rows[0], rows[1:]
+
+
+class NotAWorkbook(ValueError):
+    """The bytes are no .xlsx workbook that can be read."""
+
+
+def read_rows(content: bytes, max_columns: int = 60) -> list[tuple]:
+    """The first sheet's rows as values (formulas as their text, never evaluated: read with
+    data_only, so a cached result is what a formula cell gives, else its text as typed)."""
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken package
+        raise NotAWorkbook(str(exc)) from None
+    try:
+        sheet = book.worksheets[0]
+        return [tuple(row[:max_columns]) for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()

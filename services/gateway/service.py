@@ -13,6 +13,7 @@ from services.gateway.routes.branches import BranchRoutes
 from services.gateway.routes.docs import DocsRoutes
 from services.gateway.routes.exports import ExportRoutes
 from services.gateway.routes.health import HealthRoutes
+from services.gateway.routes.imports import ImportRoutes
 from services.gateway.routes.leads import LeadRoutes
 from services.gateway.routes.notifications import NotificationRoutes
 from services.gateway.routes.paper import PaperRoutes
@@ -31,7 +32,7 @@ class GatewayService(
     SlaRoutes,
     SupervisionRoutes, NotificationRoutes,
     WebRoutes,
-    PaperRoutes, ExportRoutes,
+    PaperRoutes, ExportRoutes, ImportRoutes,
     SearchRoutes,
     WorkRoutes,
 ):

@@ -11,7 +11,7 @@ from pymongo.errors import DuplicateKeyError
 from services.leads.domain import duplicate_lead
 from services.leads.progress import report_row
 from shared.errors import Conflict, NotFound
-from shared.storage import MongoRepository
+from shared.storage import MongoRepository, run_transaction
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,37 @@ class LeadsRepository(MongoRepository):
             existing = self.find_duplicate(lead["company"].get("credit_code"), lead["title"])
             raise duplicate_lead(existing["_id"] if existing else None) from None
         return lead
+
+    def existing_ids(self, ids: list[str]) -> set[str]:
+        """Which of these lead ids exist (a ledger row imported before has its key as id)."""
+        return {d["_id"] for d in self.db.leads.find({"_id": {"$in": ids}}, {"_id": 1})}
+
+    def companies(self, name_keys: list[str], credit_codes: list[str]) -> list[dict]:
+        """Leads of any of these companies (by folded name or credit code): two queries for a
+        whole chunk of a ledger, each on its index."""
+        projection = {"title": 1, "company": 1, "source_branch_id": 1, "team_id": 1, "stage": 1,
+                      "status": 1, "created_at": 1}
+        found = {d["_id"]: d for d in self.db.leads.find(
+            {"company.name_key": {"$in": name_keys}}, projection, hint="company_name_key")}
+        if credit_codes:
+            for d in self.db.leads.find({"company.credit_code": {"$in": credit_codes}},
+                                        projection, hint="credit_code_title_unique"):
+                found.setdefault(d["_id"], d)
+        return sorted(found.values(), key=lambda d: d["created_at"])
+
+    def insert_many(self, leads: list[dict], events) -> None:
+        """Leads imported from one chunk of a ledger, with their events, all or nothing; a
+        DuplicateKeyError (a concurrent import of the same rows) leaves nothing written.
+
+        The events are left to the outbox relay's loop rather than published here: publishing
+        hundreds inline claims each by id among the unsent, which holds the worker (and its
+        caller) for minutes; the loop sends them within a few intervals."""
+        events = list(events)
+
+        def work(session):
+            self.db.leads.insert_many(leads, ordered=True, session=session)
+            self._store_in_outbox(events, session)
+        run_transaction(self.client, work, self.transaction_time_limit)
 
     def insert_sourced(self, envelope, lead: dict, events) -> bool:
         """Create a lead a branch sourced, once per event; False when it was not created."""

@@ -133,6 +133,66 @@ class LeadsService:
             major=lead["major"],
         )
 
+    @rpc
+    def import_ledger(self, rows: list[dict], actor: str, dry_run: bool) -> dict:
+        """Rows of a county ledger that passed services/leads/ledger.py, in one chunk: each
+        `{row, key, lead, stage}`. A row whose key is a lead already is `already_imported`
+        (a re-import or a retried commit creates nothing); one with the credit code and title
+        of another lead is a duplicate; the rest are created (unless `dry_run`) in one
+        transaction. Leads of a company already known are created and listed as
+        possible duplicates."""
+        now = self.clock.now()
+        known = self.storage.existing_ids([r["key"] for r in rows])
+        answer = {"created": [], "would_create": [], "already_imported": [], "duplicates": [],
+                  "possible_duplicates": [], "errors": []}
+        fresh = []
+        for r in rows:
+            if r["key"] in known:
+                answer["already_imported"].append({"row": r["row"], "id": r["key"]})
+                continue
+            try:
+                fresh.append((r, validated(LeadCreate, r["lead"])))
+            except InvalidInput as exc:
+                answer["errors"].append({"row": r["row"], "column": None,
+                                         "msg": f"第{r['row']}行：{exc.detail}"})
+        # The companies already known, for the whole chunk at once (not two queries a row).
+        others = self.storage.companies(
+            sorted({domain.company_name_key(lead_in.company.name) for _, lead_in in fresh}),
+            sorted({lead_in.company.credit_code for _, lead_in in fresh
+                    if lead_in.company.credit_code}))
+        same_code_and_title = {(d["company"].get("credit_code"), d["title"]): d["_id"]
+                               for d in others if d["company"].get("credit_code")}
+        leads, events = [], []
+        for r, lead_in in fresh:
+            code = lead_in.company.credit_code
+            if code and (code, lead_in.title) in same_code_and_title:
+                answer["duplicates"].append({
+                    "row": r["row"], "existing_id": same_code_and_title[(code, lead_in.title)],
+                    "msg": f"第{r['row']}行：已有统一社会信用代码和项目名称都相同的项目"})
+                continue
+            lead = domain.new_lead(r["key"], lead_in.model_dump(exclude_none=True), actor, now,
+                                   self.major_threshold)
+            name_key = lead["company"]["name_key"]
+            lead["possible_duplicates"] = domain.similar_leads(
+                [d for d in others if d["company"].get("name_key") == name_key
+                 or (code and d["company"].get("credit_code") == code)], code, r["key"])
+            if r.get("stage") and r["stage"] != "lead":
+                lead.update({"stage": r["stage"], "stage_index": pipeline.stage_index(r["stage"])})
+                lead["stage_history"].append({"stage": r["stage"], "from": "lead",
+                                              "kind": "imported", "at": now, "by": actor,
+                                              "note": "台账导入"})
+            lead["imported"] = {"row": r["row"], "at": now, "by": actor}
+            if lead["possible_duplicates"]:
+                answer["possible_duplicates"].append({
+                    "row": r["row"], "leads": [d["id"] for d in lead["possible_duplicates"]]})
+            answer["would_create"].append({"row": r["row"], "id": r["key"]})
+            leads.append(lead)
+            events.append(make_event(self.name, self.created_event(lead), now))
+        if not dry_run and leads:
+            self.storage.insert_many(leads, events)
+            answer["created"] = answer["would_create"]
+        return jsonable(answer)
+
     @on_event("branches", "lead_sourced")
     def create_sourced(self, envelope, sourced):
         """A branch turned a visit into a lead: create it under the id the branch chose."""
