@@ -191,7 +191,8 @@ class ClientErrorFilter(logging.Filter):
             if status is not None:
                 exc = record.exc_info[1]
                 worker = record.args[0] if isinstance(record.args, tuple) and record.args else "-"
-                record.msg, record.args = "%s answered %d: %s", (worker, status, exc.args[0] if exc.args else exc)
+                record.msg = "%s answered %d: %s"
+                record.args = (worker, status, exc.args[0] if exc.args else exc)
                 record.levelno, record.levelname = logging.INFO, "INFO"
                 record.exc_info = record.exc_text = None
         return True

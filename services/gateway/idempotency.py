@@ -4,8 +4,8 @@ first answer again and change nothing; the same key with another body is 422.
 The key is claimed in the gateway's database (a unique `_id`: caller and key) before the work,
 so two replicas cannot both run it: a second request meanwhile waits a little for the first
 answer, then gets 409. The answer is recorded after the work; a 5xx answer is not (its outcome
-is unknown): the key is marked retryable, so a retry with the same body runs again. A retry that runs again, after a 503 or a
-gateway that died before recording, reaches the service with the same key
+is unknown): the key is marked retryable, so a retry with the same body runs again. A retry
+that runs again, after a 503 or a gateway that died before recording, reaches the service with the same key
 (`shared/idempotency.py`), which finds the document the first try stored instead of making a
 second. A claim left by a dead gateway is taken over once it is older than any request can be.
 A key older than 24 h is new again: what the services derive from it includes its first try.

@@ -164,3 +164,37 @@ class MyWork(View):
     due_soon: list[ClockView]
     projects: list[MyProject]
     queue: WorkQueue
+
+
+# -- Excel in: the county's ledger (台账) -------------------------------------------------------
+class ImportRowError(View):
+    row: int
+    column: Optional[str] = None
+    msg: str
+
+
+class ImportDuplicate(View):
+    row: int
+    existing_id: Optional[str] = None
+    msg: str
+
+
+class ImportPossibleDuplicate(View):
+    row: int
+    leads: list[str]
+
+
+class LedgerImport(View):
+    """A dry run says what a commit would do; a commit creates what is valid, once."""
+
+    dry_run: bool
+    rows: int
+    valid: int
+    created: int
+    would_create: int
+    already_imported: int
+    errors: list[ImportRowError]
+    duplicates: list[ImportDuplicate]
+    possible_duplicates: list[ImportPossibleDuplicate]
+    created_ids: list[str]
+    seconds: float

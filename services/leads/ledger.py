@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from services.leads.domain import (
-    company_name_key, credit_code_problem, fold_text, normalise_credit_code,
-)
 from services.leads.pipeline import STAGE_LABELS_ZH, STAGES
 from services.teams.domain import pick_team  # the teams' own rule: an industry no team takes
 from shared import xlsx
+from shared.company import company_name_key, credit_code_problem, normalise_credit_code
+from shared.text import fold_text
 
 COUNTY_TIME = ZoneInfo("Asia/Shanghai")
 MAX_ROWS = 20_000

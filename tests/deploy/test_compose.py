@@ -146,7 +146,7 @@ def test_make_down_needs_none_of_the_secrets_compose_insists_on():
     env = {k: v for k, v in os.environ.items() if k not in required}
     plan = subprocess.run(["make", "-n", "down"], cwd=ROOT, env=env, capture_output=True,
                           text=True, check=True).stdout
-    line = next(l for l in plan.splitlines() if "docker compose down" in l)
+    line = next(text for text in plan.splitlines() if "docker compose down" in text)
     for name in required:
         assert f"{name}=${{{name}:-" in line, name
 

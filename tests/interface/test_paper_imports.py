@@ -10,7 +10,7 @@ import pytest
 
 from services.branches.service import BranchesService
 from services.gateway.service import GatewayService
-from services.leads.domain import credit_code_check_char
+from shared.company import credit_code_check_char
 from services.leads.service import LeadsService
 from services.teams.service import TeamsService
 from shared import xlsx

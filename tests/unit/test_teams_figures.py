@@ -51,7 +51,7 @@ def test_counters_match_the_leads_after_random_changes():
     by_user = lambda rows: sorted(rows, key=lambda r: str(r["username"]))  # noqa: E731
     assert by_user(workload_of_figures(MEMBERS, figures)) == by_user(
         workload(MEMBERS, list(leads.values())))
-    assert lost_of_figures(figures) == sum(l["status"] == "lost" for l in leads.values())
+    assert lost_of_figures(figures) == sum(lead["status"] == "lost" for lead in leads.values())
     open_now = {}
     for lead in leads.values():
         if lead["status"] != "lost" and lead["stage"] != "production" and lead["owner"]:

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from services.gateway.http import api, call
 from services.gateway.routes.paper import invalid, uploaded_file
+from services.gateway.views import LedgerImport
 from services.leads import ledger
 from shared import filetypes, rpc, xlsx
 from shared.clock import clock_from_config
@@ -69,7 +70,7 @@ class ImportRoutes:
         return Response(ledger.template(), content_type=xlsx.MEDIA_TYPE, headers={
             "Content-Disposition": 'attachment; filename="ledger-template.xlsx"'})
 
-    @api("POST", "/api/v1/leads/import", roles=IMPORTERS,
+    @api("POST", "/api/v1/leads/import", roles=IMPORTERS, response=LedgerImport,
          summary="Import a ledger (.xlsx) as leads: ?dry_run=true (the default) answers each "
                  "row's errors and the duplicates without writing; dry_run=false creates what is "
                  "valid, and the same file again creates nothing")
