@@ -60,7 +60,7 @@ def field_label(loc) -> str:
     names = [p for p in parts[1 if where else 0:] if not p.isdigit()]
     positions = [int(p) + 1 for p in parts if p.isdigit()]
     if not names:
-        return WHOLE.get(where, "输入")
+        return WHOLE.get(where or "", "输入")
     label = next((FIELD_LABELS[".".join(names[i:])] for i in range(len(names))
                   if ".".join(names[i:]) in FIELD_LABELS), names[-1])
     if where == "header":

@@ -189,7 +189,7 @@ class ClientErrorFilter(logging.Filter):
         if record.levelno >= logging.ERROR and record.exc_info:
             status = client_error_status(record.exc_info[1])
             if status is not None:
-                exc = record.exc_info[1]
+                exc = record.exc_info[1] or Exception()
                 worker = record.args[0] if isinstance(record.args, tuple) and record.args else "-"
                 record.msg = "%s answered %d: %s"
                 record.args = (worker, status, exc.args[0] if exc.args else exc)

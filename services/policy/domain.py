@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 from shared import filetypes, scope
@@ -276,7 +277,7 @@ SEAL_MIN_PIXELS, SEAL_MAX_PIXELS = 100, 4000
 def check_seal(png: bytes) -> str:
     """A seal is a PNG that can be transparent (printed over the 落款's text), of a sane size;
     its SHA-256. Anything else: 422 in Chinese."""
-    def refuse(message: str):
+    def refuse(message: str) -> NoReturn:
         raise InvalidInput(message, {"errors": [{"loc": ["body"], "msg": message}]})
     if not png:
         refuse("印章文件为空")
