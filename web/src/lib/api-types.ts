@@ -21,6 +21,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The file, byte for byte
+         * @description Roles: admin, branch_member, department, inspector, leader, team_member
+         */
+        get: operations["download_attachment"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an attachment (its uploader or an admin)
+         * @description Roles: admin, branch_member, department, leader, team_member
+         */
+        delete: operations["delete_attachment"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -230,6 +254,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/leads.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The leads list as an Excel workbook (same filters and scope as GET /leads)
+         * @description Roles: admin, branch_member, department, inspector, leader, team_member
+         */
+        get: operations["leads_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/leads/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a ledger (.xlsx) as leads: ?dry_run=true (the default) answers each row's errors and the duplicates without writing; dry_run=false creates what is valid, and the same file again creates nothing
+         * @description Roles: admin, leader, team_member
+         */
+        post: operations["import_ledger"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/leads/import/template.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ledger template: the columns POST /leads/import reads, one example row
+         * @description Roles: admin, leader, team_member
+         */
+        get: operations["ledger_template"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/leads/{lead_id}": {
         parameters: {
             query?: never;
@@ -238,7 +322,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One lead: team, stage history, four ones, milestones, audit trail
+         * One lead: team, stage history, four ones, milestones, audit trail, open problems and open requests
          * @description Roles: admin, branch_member, department, inspector, leader, team_member
          */
         get: operations["get_lead"];
@@ -252,6 +336,30 @@ export interface paths {
          * @description Roles: admin, branch_member, leader, team_member
          */
         patch: operations["patch_lead"];
+        trace?: never;
+    };
+    "/api/v1/leads/{lead_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A lead's attachments
+         * @description Roles: admin, branch_member, department, inspector, leader, team_member
+         */
+        get: operations["lead_attachments"];
+        put?: never;
+        /**
+         * Attach a file to a lead (multipart field file)
+         * @description Roles: admin, branch_member, department, leader, team_member
+         */
+        post: operations["attach_to_lead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/leads/{lead_id}/cycle-times": {
@@ -434,6 +542,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/work": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What is mine: overdue and due-soon clocks, my projects (project lead, service group), my team's, department's or branch's queue
+         * @description Roles: admin, branch_member, department, inspector, leader, team_member
+         */
+        get: operations["my_work"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications": {
         parameters: {
             query?: never;
@@ -442,10 +570,30 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The caller's inbox
+         * The caller's inbox (`unread=true`: the unread ones), with the unread count
          * @description Roles: admin, branch_member, department, inspector, leader, team_member
          */
         get: operations["list_notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/unread-count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many of the caller's notifications are unread
+         * @description Roles: admin, branch_member, department, inspector, leader, team_member
+         */
+        get: operations["count_unread_notifications"];
         put?: never;
         post?: never;
         delete?: never;
@@ -498,6 +646,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/policy-requests.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The policy requests as an Excel workbook
+         * @description Roles: admin, department, inspector, leader, team_member
+         */
+        get: operations["policy_requests_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/policy-requests/{request_id}": {
         parameters: {
             query?: never;
@@ -512,6 +680,54 @@ export interface paths {
         get: operations["get_policy_request"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policy-requests/{request_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A policy request's attachments
+         * @description Roles: admin, department, inspector, leader, team_member
+         */
+        get: operations["policy_request_attachments"];
+        put?: never;
+        /**
+         * Attach a file to a policy request (multipart field file)
+         * @description Roles: admin, department, leader, team_member
+         */
+        post: operations["attach_to_policy_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policy-requests/{request_id}/items/{n}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One item's attachments
+         * @description Roles: admin, department, inspector, leader, team_member
+         */
+        get: operations["policy_item_attachments"];
+        put?: never;
+        /**
+         * Attach a file to one item, e.g. the scanned stamped reply
+         * @description Roles: admin, department, leader, team_member
+         */
+        post: operations["attach_to_policy_item"];
         delete?: never;
         options?: never;
         head?: never;
@@ -682,6 +898,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/problems.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The problems as an Excel workbook
+         * @description Roles: admin, department, inspector, leader, team_member
+         */
+        get: operations["problems_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/problems/{problem_id}": {
         parameters: {
             query?: never;
@@ -716,6 +952,30 @@ export interface paths {
          * @description Roles: admin, department
          */
         post: operations["problem_analysis"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/problems/{problem_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A problem's attachments
+         * @description Roles: admin, department, inspector, leader, team_member
+         */
+        get: operations["problem_attachments"];
+        put?: never;
+        /**
+         * Attach a file to a problem (multipart field file)
+         * @description Roles: admin, department, leader, team_member
+         */
+        post: operations["attach_to_problem"];
         delete?: never;
         options?: never;
         head?: never;
@@ -861,6 +1121,26 @@ export interface paths {
          * @description Roles: admin
          */
         delete: operations["delete_routing_rule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search leads (title, company, credit code, contact), problems (title), policy requests (enterprise, topics) and visits (company) the caller may see
+         * @description Roles: admin, branch_member, department, inspector, leader, team_member
+         */
+        get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1154,6 +1434,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/trips/{trip_id}/visits.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A trip's visits as an Excel workbook
+         * @description Roles: admin, branch_member, inspector, leader
+         */
+        get: operations["visits_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/units": {
         parameters: {
             query?: never;
@@ -1167,6 +1467,30 @@ export interface paths {
          */
         get: operations["list_units"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/units/{name}/seal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether a unit's seal is uploaded, when and by whom (not the image)
+         * @description Roles: admin, department, inspector
+         */
+        get: operations["get_seal"];
+        /**
+         * Upload (or replace) a department's seal: a PNG with transparency, printed over its 落款 in reply letters
+         * @description Roles: admin
+         */
+        put: operations["put_seal"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1240,6 +1564,30 @@ export interface paths {
          * @description Roles: admin, branch_member
          */
         patch: operations["update_visit"];
+        trace?: never;
+    };
+    "/api/v1/visits/{visit_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A visit's attachments
+         * @description Roles: admin, branch_member, inspector, leader
+         */
+        get: operations["visit_attachments"];
+        put?: never;
+        /**
+         * Attach a file to a visit (multipart field file)
+         * @description Roles: admin, branch_member, leader
+         */
+        post: operations["attach_to_visit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/visits/{visit_id}/lead": {
@@ -1476,6 +1824,45 @@ export interface components {
         };
         /** AnyReport */
         AnyReport: components["schemas"]["WeeklyInspection"] | components["schemas"]["YellowCards"] | components["schemas"]["TackleList"] | components["schemas"]["Showcase"];
+        /** AttachmentList */
+        AttachmentList: {
+            /** Items */
+            items: components["schemas"]["AttachmentView"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * AttachmentView
+         * @description A file attached to a lead, a policy request or one of its items, a problem or a visit.
+         */
+        AttachmentView: {
+            /** Bytes */
+            bytes: number;
+            /** Filename */
+            filename: string;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Media Type */
+            media_type: string;
+            /**
+             * Note
+             * @default null
+             */
+            note: string | null;
+            /** Owner */
+            owner: string;
+            /** Sha256 */
+            sha256: string;
+            /**
+             * Uploaded At
+             * Format: date-time
+             */
+            uploaded_at: string;
+            /** Uploaded By */
+            uploaded_by: string;
+        };
         /**
          * AuditEntry
          * @description One successful write: the request as sent (secrets masked) and the object before and after
@@ -2116,6 +2503,37 @@ export interface components {
         };
         /** HolidayTables */
         HolidayTables: components["schemas"]["HolidayTableView"][];
+        /** ImportDuplicate */
+        ImportDuplicate: {
+            /**
+             * Existing Id
+             * @default null
+             */
+            existing_id: string | null;
+            /** Msg */
+            msg: string;
+            /** Row */
+            row: number;
+        };
+        /** ImportPossibleDuplicate */
+        ImportPossibleDuplicate: {
+            /** Leads */
+            leads: string[];
+            /** Row */
+            row: number;
+        };
+        /** ImportRowError */
+        ImportRowError: {
+            /**
+             * Column
+             * @default null
+             */
+            column: string | null;
+            /** Msg */
+            msg: string;
+            /** Row */
+            row: number;
+        };
         /** Inbox */
         Inbox: {
             /** Items */
@@ -2266,6 +2684,141 @@ export interface components {
             title: string;
         };
         /**
+         * LeadDetail
+         * @description GET /leads/{id}: the lead with its open problems and open requests, as far as the caller
+         *     may see them (None: that service did not answer just now).
+         */
+        LeadDetail: {
+            /** Changes */
+            changes: components["schemas"]["ChangeEntry"][];
+            company: components["schemas"]["CompanyView"];
+            /** @default null */
+            contact: components["schemas"]["ContactView"] | null;
+            /**
+             * County Leader
+             * @default null
+             */
+            county_leader: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * First Contact At
+             * @default null
+             */
+            first_contact_at: string | null;
+            four_ones: components["schemas"]["FourOnesView"] | null;
+            /** Green Channel */
+            green_channel: boolean;
+            /** Id */
+            id: string;
+            /** Industry */
+            industry: string;
+            /** Investment Cny */
+            investment_cny: number;
+            /**
+             * Land Mu
+             * @default null
+             */
+            land_mu: number | null;
+            /** Major */
+            major: boolean;
+            /**
+             * Major Flag
+             * @default null
+             */
+            major_flag: boolean | null;
+            /** Milestones */
+            milestones: {
+                [key: string]: components["schemas"]["MilestoneRecord"];
+            };
+            /**
+             * Notes
+             * @default null
+             */
+            notes: string | null;
+            /**
+             * Open Problems
+             * @default null
+             */
+            open_problems: components["schemas"]["ProblemView"][] | null;
+            /**
+             * Open Requests
+             * @default null
+             */
+            open_requests: components["schemas"]["PolicyRequestView"][] | null;
+            /**
+             * Owner
+             * @default null
+             */
+            owner: string | null;
+            /**
+             * Possible Duplicates
+             * @default []
+             */
+            possible_duplicates: components["schemas"]["PossibleDuplicate"][];
+            /**
+             * Region
+             * @default null
+             */
+            region: string | null;
+            /**
+             * Routing
+             * @enum {string}
+             */
+            routing: "pending" | "assigned" | "triage";
+            /** @default null */
+            source: components["schemas"]["SourceView"] | null;
+            /**
+             * Source Branch Id
+             * @default null
+             */
+            source_branch_id: string | null;
+            /**
+             * Stage
+             * @enum {string}
+             */
+            stage: "lead" | "negotiating" | "signed" | "land" | "construction" | "production";
+            /** Stage History */
+            stage_history: components["schemas"]["StageEntry"][];
+            /** Stage Zh */
+            stage_zh: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "stalled" | "lost";
+            /** Status History */
+            status_history: components["schemas"]["StatusEntry"][];
+            /** Status Zh */
+            status_zh: string;
+            /**
+             * Team Assigned At
+             * @default null
+             */
+            team_assigned_at: string | null;
+            /** Team Id */
+            team_id: string | null;
+            /**
+             * Team Name
+             * @default null
+             */
+            team_name: string | null;
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: string;
+        };
+        /**
          * LeadFromVisit
          * @description What a lead needs beyond the visit: the company comes from the visit unless given.
          */
@@ -2310,6 +2863,41 @@ export interface components {
              * @default null
              */
             title: string | null;
+        };
+        /** LeadHit */
+        LeadHit: {
+            /** Company Name */
+            company_name: string;
+            /**
+             * Contact Name
+             * @default null
+             */
+            contact_name: string | null;
+            /**
+             * Credit Code
+             * @default null
+             */
+            credit_code: string | null;
+            /** Id */
+            id: string;
+            /** Stage */
+            stage: string;
+            /** Stage Zh */
+            stage_zh: string;
+            /**
+             * Team Id
+             * @default null
+             */
+            team_id: string | null;
+            /** Title */
+            title: string;
+        };
+        /** LeadHits */
+        LeadHits: {
+            /** Items */
+            items: components["schemas"]["LeadHit"][];
+            /** Total */
+            total: number;
         };
         /** LeadPage */
         LeadPage: {
@@ -2636,6 +3224,34 @@ export interface components {
             updated_by: string;
         };
         /**
+         * LedgerImport
+         * @description A dry run says what a commit would do; a commit creates what is valid, once.
+         */
+        LedgerImport: {
+            /** Already Imported */
+            already_imported: number;
+            /** Created */
+            created: number;
+            /** Created Ids */
+            created_ids: string[];
+            /** Dry Run */
+            dry_run: boolean;
+            /** Duplicates */
+            duplicates: components["schemas"]["ImportDuplicate"][];
+            /** Errors */
+            errors: components["schemas"]["ImportRowError"][];
+            /** Possible Duplicates */
+            possible_duplicates: components["schemas"]["ImportPossibleDuplicate"][];
+            /** Rows */
+            rows: number;
+            /** Seconds */
+            seconds: number;
+            /** Valid */
+            valid: number;
+            /** Would Create */
+            would_create: number;
+        };
+        /**
          * LiveClock
          * @description The deadline's clock as the sla service has it now (GET /problems/{id} only).
          */
@@ -2781,6 +3397,133 @@ export interface components {
              * @default null
              */
             recorded_by: string | null;
+        };
+        /** MyProject */
+        MyProject: {
+            company: components["schemas"]["CompanyView"];
+            /** @default null */
+            contact: components["schemas"]["ContactView"] | null;
+            /**
+             * County Leader
+             * @default null
+             */
+            county_leader: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * First Contact At
+             * @default null
+             */
+            first_contact_at: string | null;
+            /** Green Channel */
+            green_channel: boolean;
+            /** Id */
+            id: string;
+            /** Industry */
+            industry: string;
+            /** Investment Cny */
+            investment_cny: number;
+            /**
+             * Land Mu
+             * @default null
+             */
+            land_mu: number | null;
+            /** Major */
+            major: boolean;
+            /**
+             * Major Flag
+             * @default null
+             */
+            major_flag: boolean | null;
+            /** My Role */
+            my_role: string;
+            /**
+             * Notes
+             * @default null
+             */
+            notes: string | null;
+            /**
+             * Owner
+             * @default null
+             */
+            owner: string | null;
+            /**
+             * Possible Duplicates
+             * @default []
+             */
+            possible_duplicates: components["schemas"]["PossibleDuplicate"][];
+            /**
+             * Region
+             * @default null
+             */
+            region: string | null;
+            /**
+             * Routing
+             * @enum {string}
+             */
+            routing: "pending" | "assigned" | "triage";
+            /** @default null */
+            source: components["schemas"]["SourceView"] | null;
+            /**
+             * Source Branch Id
+             * @default null
+             */
+            source_branch_id: string | null;
+            /**
+             * Stage
+             * @enum {string}
+             */
+            stage: "lead" | "negotiating" | "signed" | "land" | "construction" | "production";
+            /** Stage Zh */
+            stage_zh: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "stalled" | "lost";
+            /** Status Zh */
+            status_zh: string;
+            /**
+             * Team Assigned At
+             * @default null
+             */
+            team_assigned_at: string | null;
+            /** Team Id */
+            team_id: string | null;
+            /**
+             * Team Name
+             * @default null
+             */
+            team_name: string | null;
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: string;
+        };
+        /** MyWork */
+        MyWork: {
+            /** Due Soon */
+            due_soon: components["schemas"]["ClockView"][];
+            /** Overdue */
+            overdue: components["schemas"]["ClockView"][];
+            /** Projects */
+            projects: components["schemas"]["MyProject"][];
+            queue: components["schemas"]["WorkQueue"];
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "leader" | "team_member" | "branch_member" | "department" | "inspector";
         };
         /** NextDue */
         NextDue: {
@@ -3121,6 +3864,31 @@ export interface components {
             /** Title */
             title: string;
         };
+        /** ProblemHit */
+        ProblemHit: {
+            /** Id */
+            id: string;
+            /** Lead Id */
+            lead_id: string;
+            /**
+             * Lead Title
+             * @default null
+             */
+            lead_title: string | null;
+            /** Owner Department */
+            owner_department: string;
+            /** Status */
+            status: string;
+            /** Title */
+            title: string;
+        };
+        /** ProblemHits */
+        ProblemHits: {
+            /** Items */
+            items: components["schemas"]["ProblemHit"][];
+            /** Total */
+            total: number;
+        };
         /** ProblemPage */
         ProblemPage: {
             /** Items */
@@ -3409,8 +4177,14 @@ export interface components {
             /** Department */
             department: string;
             /**
+             * Proof Attachment Id
+             * @description the scanned stamped letter, attached to this item first
+             * @default null
+             */
+            proof_attachment_id: string | null;
+            /**
              * Reference No
-             * @description 文号, unique per department and year
+             * @description 文号, unique per department and year; several items of one request may share one
              */
             reference_no: string;
             /** Signer */
@@ -3435,6 +4209,31 @@ export interface components {
             signer: string;
             /** Text */
             text: string;
+        };
+        /** RequestHit */
+        RequestHit: {
+            /** Enterprise */
+            enterprise: string;
+            /** Id */
+            id: string;
+            /** Lead Id */
+            lead_id: string;
+            /**
+             * Lead Title
+             * @default null
+             */
+            lead_title: string | null;
+            /** Status */
+            status: string;
+            /** Topics */
+            topics: string[];
+        };
+        /** RequestHits */
+        RequestHits: {
+            /** Items */
+            items: components["schemas"]["RequestHit"][];
+            /** Total */
+            total: number;
         };
         /**
          * RequestSla
@@ -3519,6 +4318,61 @@ export interface components {
         };
         /** RuleTable */
         RuleTable: components["schemas"]["RuleRow"][];
+        /**
+         * SealInfo
+         * @description Whether and when a unit's seal was uploaded (never the image itself).
+         */
+        SealInfo: {
+            /** Bytes */
+            bytes: number;
+            /**
+             * History
+             * @default []
+             */
+            history: {
+                [key: string]: unknown;
+            }[];
+            /** Sha256 */
+            sha256: string;
+            /** Unit */
+            unit: string;
+            /**
+             * Uploaded At
+             * Format: date-time
+             */
+            uploaded_at: string;
+            /** Uploaded By */
+            uploaded_by: string;
+        };
+        /** SealUploaded */
+        SealUploaded: {
+            /** Bytes */
+            bytes: number;
+            /** Replaced */
+            replaced: boolean;
+            /** Sha256 */
+            sha256: string;
+            /** Unit */
+            unit: string;
+            /**
+             * Uploaded At
+             * Format: date-time
+             */
+            uploaded_at: string;
+            /** Uploaded By */
+            uploaded_by: string;
+            /** Versions */
+            versions: number;
+        };
+        /** SearchResult */
+        SearchResult: {
+            leads: components["schemas"]["LeadHits"];
+            policy_requests: components["schemas"]["RequestHits"];
+            problems: components["schemas"]["ProblemHits"];
+            /** Q */
+            q: string;
+            visits: components["schemas"]["VisitHits"];
+        };
         /**
          * ServiceGroup
          * @description The help-service group (帮办服务组) that does the enterprise's paperwork.
@@ -4295,6 +5149,11 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** UnreadCount */
+        UnreadCount: {
+            /** Unread */
+            unread: number;
+        };
         /** UserCreate */
         UserCreate: {
             /**
@@ -4487,6 +5346,26 @@ export interface components {
              */
             visitors: string[] | null;
         };
+        /** VisitHit */
+        VisitHit: {
+            /** Branch Id */
+            branch_id: string;
+            /** Company */
+            company: string;
+            /** Id */
+            id: string;
+            /** Trip Id */
+            trip_id: string;
+            /** Visited At */
+            visited_at: string;
+        };
+        /** VisitHits */
+        VisitHits: {
+            /** Items */
+            items: components["schemas"]["VisitHit"][];
+            /** Total */
+            total: number;
+        };
         /** VisitPage */
         VisitPage: {
             /** Items */
@@ -4675,6 +5554,57 @@ export interface components {
             /** Version */
             version: number;
         };
+        /**
+         * WorkQueue
+         * @description My team's, department's or branch's queue (admin: triage; inspector: breached clocks).
+         */
+        WorkQueue: {
+            /**
+             * Branch Id
+             * @default null
+             */
+            branch_id: string | null;
+            /**
+             * Clocks
+             * @default null
+             */
+            clocks: components["schemas"]["ClockView"][] | null;
+            /**
+             * Department
+             * @default null
+             */
+            department: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "team" | "department" | "branch" | "triage" | "breached";
+            /**
+             * Leads
+             * @default null
+             */
+            leads: components["schemas"]["LeadSummary"][] | null;
+            /**
+             * Mine
+             * @default null
+             */
+            mine: components["schemas"]["LeadSummary"][] | null;
+            /**
+             * Problems
+             * @default null
+             */
+            problems: components["schemas"]["ProblemView"][] | null;
+            /**
+             * Requests
+             * @default null
+             */
+            requests: components["schemas"]["PolicyRequestView"][] | null;
+            /**
+             * Team Id
+             * @default null
+             */
+            team_id: string | null;
+        };
         /** YellowCard */
         YellowCard: {
             /** Card Id */
@@ -4792,6 +5722,194 @@ export interface operations {
                 };
                 content: {
                     "text/html": string;
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    download_attachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_attachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentView"];
                 };
             };
             /** @description The body is not JSON */
@@ -5647,7 +6765,10 @@ export interface operations {
     create_trip: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 branch_id: string;
             };
@@ -6046,7 +7167,10 @@ export interface operations {
     create_lead: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6148,6 +7272,306 @@ export interface operations {
             };
         };
     };
+    leads_xlsx: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+                team_id?: string | null;
+                stage?: ("lead" | "negotiating" | "signed" | "land" | "construction" | "production") | null;
+                status?: ("active" | "stalled" | "lost") | null;
+                branch_id?: string | null;
+                major?: boolean | null;
+                routing?: ("pending" | "assigned" | "triage") | null;
+                owner?: string | null;
+                q?: string | null;
+                sort?: "-created_at" | "created_at" | "-updated_at" | "-investment_cny" | "investment_cny" | "stage" | "-stage" | "title";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    import_ledger: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerImport"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerImport"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ledger_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_lead: {
         parameters: {
             query?: never;
@@ -6165,7 +7589,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LeadView"];
+                    "application/json": components["schemas"]["LeadDetail"];
                 };
             };
             /** @description The body is not JSON */
@@ -6264,6 +7688,206 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LeadView"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    lead_attachments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentList"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    attach_to_lead: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentView"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentView"];
                 };
             };
             /** @description The body is not JSON */
@@ -6535,7 +8159,10 @@ export interface operations {
     record_milestone: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 lead_id: string;
                 milestone: string;
@@ -6737,7 +8364,10 @@ export interface operations {
     move_stage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 lead_id: string;
             };
@@ -6844,7 +8474,10 @@ export interface operations {
     change_status: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 lead_id: string;
             };
@@ -6951,7 +8584,10 @@ export interface operations {
     reassign_lead: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 lead_id: string;
             };
@@ -7150,7 +8786,10 @@ export interface operations {
     change_password: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7252,11 +8891,104 @@ export interface operations {
             };
         };
     };
+    my_work: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyWork"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_notifications: {
         parameters: {
             query?: {
                 page?: number;
                 page_size?: number;
+                unread?: boolean | null;
             };
             header?: never;
             path?: never;
@@ -7347,10 +9079,105 @@ export interface operations {
             };
         };
     };
-    mark_notification_read: {
+    count_unread_notifications: {
         parameters: {
             query?: never;
             header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadCount"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mark_notification_read: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 notification_id: string;
             };
@@ -7459,6 +9286,7 @@ export interface operations {
                 department?: string | null;
                 sla_state?: ("on_track" | "warning" | "breached" | "met" | "met_late") | null;
                 lead_id?: string | null;
+                q?: string | null;
             };
             header?: never;
             path?: never;
@@ -7552,7 +9380,10 @@ export interface operations {
     submit_policy_request: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7578,6 +9409,106 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PolicyRequestView"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    policy_requests_xlsx: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+                status?: ("open" | "closed") | null;
+                department?: string | null;
+                sla_state?: ("on_track" | "warning" | "breached" | "met" | "met_late") | null;
+                lead_id?: string | null;
+                q?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description The body is not JSON */
@@ -7748,10 +9679,415 @@ export interface operations {
             };
         };
     };
-    pause_item: {
+    policy_request_attachments: {
         parameters: {
             query?: never;
             header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentList"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    attach_to_policy_request: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentView"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentView"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    policy_item_attachments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+                n: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentList"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    attach_to_policy_item: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                request_id: string;
+                n: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentView"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentView"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pause_item: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 request_id: string;
                 n: number;
@@ -7859,7 +10195,10 @@ export interface operations {
     reply_to_item: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 request_id: string;
                 n: number;
@@ -7967,7 +10306,10 @@ export interface operations {
     resume_item: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 request_id: string;
                 n: number;
@@ -8165,7 +10507,10 @@ export interface operations {
     record_meeting: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 request_id: string;
             };
@@ -8468,6 +10813,7 @@ export interface operations {
                 owner_department?: string | null;
                 lead_id?: string | null;
                 complexity?: ("general" | "complex") | null;
+                q?: string | null;
             };
             header?: never;
             path?: never;
@@ -8561,7 +10907,10 @@ export interface operations {
     raise_problem: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8587,6 +10936,106 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProblemView"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    problems_xlsx: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+                status?: ("raised" | "feedback_given" | "analysed" | "resolved") | null;
+                owner_department?: string | null;
+                lead_id?: string | null;
+                complexity?: ("general" | "complex") | null;
+                q?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description The body is not JSON */
@@ -8760,7 +11209,10 @@ export interface operations {
     problem_analysis: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 problem_id: string;
             };
@@ -8864,10 +11316,213 @@ export interface operations {
             };
         };
     };
-    problem_feedback: {
+    problem_attachments: {
         parameters: {
             query?: never;
             header?: never;
+            path: {
+                problem_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentList"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    attach_to_problem: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                problem_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentView"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentView"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    problem_feedback: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 problem_id: string;
             };
@@ -8974,7 +11629,10 @@ export interface operations {
     plan_problem: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 problem_id: string;
             };
@@ -9081,7 +11739,10 @@ export interface operations {
     problem_progress_report: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 problem_id: string;
             };
@@ -9188,7 +11849,10 @@ export interface operations {
     resolve_problem: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 problem_id: string;
             };
@@ -9295,7 +11959,10 @@ export interface operations {
     generate_report: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9603,6 +12270,101 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RuleChange"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query: {
+                q: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResult"];
                 };
             };
             /** @description The body is not JSON */
@@ -11109,7 +13871,10 @@ export interface operations {
     log_visit: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 trip_id: string;
             };
@@ -11213,6 +13978,103 @@ export interface operations {
             };
         };
     };
+    visits_xlsx: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                trip_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_units: {
         parameters: {
             query?: never;
@@ -11229,6 +14091,194 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UnitList"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_seal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SealInfo"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_seal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SealUploaded"];
                 };
             };
             /** @description The body is not JSON */
@@ -11403,7 +14453,10 @@ export interface operations {
     create_user: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11795,10 +14848,213 @@ export interface operations {
             };
         };
     };
-    source_lead: {
+    visit_attachments: {
         parameters: {
             query?: never;
             header?: never;
+            path: {
+                visit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentList"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    attach_to_visit: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                visit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentView"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentView"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    source_lead: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 visit_id: string;
             };
