@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 
 from services.leads import ledger
-from services.leads.domain import credit_code_check_char
 from services.policy import domain as policy_domain
 from services.policy.letter import chinese_number, title_lines
 from shared import filetypes, xlsx
+from shared.company import credit_code_check_char
 from shared.errors import InvalidInput
 
 

@@ -69,7 +69,7 @@ def answering(worker, answer_after: float = 0.0) -> LeadsProxy:
 
 def test_a_call_gets_only_what_is_left_of_the_request_deadline():
     started = time.monotonic()
-    with pytest.raises(Unavailable, match=r"within 0\.[23]\d*s"):
+    with pytest.raises(Unavailable, match=r"在 0\.[23]\d* 秒内"):
         call(answering(Worker(Rpc(), deadline_in=0.3), answer_after=5), "get", "jietai",
              timeout=4)
     assert time.monotonic() - started < 1
