@@ -252,6 +252,11 @@ class MongoRepository:
             return work(session)
         return run_transaction(self.client, work, self.transaction_time_limit)
 
+    def unsent_events(self) -> int:
+        """The outbox backlog (a metric): unsent entries, read by the `unsent` index; capped,
+        since a count reads what it counts."""
+        return self.db.outbox.count_documents({"sent_at": None}, limit=10_000)
+
     def claim_once(self, job: str, period: str, holder: str = "") -> bool:
         """True for the first caller only (the unique `_id`): a migration recorded as done."""
         try:
