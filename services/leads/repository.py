@@ -268,7 +268,7 @@ class LeadsRepository(MongoRepository):
         if self.db.migrations.find_one({"_id": MIGRATION_REPORT_ROWS}):
             return 0
         built, batch = 0, []
-        for lead in self.db.leads.find({}).hint("green_channel"):
+        for lead in self.db.leads.find({}):
             batch.append(lead)
             if len(batch) == 1000:
                 self.save_report_rows(batch)
