@@ -144,6 +144,14 @@ Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 Day = Annotated[str, Field(json_schema_extra={"format": "date"})]
 
 
+class Backdated(View):
+    """A time entered earlier than now (shared/backdating.py): who entered it, how far back."""
+
+    by: Optional[str] = None
+    seconds: int
+    days: float
+
+
 class Page(View):
     """A page of a list: subclasses name the items' model."""
 

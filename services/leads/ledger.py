@@ -216,7 +216,7 @@ def check_row(row_number: int, columns, raw: tuple, units: dict, known: Known,
         if problem:
             if len(code) != 18:
                 error("credit_code", f"应为18位，实为{len(code)}位")
-            elif "check digit" in problem:
+            elif problem.startswith("校验码"):  # shared/company.py: "校验码为 X，应为 Y"
                 error("credit_code", f"校验码不符（末位应为 {problem.rsplit(' ', 1)[-1]}）")
             else:
                 error("credit_code", "含有不允许的字符")

@@ -278,10 +278,18 @@ class MilestoneRecord(View):
 
 
 class PossibleDuplicate(View):
-    id: str
-    title: str
-    company_name: str
-    matched_by: Literal["credit_code", "company_name"]
+    """A lead of the same company: named when the caller may see it, else only said to be
+    followed elsewhere and by whom (`elsewhere`, shared/scope.py lead_reference)."""
+
+    id: Optional[str] = None
+    title: Optional[str] = None
+    company_name: Optional[str] = None
+    matched_by: Optional[Literal["credit_code", "company_name"]] = None
+    team_name: Optional[str] = None
+    county_leader: Optional[str] = None
+    elsewhere: Optional[bool] = None
+    ask: Optional[str] = None
+    message: Optional[str] = None
 
 
 class LeadSummary(View):
@@ -291,7 +299,7 @@ class LeadSummary(View):
     title: str
     company: CompanyView
     industry: str
-    investment_cny: int
+    investment_cny: Optional[int] = None  # not in a department's reduced view
     land_mu: Optional[float] = None
     region: Optional[str] = None
     source_branch_id: Optional[str] = None
@@ -314,9 +322,9 @@ class LeadSummary(View):
     team_assigned_at: Optional[Timestamp] = None
     possible_duplicates: list[PossibleDuplicate] = []
     created_at: Timestamp
-    created_by: str
-    updated_at: Timestamp
-    updated_by: str
+    created_by: Optional[str] = None
+    updated_at: Optional[Timestamp] = None
+    updated_by: Optional[str] = None
 
 
 class LeadView(LeadSummary):

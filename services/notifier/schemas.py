@@ -1,6 +1,8 @@
 """The notifier's results as callers see them."""
 from __future__ import annotations
 
+from typing import Optional
+
 from shared.schemas import Page, Timestamp, View
 
 
@@ -13,6 +15,7 @@ class NotificationView(View):
     created_at: Timestamp
     data: dict  # the facts of the event it tells of, for a link or a closer look
     read: bool
+    items: Optional[list[int]] = None  # a batch's items one notice gathers
 
 
 class Inbox(Page):

@@ -8,7 +8,7 @@ from pydantic import Field, RootModel
 from services.policy.domain import (
     CATEGORIES, CATEGORY_LABELS_ZH, ITEM_STATUSES, MAX_ITEMS, REQUEST_STATUSES, SLA_STATES,
 )
-from shared.schemas import CountyDatetime, Page, PageQuery, Strict, Timestamp, View, choice
+from shared.schemas import Backdated, CountyDatetime, Page, PageQuery, Strict, Timestamp, View, choice
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Department = Annotated[str, Field(min_length=1, max_length=100)]
@@ -98,6 +98,18 @@ class ReplyView(View):
     reference_no: str
     replied_at: Timestamp
     replied_by: str
+    proof_attachment_id: Optional[str] = None  # the scanned stamped letter, attached to the item
+
+
+class ItemClock(View):
+    """One item's own 48-hour clock (GET /policy-requests/{id})."""
+
+    due_at: Optional[Timestamp] = None
+    elapsed_pct: Optional[float] = None
+    state: SlaState
+    paused: Optional[bool] = None
+    counted_hours: Optional[float] = None
+    stopped_at: Optional[Timestamp] = None
 
 
 class ItemView(View):
@@ -109,6 +121,8 @@ class ItemView(View):
     status: Literal[ITEM_STATUSES]  # type: ignore[valid-type]
     pauses: list[PauseView]
     reply: Optional[ReplyView]
+    sla_state: Optional[SlaState] = None
+    sla: Optional[ItemClock] = None
 
 
 class MeetingView(View):
@@ -129,6 +143,8 @@ class RequestSla(View):
     state: SlaState
     paused: Optional[bool] = None
     counted_hours: Optional[float] = None
+    items: Optional[int] = None  # how many item clocks the state follows from
+    items_breached: Optional[int] = None
 
 
 class PolicyRequestView(View):
@@ -149,6 +165,7 @@ class PolicyRequestView(View):
     sla_state: SlaState
     sla_updated_at: Optional[Timestamp] = None
     sla: Optional[RequestSla] = None  # GET /policy-requests/{id} adds the live clock
+    backdated: Optional[Backdated] = None  # received on paper earlier: by whom, how far back
     created_by: str
     created_at: Timestamp
 

@@ -11,7 +11,7 @@ from services.supervision.domain import (
     COMPLEXITIES, COMPLEXITY_LABELS_ZH, PROBLEM_STATUSES, STATUS_LABELS_ZH, STEPS,
 )
 from services.supervision.periods import REPORT_LABELS_ZH, REPORTS
-from shared.schemas import CountyDatetime, Day, Page, PageQuery, Strict, Timestamp, View, choice
+from shared.schemas import Backdated, CountyDatetime, Day, Page, PageQuery, Strict, Timestamp, View, choice
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
@@ -193,6 +193,7 @@ class ProblemView(View):
     progress_reports: Optional[list[ProgressReportView]] = None
     resolution: Optional[Feedback] = None
     history: list[HistoryStep]
+    backdated: Optional[Backdated] = None  # raised earlier than entered: by whom, how far back
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -223,6 +224,7 @@ class ReportView(View):
     as_of: Timestamp
     due_at: Timestamp
     final: Optional[bool] = None
+    status_zh: Optional[str] = None  # 进行中 (the current period so far) or the record's state
     generated_at: Timestamp
     generated_by: str
     regenerated_at: Optional[Timestamp] = None
@@ -246,6 +248,7 @@ class InspectionRow(View):
     open_problems: int
     overdue_problems: int
     breached_replies: int
+    taken_in: Optional[bool] = None  # a project taken in that week
 
 
 class WeeklyInspection(ReportView):

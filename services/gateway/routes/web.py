@@ -58,7 +58,7 @@ class WebRoutes:
          produces="text/html")
     def web_page(self, request, page):
         if page.startswith(NOT_THE_WORKSPACE):
-            raise NotFound(f"no such path /{page}")
+            raise NotFound("没有这个地址")
         top = WEB_DIST / page
         # Files at the bundle's top (favicon.svg): served as they are, briefly cached.
         if "/" not in page and top.is_file() and page != "index.html":
