@@ -1932,6 +1932,21 @@ export interface components {
              */
             total_capped: boolean | null;
         };
+        /**
+         * Backdated
+         * @description A time entered earlier than now (shared/backdating.py): who entered it, how far back.
+         */
+        Backdated: {
+            /**
+             * By
+             * @default null
+             */
+            by: string | null;
+            /** Days */
+            days: number;
+            /** Seconds */
+            seconds: number;
+        };
         /** BranchList */
         BranchList: components["schemas"]["BranchView"][];
         /** BranchRanking */
@@ -2578,6 +2593,11 @@ export interface components {
             open_problems: number;
             /** Overdue Problems */
             overdue_problems: number;
+            /**
+             * Taken In
+             * @default null
+             */
+            taken_in: boolean | null;
             /** Team Name */
             team_name: string | null;
             /** Title */
@@ -2594,6 +2614,42 @@ export interface components {
              * @constant
              */
             token_type: "bearer";
+        };
+        /**
+         * ItemClock
+         * @description One item's own 48-hour clock (GET /policy-requests/{id}).
+         */
+        ItemClock: {
+            /**
+             * Counted Hours
+             * @default null
+             */
+            counted_hours: number | null;
+            /**
+             * Due At
+             * @default null
+             */
+            due_at: string | null;
+            /**
+             * Elapsed Pct
+             * @default null
+             */
+            elapsed_pct: number | null;
+            /**
+             * Paused
+             * @default null
+             */
+            paused: boolean | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "on_track" | "warning" | "breached" | "met" | "met_late";
+            /**
+             * Stopped At
+             * @default null
+             */
+            stopped_at: string | null;
         };
         /** ItemIn */
         ItemIn: {
@@ -2627,6 +2683,13 @@ export interface components {
             /** Pauses */
             pauses: components["schemas"]["PauseView"][];
             reply: components["schemas"]["ReplyView"] | null;
+            /** @default null */
+            sla: components["schemas"]["ItemClock"] | null;
+            /**
+             * Sla State
+             * @default null
+             */
+            sla_state: ("on_track" | "warning" | "breached" | "met" | "met_late") | null;
             /**
              * Status
              * @enum {string}
@@ -2704,8 +2767,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
-            /** Created By */
-            created_by: string;
+            /**
+             * Created By
+             * @default null
+             */
+            created_by: string | null;
             /**
              * First Contact At
              * @default null
@@ -2718,8 +2784,11 @@ export interface components {
             id: string;
             /** Industry */
             industry: string;
-            /** Investment Cny */
-            investment_cny: number;
+            /**
+             * Investment Cny
+             * @default null
+             */
+            investment_cny: number | null;
             /**
              * Land Mu
              * @default null
@@ -2812,11 +2881,14 @@ export interface components {
             title: string;
             /**
              * Updated At
-             * Format: date-time
+             * @default null
              */
-            updated_at: string;
-            /** Updated By */
-            updated_by: string;
+            updated_at: string | null;
+            /**
+             * Updated By
+             * @default null
+             */
+            updated_by: string | null;
         };
         /**
          * LeadFromVisit
@@ -3004,8 +3076,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
-            /** Created By */
-            created_by: string;
+            /**
+             * Created By
+             * @default null
+             */
+            created_by: string | null;
             /**
              * First Contact At
              * @default null
@@ -3017,8 +3092,11 @@ export interface components {
             id: string;
             /** Industry */
             industry: string;
-            /** Investment Cny */
-            investment_cny: number;
+            /**
+             * Investment Cny
+             * @default null
+             */
+            investment_cny: number | null;
             /**
              * Land Mu
              * @default null
@@ -3093,11 +3171,14 @@ export interface components {
             title: string;
             /**
              * Updated At
-             * Format: date-time
+             * @default null
              */
-            updated_at: string;
-            /** Updated By */
-            updated_by: string;
+            updated_at: string | null;
+            /**
+             * Updated By
+             * @default null
+             */
+            updated_by: string | null;
         };
         /**
          * LeadView
@@ -3119,8 +3200,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
-            /** Created By */
-            created_by: string;
+            /**
+             * Created By
+             * @default null
+             */
+            created_by: string | null;
             /**
              * First Contact At
              * @default null
@@ -3133,8 +3217,11 @@ export interface components {
             id: string;
             /** Industry */
             industry: string;
-            /** Investment Cny */
-            investment_cny: number;
+            /**
+             * Investment Cny
+             * @default null
+             */
+            investment_cny: number | null;
             /**
              * Land Mu
              * @default null
@@ -3217,11 +3304,14 @@ export interface components {
             title: string;
             /**
              * Updated At
-             * Format: date-time
+             * @default null
              */
-            updated_at: string;
-            /** Updated By */
-            updated_by: string;
+            updated_at: string | null;
+            /**
+             * Updated By
+             * @default null
+             */
+            updated_by: string | null;
         };
         /**
          * LedgerImport
@@ -3413,8 +3503,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
-            /** Created By */
-            created_by: string;
+            /**
+             * Created By
+             * @default null
+             */
+            created_by: string | null;
             /**
              * First Contact At
              * @default null
@@ -3426,8 +3519,11 @@ export interface components {
             id: string;
             /** Industry */
             industry: string;
-            /** Investment Cny */
-            investment_cny: number;
+            /**
+             * Investment Cny
+             * @default null
+             */
+            investment_cny: number | null;
             /**
              * Land Mu
              * @default null
@@ -3504,11 +3600,14 @@ export interface components {
             title: string;
             /**
              * Updated At
-             * Format: date-time
+             * @default null
              */
-            updated_at: string;
-            /** Updated By */
-            updated_by: string;
+            updated_at: string | null;
+            /**
+             * Updated By
+             * @default null
+             */
+            updated_by: string | null;
         };
         /** MyWork */
         MyWork: {
@@ -3554,6 +3653,11 @@ export interface components {
             };
             /** Id */
             id: string;
+            /**
+             * Items
+             * @default null
+             */
+            items: number[] | null;
             /** Kind */
             kind: string;
             /** Read */
@@ -3763,6 +3867,8 @@ export interface components {
          * @description An enterprise's batch of requests; a department sees its own items only.
          */
         PolicyRequestView: {
+            /** @default null */
+            backdated: components["schemas"]["Backdated"] | null;
             /** Closed At */
             closed_at: string | null;
             /**
@@ -3815,19 +3921,57 @@ export interface components {
             /** Team Id */
             team_id: string | null;
         };
-        /** PossibleDuplicate */
+        /**
+         * PossibleDuplicate
+         * @description A lead of the same company: named when the caller may see it, else only said to be
+         *     followed elsewhere and by whom (`elsewhere`, shared/scope.py lead_reference).
+         */
         PossibleDuplicate: {
-            /** Company Name */
-            company_name: string;
-            /** Id */
-            id: string;
+            /**
+             * Ask
+             * @default null
+             */
+            ask: string | null;
+            /**
+             * Company Name
+             * @default null
+             */
+            company_name: string | null;
+            /**
+             * County Leader
+             * @default null
+             */
+            county_leader: string | null;
+            /**
+             * Elsewhere
+             * @default null
+             */
+            elsewhere: boolean | null;
+            /**
+             * Id
+             * @default null
+             */
+            id: string | null;
             /**
              * Matched By
-             * @enum {string}
+             * @default null
              */
-            matched_by: "credit_code" | "company_name";
-            /** Title */
-            title: string;
+            matched_by: ("credit_code" | "company_name") | null;
+            /**
+             * Message
+             * @default null
+             */
+            message: string | null;
+            /**
+             * Team Name
+             * @default null
+             */
+            team_name: string | null;
+            /**
+             * Title
+             * @default null
+             */
+            title: string | null;
         };
         Problem: {
             detail?: string;
@@ -3914,6 +4058,8 @@ export interface components {
             allowed_steps: ("feedback" | "analysis" | "plan" | "progress_report" | "resolve")[];
             /** @default null */
             analysis: components["schemas"]["Analysis"] | null;
+            /** @default null */
+            backdated: components["schemas"]["Backdated"] | null;
             /**
              * Complexity
              * @enum {string}
@@ -4196,6 +4342,11 @@ export interface components {
         ReplyView: {
             /** Department */
             department: string;
+            /**
+             * Proof Attachment Id
+             * @default null
+             */
+            proof_attachment_id: string | null;
             /** Reference No */
             reference_no: string;
             /**
@@ -4250,6 +4401,16 @@ export interface components {
             due_at: string | null;
             /** Elapsed Pct */
             elapsed_pct: number | null;
+            /**
+             * Items
+             * @default null
+             */
+            items: number | null;
+            /**
+             * Items Breached
+             * @default null
+             */
+            items_breached: number | null;
             /**
              * Paused
              * @default null
@@ -4497,6 +4658,11 @@ export interface components {
             score_rule: {
                 [key: string]: number;
             };
+            /**
+             * Status Zh
+             * @default null
+             */
+            status_zh: string | null;
             /** Title Zh */
             title_zh: string;
             /**
@@ -4817,6 +4983,11 @@ export interface components {
              * @default null
              */
             same_as_previous: boolean | null;
+            /**
+             * Status Zh
+             * @default null
+             */
+            status_zh: string | null;
             /** Title Zh */
             title_zh: string;
             /**
@@ -5544,6 +5715,11 @@ export interface components {
              * @default null
              */
             same_as_previous: boolean | null;
+            /**
+             * Status Zh
+             * @default null
+             */
+            status_zh: string | null;
             /** Title Zh */
             title_zh: string;
             /**
@@ -5685,6 +5861,11 @@ export interface components {
             same_as_previous: boolean | null;
             /** Scores */
             scores: components["schemas"]["UnitScore"][];
+            /**
+             * Status Zh
+             * @default null
+             */
+            status_zh: string | null;
             /** Threshold */
             threshold: number;
             /** Title Zh */
