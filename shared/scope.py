@@ -135,7 +135,7 @@ def lead_view_for(principal, lead: dict) -> dict:
         view["company"] = {"name": lead["company"].get("name")}
     if "four_ones" in lead and lead["four_ones"]:
         four = lead["four_ones"]
-        view["four_ones"] = {"project_lead": _person(four.get("project_lead")),
+        view["four_ones"] = {"project_lead": without_phones(four.get("project_lead")),
                              "plan": four.get("plan", [])}
     return view
 

@@ -264,7 +264,7 @@ class PlanItemView(View):
 
 class FourOnesView(View):
     project_lead: ProjectLeadView
-    service_group: ServiceGroupView
+    service_group: Optional[ServiceGroupView] = None  # not in a department's reduced view
     plan: list[PlanItemView]
     set_at: Optional[Timestamp] = None
     set_by: Optional[str] = None
@@ -328,13 +328,14 @@ class LeadSummary(View):
 
 
 class LeadView(LeadSummary):
-    """One lead with its stage and status history, four ones, milestones and audit trail."""
+    """One lead with its stage and status history, four ones, milestones and audit trail (a
+    department's reduced view has none of the histories: shared/scope.py)."""
 
-    stage_history: list[StageEntry]
-    status_history: list[StatusEntry]
-    four_ones: Optional[FourOnesView]
-    milestones: dict[str, MilestoneRecord]
-    changes: list[ChangeEntry]
+    stage_history: Optional[list[StageEntry]] = None
+    status_history: Optional[list[StatusEntry]] = None
+    four_ones: Optional[FourOnesView] = None
+    milestones: Optional[dict[str, MilestoneRecord]] = None
+    changes: Optional[list[ChangeEntry]] = None
 
 
 class LeadPage(Page):

@@ -351,7 +351,9 @@ def world(tokens, web_session):
         objects["visit"] = post(f"/api/v1/trips/{objects['trip']['id']}/visits",
                                 {"company": f"{industry}目标企业",
                                  "visited_at": f"{TODAY}T10:00:00+08:00"})
-        objects["subjects"] = {objects["request"]["id"], objects["problem"]["id"]}
+        # Each item of a request has its own clock (subject "<request>-<n>"), as the problem has.
+        objects["subjects"] = {f"{objects['request']['id']}-{item['n']}"
+                               for item in objects["request"]["items"]} | {objects["problem"]["id"]}
     deadline = time.monotonic() + 10
     while True:  # the clocks and the problem notifications arrive by events
         clocks = web_session.get("/api/v1/sla/clocks", headers=admin).json()["items"]
