@@ -59,13 +59,16 @@ def seconds_left(worker_ctx) -> float | None:
     return None if deadline is None else float(deadline) - time.time()
 
 
-def call(proxy, method: str, *args, timeout: float = SERVICE_RPC_TIMEOUT_SECONDS):
+def call(proxy, method: str, *args, timeout: float = SERVICE_RPC_TIMEOUT_SECONDS,
+         beyond_deadline: bool = False):
     """`proxy.method(*args)`, or `Unavailable` when no answer comes within `timeout` seconds.
-    Errors the callee raised (NotFound, Conflict, ...) pass through unchanged."""
+    Errors the callee raised (NotFound, Conflict, ...) pass through unchanged.
+    `beyond_deadline`: `timeout` stands on its own, for the few requests a client knowingly
+    waits longer for (a ledger import's chunks)."""
     # ServiceProxy answers any attribute with a method proxy: read its own fields directly.
     service = vars(proxy).get("service_name", "a service")
     left = seconds_left(vars(proxy).get("worker_ctx"))
-    if left is not None:
+    if left is not None and not beyond_deadline:
         if left <= 0:
             raise Unavailable(f"the request ran out of time before {service} was asked to "
                               f"{method}; try again shortly")

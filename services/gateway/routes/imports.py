@@ -113,7 +113,8 @@ class ImportRoutes:
                   "possible_duplicates": []}
         for at in range(0, len(valid), CHUNK):
             part = rpc.call(self.leads, "import_ledger", valid[at:at + CHUNK],
-                            principal["username"], dry_run, timeout=CHUNK_TIMEOUT_SECONDS)
+                            principal["username"], dry_run, timeout=CHUNK_TIMEOUT_SECONDS,
+                            beyond_deadline=True)
             for key in answer:
                 answer[key] += part[key]
             duplicates += part["duplicates"]
