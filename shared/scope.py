@@ -50,12 +50,6 @@ class Principal(BaseModel):
         return self.role in READ_ALL_ROLES
 
 
-def _person(value) -> Optional[str]:
-    if isinstance(value, dict):
-        return value.get("username") or value.get("name")
-    return value or None
-
-
 # --- leads ---------------------------------------------------------------------------------
 
 # What a department sees of a lead it owes work on: who and what, never contacts or amounts.
