@@ -122,8 +122,9 @@ def _answered_once(records, request, key: str, run) -> Response:
                 break
             continue
         if time.monotonic() >= waited_until:
+            # Still running: the caller may send it again later (RFC 9110 lets 409 carry it).
             raise Conflict(f"同一 {HEADER} 的请求仍在处理中，请稍后重试",
-                           {"idempotency_key": key})
+                           {"idempotency_key": key, "retry_after": 1})
         eventlet.sleep(0.1)
 
     # The services name what they create by the caller, the key and the key's first try.

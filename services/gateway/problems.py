@@ -75,7 +75,7 @@ def response_for(exc: BaseException) -> Response:
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else None
         if exc.status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
-        if exc.status == 429:
+        if exc.status == 429 or (exc.status == 409 and exc.extra.get("retry_after")):
             headers = {"Retry-After": str(exc.extra.get("retry_after") or RETRY_AFTER_SECONDS)}
         return problem(exc.status, exc.title, exc.detail, headers, exc.extra)
     if isinstance(exc, RemoteError) and exc.exc_type in DATABASE_DOWN:

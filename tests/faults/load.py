@@ -22,7 +22,8 @@ RETRY_FOR_SECONDS = 60.0
 
 class Load:
     """With `retry=True` each client sends its lead with an Idempotency-Key and repeats it
-    after a 503 (or no answer) until it gets another answer, as a careful client would."""
+    after a 503 (or no answer), or a 409 saying the first try is still running (Retry-After),
+    until it gets another answer, as a careful client would."""
 
     def __init__(self, api: Api, prefix: str, clients: int = 4, pause: float = 0.05,
                  retry: bool = False):
@@ -54,7 +55,9 @@ class Load:
                                           headers=headers)
                 self.answers.append((title, answer))
                 time.sleep(self.pause)
-                if not (self.retry and answer.status in (0, 503)) \
+                again = answer.status in (0, 503) or (
+                    answer.status == 409 and answer.headers.get("Retry-After"))
+                if not (self.retry and again) \
                         or time.monotonic() > given_up_at:
                     break
 

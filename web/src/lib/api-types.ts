@@ -2431,7 +2431,8 @@ export interface components {
             /** Plan */
             plan: components["schemas"]["PlanItemView"][];
             project_lead: components["schemas"]["ProjectLeadView"];
-            service_group: components["schemas"]["ServiceGroupView"];
+            /** @default null */
+            service_group: components["schemas"]["ServiceGroupView"] | null;
             /**
              * Set At
              * @default null
@@ -2752,8 +2753,11 @@ export interface components {
          *     may see them (None: that service did not answer just now).
          */
         LeadDetail: {
-            /** Changes */
-            changes: components["schemas"]["ChangeEntry"][];
+            /**
+             * Changes
+             * @default null
+             */
+            changes: components["schemas"]["ChangeEntry"][] | null;
             company: components["schemas"]["CompanyView"];
             /** @default null */
             contact: components["schemas"]["ContactView"] | null;
@@ -2777,6 +2781,7 @@ export interface components {
              * @default null
              */
             first_contact_at: string | null;
+            /** @default null */
             four_ones: components["schemas"]["FourOnesView"] | null;
             /** Green Channel */
             green_channel: boolean;
@@ -2801,10 +2806,13 @@ export interface components {
              * @default null
              */
             major_flag: boolean | null;
-            /** Milestones */
+            /**
+             * Milestones
+             * @default null
+             */
             milestones: {
                 [key: string]: components["schemas"]["MilestoneRecord"];
-            };
+            } | null;
             /**
              * Notes
              * @default null
@@ -2852,8 +2860,11 @@ export interface components {
              * @enum {string}
              */
             stage: "lead" | "negotiating" | "signed" | "land" | "construction" | "production";
-            /** Stage History */
-            stage_history: components["schemas"]["StageEntry"][];
+            /**
+             * Stage History
+             * @default null
+             */
+            stage_history: components["schemas"]["StageEntry"][] | null;
             /** Stage Zh */
             stage_zh: string;
             /**
@@ -2861,8 +2872,11 @@ export interface components {
              * @enum {string}
              */
             status: "active" | "stalled" | "lost";
-            /** Status History */
-            status_history: components["schemas"]["StatusEntry"][];
+            /**
+             * Status History
+             * @default null
+             */
+            status_history: components["schemas"]["StatusEntry"][] | null;
             /** Status Zh */
             status_zh: string;
             /**
@@ -3182,11 +3196,15 @@ export interface components {
         };
         /**
          * LeadView
-         * @description One lead with its stage and status history, four ones, milestones and audit trail.
+         * @description One lead with its stage and status history, four ones, milestones and audit trail (a
+         *     department's reduced view has none of the histories: shared/scope.py).
          */
         LeadView: {
-            /** Changes */
-            changes: components["schemas"]["ChangeEntry"][];
+            /**
+             * Changes
+             * @default null
+             */
+            changes: components["schemas"]["ChangeEntry"][] | null;
             company: components["schemas"]["CompanyView"];
             /** @default null */
             contact: components["schemas"]["ContactView"] | null;
@@ -3210,6 +3228,7 @@ export interface components {
              * @default null
              */
             first_contact_at: string | null;
+            /** @default null */
             four_ones: components["schemas"]["FourOnesView"] | null;
             /** Green Channel */
             green_channel: boolean;
@@ -3234,10 +3253,13 @@ export interface components {
              * @default null
              */
             major_flag: boolean | null;
-            /** Milestones */
+            /**
+             * Milestones
+             * @default null
+             */
             milestones: {
                 [key: string]: components["schemas"]["MilestoneRecord"];
-            };
+            } | null;
             /**
              * Notes
              * @default null
@@ -3275,8 +3297,11 @@ export interface components {
              * @enum {string}
              */
             stage: "lead" | "negotiating" | "signed" | "land" | "construction" | "production";
-            /** Stage History */
-            stage_history: components["schemas"]["StageEntry"][];
+            /**
+             * Stage History
+             * @default null
+             */
+            stage_history: components["schemas"]["StageEntry"][] | null;
             /** Stage Zh */
             stage_zh: string;
             /**
@@ -3284,8 +3309,11 @@ export interface components {
              * @enum {string}
              */
             status: "active" | "stalled" | "lost";
-            /** Status History */
-            status_history: components["schemas"]["StatusEntry"][];
+            /**
+             * Status History
+             * @default null
+             */
+            status_history: components["schemas"]["StatusEntry"][] | null;
             /** Status Zh */
             status_zh: string;
             /**
