@@ -93,6 +93,12 @@ def sla_message(event_type: str, data: dict) -> Message:
 OWING_AUDIENCES = ("department", "department_leader")
 
 
+def ascii_key(name: str) -> str:
+    """A department's name as part of a notification id: the id travels in URLs and in a
+    webhook's X-Kuaiban-Delivery header, which carries ASCII only."""
+    return hashlib.sha256(name.encode()).hexdigest()[:16]
+
+
 def sla_messages(event_type: str, data: dict) -> list[Message]:
     """The messages of an SLA alert. A policy item's alert goes to its department (and the
     county leader overseeing it) gathered per department and batch, and to everyone else of
@@ -110,7 +116,8 @@ def sla_messages(event_type: str, data: dict) -> list[Message]:
         recipients = ladder_addresses(owing, {**context, "departments": [department]})
         if owing:
             messages.append(Message(event_type, item.title, item.body, recipients,
-                                    f"{key}:department:{department}", context.get("item")))
+                                    f"{key}:department:{ascii_key(department)}",
+                                    context.get("item")))
     if others:
         batch = sla_message(event_type, {**data, "context": {
             **context, "title": context.get("batch_title") or context["title"],

@@ -192,7 +192,10 @@ class NotifierService:
             notification = self.storage.notification(delivery["notification_id"])
             try:
                 self.send(delivery, notification)
-            except DeliveryFailed as exc:
+            except Exception as exc:  # any failure is this delivery's: retried, then kept
+                if not isinstance(exc, DeliveryFailed):  # a bug, not the receiver: say where
+                    log.error("%s delivery %s could not be sent", delivery["channel"],
+                              delivery["_id"], exc_info=True)
                 attempts = delivery["attempts"] + 1
                 max_attempts = int(self.config.get("DELIVERY_MAX_ATTEMPTS") or 6)
                 retry_at = (None if attempts >= max_attempts else now + domain.backoff(

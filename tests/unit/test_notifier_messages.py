@@ -85,7 +85,8 @@ def test_an_items_breach_reaches_its_department_and_its_leader_apart_from_the_ba
     owing, batch = domain.sla_messages("sla_breached", data)
     assert owing.recipients == ("department:县供电公司", "department-leader:县供电公司")
     assert "第3项" in owing.title and owing.item == 3
-    assert owing.group_key == "sla_breached:r16:100:department:县供电公司"
+    assert owing.group_key == f"sla_breached:r16:100:department:{domain.ascii_key('县供电公司')}"
+    assert owing.group_key.isascii()  # it is sent as a webhook header
     assert batch.recipients == ("role:inspector", "user:zhangsan")
     assert batch.group_key == "sla_breached:r16:100" and "16项诉求" in batch.title
 
