@@ -20,6 +20,7 @@ from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -126,7 +127,8 @@ def put(sheet, row: int, col: int, value) -> None:
     """Write one cell; strings always with the string type, never a formula."""
     cell = sheet.cell(row=row, column=col)
     if isinstance(value, str):
-        cell.value = value
+        # Control characters cannot stand in the workbook's XML: each is shown as U+FFFD.
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
         cell.data_type = "s"  # set after the value: openpyxl guessed "f" for a leading "="
         if looks_like_formula(value):
             cell.quotePrefix = True

@@ -12,7 +12,7 @@ import uuid
 
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.wrappers import Request, Response
 
 from services.gateway import idempotency, problems
@@ -32,6 +32,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
+WORKSPACE_CATCH_ALL = "web_page"  # routes/web.py: any other path is the workspace's
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
             "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
@@ -55,6 +56,8 @@ class ProblemWsgiApp(WsgiApp):
         try:
             provider, values = adapter.match()
         except HTTPException as exc:
+            if exc.code == 405 and only_the_workspace_matches(adapter):
+                exc = NotFound()  # e.g. POST /api/v1/x/not-a-number: no route has that path
             headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(
                 exc, "valid_methods", None) else None
             response = problems.problem(
@@ -64,6 +67,16 @@ class ProblemWsgiApp(WsgiApp):
         request = Request(environ, shallow=True)
         request.path_values = values
         return provider.handle_request(request)(environ, start_response)
+
+
+def only_the_workspace_matches(adapter) -> bool:
+    """True when the path is matched by no route but the workspace's catch-all (GET any page):
+    a POST there is a wrong path, not a wrong method."""
+    try:
+        provider, _ = adapter.match(method="GET")
+    except HTTPException:
+        return False
+    return getattr(provider, "method_name", None) == WORKSPACE_CATCH_ALL
 
 
 class ProblemWebServer(WebServer):
@@ -98,7 +111,8 @@ class ApiRoute(HttpRequestHandler):
     records = GatewayRecords()
 
     def __init__(self, method, url, roles=(), public=False, body=None, query=None,
-                 response=None, summary="", produces="application/json", **kwargs):
+                 response=None, summary="", produces="application/json", accepted=None,
+                 **kwargs):
         if not public and not roles:
             raise ValueError(f"{method} {url}: declare roles=... or public=True")
         if produces == "application/json" and response is None:
@@ -108,6 +122,7 @@ class ApiRoute(HttpRequestHandler):
         self.body_model, self.query_model, self.response_model = body, query, response
         self.summary = summary
         self.produces = produces  # the success answer's media type, for the OpenAPI document
+        self.accepted_model = accepted  # the model of a 202 (work still under way), if any
         super().__init__(method, url, **kwargs)
 
     def setup(self):

@@ -101,6 +101,10 @@ def operation(route: ApiRoute, method: str, book: SchemaBook) -> dict:
     op["responses"] = {code: {"description": "OK" if code == "200" else "Created",
                               "content": {route.produces: {"schema": answer}}}
                        for code in success}
+    if route.accepted_model is not None:
+        op["responses"]["202"] = {"description": "Accepted: still being produced, poll again",
+                                  "content": {"application/json": {"schema": book.ref(
+                                      route.accepted_model, mode="serialization")}}}
     for code, text in ERRORS.items():
         op["responses"][code] = {"description": text, "content": {
             "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}

@@ -198,3 +198,17 @@ class LedgerImport(View):
     possible_duplicates: list[ImportPossibleDuplicate]
     created_ids: list[str]
     seconds: float
+
+
+class ReportProducing(View):
+    """202 from a report route: the report is being produced (a closed period's, or a live board
+    that takes longer than a caller waits); ask `poll` again after `retry_after` seconds."""
+
+    status: Literal["producing"]
+    report: str
+    period: str
+    label_zh: str
+    final: bool
+    status_zh: str
+    retry_after: int
+    poll: str

@@ -140,6 +140,12 @@ def test_an_unknown_path_and_a_wrong_method_are_problems(admin):
     assert missing.headers["Content-Type"].startswith("application/problem+json")
     wrong = admin.delete("/api/v1/teams")
     assert wrong.status_code == 405 and "GET" in wrong.headers["Allow"]
+    # A path no route has (the item number is no number) is 404 for every method, although
+    # the workspace's catch-all answers GET for any path.
+    for method in ("post", "put", "delete"):
+        nowhere = getattr(admin, method)("/api/v1/policy-requests/x/items/null,null/reply", json={})
+        assert nowhere.status_code == 404, (method, nowhere.status_code)
+        assert nowhere.headers["Content-Type"].startswith("application/problem+json")
 
 
 @pytest.mark.parametrize("field,value", [

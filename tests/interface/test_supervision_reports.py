@@ -281,3 +281,7 @@ def test_every_report_is_due_once_regenerates_the_same_and_downloads_as_xlsx(
     document = web_session.get("/openapi.json").json()
     answer = document["paths"]["/api/v1/yellow-cards.xlsx"]["get"]["responses"]["200"]
     assert list(answer["content"]) == [XLSX]
+    # and the 202 a report route answers while the report is produced (poll, Retry-After)
+    producing = document["paths"]["/api/v1/yellow-cards.xlsx"]["get"]["responses"]["202"]
+    assert producing["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ReportProducing"}

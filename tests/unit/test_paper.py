@@ -59,6 +59,14 @@ def test_text_that_looks_like_a_formula_stays_text(text):
     assert (cell.value, cell.data_type) == (text.replace("\r", "\n"), "s")
 
 
+def test_control_characters_in_text_still_make_a_workbook():
+    # e.g. a filter value typed with a stray \x1f, which the filter row repeats
+    content = xlsx.one_sheet("表", "标题", "筛选：部门=\x1f县\x12水务局", [xlsx.Column("t", "文本")],
+                             [{"t": "电池\x13片"}])
+    sheet = openpyxl.load_workbook(io.BytesIO(content))["表"]
+    assert sheet["A4"].value == "电池\ufffd片" and "\ufffd县\ufffd水务局" in sheet["A2"].value
+
+
 def test_cells_are_numbers_dates_or_text_as_their_column_says():
     columns = [xlsx.Column("n", "数", "int"), xlsx.Column("m", "总投资（亿元）", "yi"),
                xlsx.Column("w", "总投资（万元）", "wan"), xlsx.Column("d", "日期", "date"),

@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from services.gateway import problems
 from services.gateway.http import api, call, json_body, query_params
+from services.gateway.views import ReportProducing
 from services.supervision import exports
 from services.supervision.schemas import (
     AnalysisIn, AnyReport, BimonthQuery, FeedbackIn, GenerateIn, MonthQuery, PlanIn,
@@ -14,6 +15,7 @@ from services.supervision.schemas import (
     ResolveIn, Showcase, TackleList, UnitList, WeekQuery, WeeklyInspection, YellowCards,
 )
 from shared.errors import NotFound
+from shared.schemas import shown
 
 XLSX = exports.MEDIA_TYPE
 # The supervision service narrows a department and a team member to their own problems.
@@ -34,7 +36,7 @@ def report_response(request, answer: dict):
     if answer.get("status") != "producing":
         return answer
     poll = request.full_path.rstrip("?")
-    response = problems.json_response({**answer, "poll": poll}, 202)
+    response = problems.json_response(shown(ReportProducing, {**answer, "poll": poll}), 202)
     response.headers["Location"] = poll
     response.headers["Retry-After"] = str(answer.get("retry_after") or 1)
     return response
@@ -111,6 +113,7 @@ class SupervisionRoutes:
 
     # -- the rhythm: weekly, monthly, quarterly, bimonthly ----------------------------------------
     @api("GET", "/api/v1/inspections/weekly", roles=REPORT_READERS, query=WeekQuery,
+         accepted=ReportProducing,
          response=WeeklyInspection,
          summary="Weekly inspection (Monday 09:00): plan vs actual per project, open problems, "
                  "breached replies")
@@ -119,12 +122,14 @@ class SupervisionRoutes:
                                                    query_params(request)))
 
     @api("GET", "/api/v1/inspections/weekly.xlsx", roles=REPORT_READERS, query=WeekQuery,
+         accepted=ReportProducing,
          produces=XLSX, summary="The weekly inspection as an Excel workbook")
     def weekly_inspection_xlsx(self, request):
         return xlsx_response(request, call(self.supervision, "report_xlsx", "weekly_inspection",
                                            query_params(request)))
 
     @api("GET", "/api/v1/yellow-cards", roles=REPORT_READERS, query=MonthQuery,
+         accepted=ReportProducing,
          response=YellowCards,
          summary="The month's yellow-card units (issued on the 1st), with their points and reasons")
     def yellow_cards(self, request):
@@ -132,12 +137,14 @@ class SupervisionRoutes:
                                                    query_params(request)))
 
     @api("GET", "/api/v1/yellow-cards.xlsx", roles=REPORT_READERS, query=MonthQuery,
+         accepted=ReportProducing,
          produces=XLSX, summary="The month's yellow cards as an Excel workbook")
     def yellow_cards_xlsx(self, request):
         return xlsx_response(request, call(self.supervision, "report_xlsx", "yellow_cards",
                                            query_params(request)))
 
     @api("GET", "/api/v1/tackle-list", roles=REPORT_READERS, query=QuarterQuery,
+         accepted=ReportProducing,
          response=TackleList,
          summary="The quarter's tackling list: major projects, milestones due, progress")
     def tackle_list(self, request):
@@ -145,12 +152,14 @@ class SupervisionRoutes:
                                                    query_params(request)))
 
     @api("GET", "/api/v1/tackle-list.xlsx", roles=REPORT_READERS, query=QuarterQuery,
+         accepted=ReportProducing,
          produces=XLSX, summary="The quarter's tackling list as an Excel workbook")
     def tackle_list_xlsx(self, request):
         return xlsx_response(request, call(self.supervision, "report_xlsx", "tackle_list",
                                            query_params(request)))
 
     @api("GET", "/api/v1/showcase", roles=REPORT_READERS, query=BimonthQuery,
+         accepted=ReportProducing,
          response=Showcase,
          summary="Bimonthly results (双月晒实绩) per town and department, ranked")
     def showcase(self, request):
@@ -158,6 +167,7 @@ class SupervisionRoutes:
                                                    query_params(request)))
 
     @api("GET", "/api/v1/showcase.xlsx", roles=REPORT_READERS, query=BimonthQuery,
+         accepted=ReportProducing,
          produces=XLSX, summary="The bimonthly results as an Excel workbook")
     def showcase_xlsx(self, request):
         return xlsx_response(request, call(self.supervision, "report_xlsx", "showcase",

@@ -4389,6 +4389,32 @@ export interface components {
             /** Text */
             text: string;
         };
+        /**
+         * ReportProducing
+         * @description 202 from a report route: the report is being produced (a closed period's, or a live board
+         *     that takes longer than a caller waits); ask `poll` again after `retry_after` seconds.
+         */
+        ReportProducing: {
+            /** Final */
+            final: boolean;
+            /** Label Zh */
+            label_zh: string;
+            /** Period */
+            period: string;
+            /** Poll */
+            poll: string;
+            /** Report */
+            report: string;
+            /** Retry After */
+            retry_after: number;
+            /**
+             * Status
+             * @constant
+             */
+            status: "producing";
+            /** Status Zh */
+            status_zh: string;
+        };
         /** RequestHit */
         RequestHit: {
             /** Enterprise */
@@ -7101,6 +7127,15 @@ export interface operations {
                     "application/json": components["schemas"]["WeeklyInspection"];
                 };
             };
+            /** @description Accepted: still being produced, poll again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportProducing"];
+                };
+            };
             /** @description The body is not JSON */
             400: {
                 headers: {
@@ -7193,6 +7228,15 @@ export interface operations {
                 };
                 content: {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Accepted: still being produced, poll again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportProducing"];
                 };
             };
             /** @description The body is not JSON */
@@ -12670,6 +12714,15 @@ export interface operations {
                     "application/json": components["schemas"]["Showcase"];
                 };
             };
+            /** @description Accepted: still being produced, poll again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportProducing"];
+                };
+            };
             /** @description The body is not JSON */
             400: {
                 headers: {
@@ -12762,6 +12815,15 @@ export interface operations {
                 };
                 content: {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Accepted: still being produced, poll again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportProducing"];
                 };
             };
             /** @description The body is not JSON */
@@ -13241,6 +13303,15 @@ export interface operations {
                     "application/json": components["schemas"]["TackleList"];
                 };
             };
+            /** @description Accepted: still being produced, poll again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportProducing"];
+                };
+            };
             /** @description The body is not JSON */
             400: {
                 headers: {
@@ -13333,6 +13404,15 @@ export interface operations {
                 };
                 content: {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Accepted: still being produced, poll again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportProducing"];
                 };
             };
             /** @description The body is not JSON */
@@ -15387,6 +15467,15 @@ export interface operations {
                     "application/json": components["schemas"]["YellowCards"];
                 };
             };
+            /** @description Accepted: still being produced, poll again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportProducing"];
+                };
+            };
             /** @description The body is not JSON */
             400: {
                 headers: {
@@ -15479,6 +15568,15 @@ export interface operations {
                 };
                 content: {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Accepted: still being produced, poll again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportProducing"];
                 };
             };
             /** @description The body is not JSON */
