@@ -1,6 +1,7 @@
-"""The W48 board at 10,000 leads, through HTTP: one batched RPC for every lead's plan (not one
-`leads.progress` per lead), timed and printed. The leads are copies of a document the leads
-service made, bulk inserted (creating 10,000 through the API would take minutes)."""
+"""The W48 board through HTTP: one batched RPC for every lead's plan (not one `leads.progress`
+per lead), whatever the number of leads. The leads are copies of a document the leads service
+made, bulk inserted. The board's time at 10,000 leads and more is `make bench`'s to measure
+(bench/bench.py); here the count of calls is what fails if a report goes back to one per lead."""
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ from shared.observability import PROCESS_STATS
 from tests.interface.helpers import eventually, login
 
 CST = ZoneInfo("Asia/Shanghai")
-LEADS = 10_000
+LEADS = 1_000
 SOLAR = {"title": "捷泰新能源高效电池片", "company": {"name": "捷泰新能源科技有限公司"},
          "industry": "太阳能电池", "investment_cny": 13_000_000_000}
 FOUR_ONES = {"project_lead": {"name": "陈国华", "title": "常务副县长"},
@@ -47,7 +48,7 @@ def admin(config, web_config, runner_factory, clock, web_session):
 
 
 def seed(web_session, admin, mongo, db_prefix) -> None:
-    """One lead through the API with its four ones, then 9,999 copies of its document."""
+    """One lead through the API with its four ones, then LEADS - 1 copies of its document."""
     lead = web_session.post("/api/v1/leads", json=SOLAR, headers=admin).json()
     eventually(lambda: web_session.get(f"/api/v1/leads/{lead['id']}", headers=admin)
                .json()["team_id"])
@@ -74,7 +75,7 @@ def calls(entrypoint):
     return PROCESS_STATS.finished[(entrypoint, "ok")]
 
 
-def test_the_w48_board_at_10000_leads_takes_one_batched_rpc(
+def test_the_w48_board_of_many_leads_takes_one_batched_rpc(
         admin, web_session, mongo, db_prefix, clock):
     seed(web_session, admin, mongo, db_prefix)
     clock.set(datetime(2026, 12, 1, 10, 30, tzinfo=CST))
@@ -106,7 +107,7 @@ def test_the_w48_board_at_10000_leads_takes_one_batched_rpc(
     live_s = time.perf_counter() - started
     assert live.status_code == 200 and live.json()["final"] is False
     assert len(live.json()["rows"]) == LEADS
-    print(f"\n[bench] weekly inspection at {LEADS} leads, {len(first.content) / 1e6:.1f} MB: "
+    print(f"\nweekly inspection at {LEADS} leads, {len(first.content) / 1e6:.1f} MB: "
           f"W48 first answer in {answered_s:.2f} s, produced and stored in {produced_s:.2f} s, "
           f"read again in "
           f"{stored_s:.2f} s; W49 live in {live_s:.2f} s; "
