@@ -195,7 +195,7 @@ def monthly_exchange(period: periods.Period, tasks: list[dict], now: datetime) -
     empty = {o: 0 for o in OUTCOMES}
     totals = {**empty, "tasks": 0, "carried_in": 0}
     by_leader: dict[str, dict] = {}
-    by_area = {a: {"area": a, "area_zh": AREA_LABELS_ZH[a], **empty, "tasks": 0}
+    by_area: dict[str, dict] = {a: {"area": a, "area_zh": AREA_LABELS_ZH[a], **empty, "tasks": 0}
                for a in AREAS}
     rows = []
     for task in in_period(tasks, first, last):
