@@ -65,7 +65,8 @@ bench: $(VENV)/.installed
 # ruff over the whole tree; mypy over shared/ and the pure domain modules (rules, no I/O).
 # Settings in pyproject.toml. Fails on the first finding.
 TYPED := shared $(wildcard services/*/domain.py) services/leads/pipeline.py services/leads/progress.py \
-	services/sla/calendar.py services/supervision/periods.py services/supervision/reports.py
+	services/sla/calendar.py services/supervision/periods.py services/supervision/reports.py \
+	services/supervision/tasks.py
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

@@ -41,6 +41,8 @@ FIELD_LABELS = {
     "description": "问题描述", "owner_department": "责任单位", "complexity": "问题类型",
     "raised_at": "提出时间", "cause": "原因分析", "approach": "解决思路", "steps": "步骤",
     "step": "步骤", "due_date": "完成期限", "steps_done": "已完成步骤", "resolution": "解决情况",
+    "area": "工作领域", "leader": "责任县领导", "progress_pct": "进度（%）",
+    "progress_note": "进展情况", "details": "任务内容",
     "week": "周", "month": "月份", "quarter": "季度", "period": "期间", "report": "报表",
     # sla, teams, accounts, audit
     "kind": "时限类型", "state": "状态", "holidays": "节假日", "workdays": "调休工作日",

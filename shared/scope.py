@@ -300,6 +300,35 @@ def may_act_on_trip(principal, trip: dict) -> bool:
                                  and trip.get("branch_id") == p.branch_id)
 
 
+# --- county leaders' tasks (leading by example) -------------------------------------------------
+
+TASK_ASSIGNERS = frozenset({"admin", "inspector"})  # the supervision office assigns and edits
+TASK_PROGRESS_FIELDS = frozenset({"progress_pct", "progress_note"})
+
+
+def task_filter(principal) -> dict:
+    """The supervision service's filter for the task list: county leadership reads them all."""
+    return {} if Principal.of(principal).reads_all else NOTHING
+
+
+def may_see_task(principal, task: dict) -> bool:
+    return Principal.of(principal).reads_all
+
+
+def may_assign_tasks(principal) -> bool:
+    """Create a task, or change its title, area, leader or due date: admin, inspector."""
+    return Principal.of(principal).role in TASK_ASSIGNERS
+
+
+def may_act_on_task(principal, task: dict, fields: Iterable[str]) -> bool:
+    """Change `fields` of the task: an assigner any; the leader who owns it its progress only."""
+    p = Principal.of(principal)
+    if p.role in TASK_ASSIGNERS:
+        return True
+    return p.role == "leader" and bool(p.username) and task.get("leader") == p.username \
+        and set(fields) <= TASK_PROGRESS_FIELDS
+
+
 # --- notifications ---------------------------------------------------------------------------
 
 def addresses_of(principal) -> list[str]:

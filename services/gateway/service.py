@@ -21,6 +21,7 @@ from services.gateway.routes.policy import PolicyRoutes
 from services.gateway.routes.search import SearchRoutes
 from services.gateway.routes.sla import SlaRoutes
 from services.gateway.routes.supervision import SupervisionRoutes
+from services.gateway.routes.tasks import TaskRoutes
 from services.gateway.routes.teams import TeamRoutes
 from services.gateway.routes.web import WebRoutes
 from services.gateway.routes.work import WorkRoutes
@@ -30,7 +31,7 @@ from shared.storage import Storage
 class GatewayService(
     HealthRoutes, DocsRoutes, AccountRoutes, LeadRoutes, TeamRoutes, BranchRoutes, PolicyRoutes,
     SlaRoutes,
-    SupervisionRoutes, NotificationRoutes,
+    SupervisionRoutes, TaskRoutes, NotificationRoutes,
     WebRoutes,
     PaperRoutes, ExportRoutes, ImportRoutes,
     SearchRoutes,

@@ -93,3 +93,42 @@ def workbook(report: dict) -> bytes:
 
 def filename(report: dict) -> str:
     return f"{report['report']}-{report['period']}.xlsx"
+
+
+# The leaders' tasks (tasks.py): the weekly arrangement and the monthly exchange.
+TASK_SHEETS = {
+    "tasks_weekly": [("周安排", "rows", [
+        C("leader_name", "县领导"), C("area_zh", "工作领域"), C("title", "任务"),
+        C("due_date", "完成期限", "date"), C("progress_pct", "进度（%）", "int"),
+        C("state_zh", "状态"), C("carried_in", "前期结转", "bool"),
+        C("progress_note", "进展情况"), C("done_on", "完成日期", "date"), C("id", "任务编号"),
+    ]), ("按县领导", "leaders", [
+        C("leader_name", "县领导"), C("due", "本周到期", "int"), C("done", "已完成", "int"),
+        C("overdue", "已逾期", "int"), C("carried_in", "前期结转", "int"),
+    ])],
+    "tasks_monthly": [("月交流", "rows", [
+        C("leader_name", "县领导"), C("area_zh", "工作领域"), C("title", "任务"),
+        C("due_date", "完成期限", "date"), C("progress_pct", "进度（%）", "int"),
+        C("outcome_zh", "完成情况"), C("carried_in", "上月结转", "bool"),
+        C("done_on", "完成日期", "date"), C("progress_note", "进展情况"), C("id", "任务编号"),
+    ]), ("按县领导", "leaders", [
+        C("leader_name", "县领导"), C("tasks", "任务数", "int"), C("done", "按期完成", "int"),
+        C("late", "逾期完成", "int"), C("carried_over", "结转下月", "int"),
+        C("pending", "未到期", "int"), C("carried_in", "上月结转", "int"),
+    ]), ("按领域", "areas", [
+        C("area_zh", "工作领域"), C("tasks", "任务数", "int"), C("done", "按期完成", "int"),
+        C("late", "逾期完成", "int"), C("carried_over", "结转下月", "int"),
+        C("pending", "未到期", "int"),
+    ])],
+}
+TASK_TITLES_ZH = {"tasks_weekly": "县领导任务周安排", "tasks_monthly": "县领导任务月交流"}
+
+
+def tasks_workbook(report: dict) -> bytes:
+    """The weekly arrangement or monthly exchange (its JSON) as an .xlsx file."""
+    label = TASK_TITLES_ZH[report["report"]]
+    state = "" if report["final"] else "（进行中）"
+    sheets = [xlsx.Sheet(title, f"{label}·{title}", f"统计周期：{report['label_zh']}{state}",
+                         columns, report[key])
+              for title, key, columns in TASK_SHEETS[report["report"]]]
+    return xlsx.workbook(sheets, f"{label} {report['period']}")

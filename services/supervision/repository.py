@@ -5,6 +5,8 @@
 - `reports`: one document per report and period, `_id` "<report>:<period>": the unique key
   makes a period's report happen once across instances (the loser of a race inserts nothing
   and sends nothing); `yellow_cards`: each card issued, so a regeneration re-issues none;
+- `leader_tasks`: the county leaders' tasks in five areas (tasks.py), each with its progress
+  history; the weekly arrangement and monthly exchange are computed from them on request;
 - `breaches`, `policy_requests`: what other services' events said (sla_breached, policy
   requests and replies), kept for the reports: this service never reads their databases.
 """
@@ -39,6 +41,14 @@ class SupervisionRepository(MongoRepository):
             "policy_requests": [IndexModel([("received_at", ASCENDING)]),
                                 IndexModel([("replied_at", ASCENDING)])],
             "yellow_cards": [IndexModel([("month", ASCENDING)])],
+            "leader_tasks": [
+                # The list's order, alone and after each filter; the periods' due dates.
+                IndexModel([("due_date", ASCENDING), ("_id", ASCENDING)]),
+                IndexModel([("leader", ASCENDING), ("due_date", ASCENDING), ("_id", ASCENDING)]),
+                IndexModel([("area", ASCENDING), ("due_date", ASCENDING), ("_id", ASCENDING)]),
+                IndexModel([("open", ASCENDING), ("due_date", ASCENDING), ("_id", ASCENDING)]),
+                IndexModel([("done_on", ASCENDING)]),
+            ],
         }
 
     # -- units -----------------------------------------------------------------------------
@@ -201,6 +211,59 @@ class SupervisionRepository(MongoRepository):
         except (DuplicateKeyError, StaleReport):
             return False
         return True
+
+
+    # -- county leaders' tasks --------------------------------------------------------------
+    def insert_task(self, task: dict) -> bool:
+        """Store a new task; False if its id exists (a retried POST with the same key)."""
+        try:
+            self.commit(lambda session: self.db.leader_tasks.insert_one(task, session=session))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def find_task(self, task_id: str) -> dict | None:
+        return self.db.leader_tasks.find_one({"_id": task_id})
+
+    def get_task(self, task_id: str) -> dict:
+        task = self.find_task(task_id)
+        if task is None:
+            raise NotFound(f"没有任务 {task_id}")
+        return task
+
+    def change_task(self, task: dict, fields: dict, entry: dict) -> dict | None:
+        """Set `fields` and add the history `entry` if the task is still the version read;
+        None if it changed meanwhile (nothing written)."""
+        result = {}
+
+        def change(session):
+            result["doc"] = self.update_at_version(
+                "leader_tasks", task["_id"], task["version"],
+                {"$set": fields, "$push": {"history": entry}}, session, StaleTask(task["_id"]))
+        try:
+            self.commit(change)
+        except StaleTask:
+            return None
+        return result["doc"]
+
+    def list_tasks(self, query: dict, page: int, page_size: int):
+        return self.page("leader_tasks", query, [("due_date", ASCENDING), ("_id", ASCENDING)],
+                         page, page_size)
+
+    def tasks_for_period(self, first_day: str, last_day: str) -> list[dict]:
+        """Tasks due in [first_day, last_day], and those due before it that were open when it
+        began: still open, or done on or after its first day (tasks.in_period picks)."""
+        found = {t["_id"]: t for t in self.db.leader_tasks.find(
+            {"due_date": {"$gte": first_day, "$lte": last_day}})}
+        for t in self.db.leader_tasks.find({"open": True, "due_date": {"$lt": first_day}}):
+            found.setdefault(t["_id"], t)
+        for t in self.db.leader_tasks.find({"done_on": {"$gte": first_day}}):
+            found.setdefault(t["_id"], t)
+        return list(found.values())
+
+
+class StaleTask(Exception):
+    """The task changed between reading and writing: the change is refused, never merged."""
 
 
 class StaleProblem(Exception):

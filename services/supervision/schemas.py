@@ -11,6 +11,10 @@ from services.supervision.domain import (
     COMPLEXITIES, COMPLEXITY_LABELS_ZH, PROBLEM_STATUSES, STATUS_LABELS_ZH, STEPS,
 )
 from services.supervision.periods import REPORT_LABELS_ZH, REPORTS
+from services.supervision.tasks import (
+    AREA_LABELS_ZH, AREAS as TASK_AREAS, OUTCOMES as TASK_OUTCOMES, STATUS_LABELS_ZH as
+    TASK_STATUS_LABELS_ZH, STATUSES as TASK_STATUSES, WEEK_STATES,
+)
 from shared.schemas import Backdated, CountyDatetime, Day, Page, PageQuery, Strict, Timestamp, View, choice
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -347,3 +351,160 @@ class Showcase(ReportView):
 class AnyReport(RootModel[Annotated[Union[WeeklyInspection, YellowCards, TackleList, Showcase],
                                     Field(discriminator="report")]]):
     pass
+
+
+# -- leading by example: county leaders' tasks (tasks.py) ---------------------------------------
+Area = choice(TASK_AREAS, AREA_LABELS_ZH)
+Username = Annotated[str, Field(min_length=1, max_length=64)]
+Pct = Annotated[int, Field(ge=0, le=100)]
+
+
+class TaskCreate(Strict):
+    """A county leader's task in one of the five areas, with its due date (a county day)."""
+
+    title: ShortText
+    details: Optional[Text] = None
+    area: Area
+    leader: Username = Field(description="the username of the county leader who owns it")
+    due_date: date
+    progress_pct: Pct = 0
+    progress_note: Optional[Text] = None
+
+
+class TaskPatch(Strict):
+    """What changes: the owning leader records progress only; the supervision office and the
+    admin may also change the rest."""
+
+    title: Optional[ShortText] = None
+    details: Optional[Text] = None
+    area: Optional[Area] = None
+    leader: Optional[Username] = None
+    due_date: Optional[date] = None
+    progress_pct: Optional[Pct] = None
+    progress_note: Optional[Text] = None
+
+
+class TaskFilter(PageQuery):
+    leader: Optional[Username] = None
+    area: Optional[Area] = None
+    status: Optional[choice(TASK_STATUSES, TASK_STATUS_LABELS_ZH)] = None
+
+
+class TaskStep(View):
+    at: Timestamp
+    by: str
+    step: str
+    progress_pct: int
+    note: Optional[str] = None
+
+
+class TaskView(View):
+    id: str
+    title: str
+    details: Optional[str] = None
+    area: Literal[TASK_AREAS]  # type: ignore[valid-type]
+    area_zh: str
+    leader: str
+    leader_name: str
+    due_date: Day
+    progress_pct: int
+    progress_note: Optional[str] = None
+    status: Literal[TASK_STATUSES]  # type: ignore[valid-type]
+    status_zh: str
+    done_on: Optional[Day] = None
+    overdue: bool
+    history: list[TaskStep]
+    created_at: Timestamp
+    created_by: str
+    updated_at: Timestamp
+    updated_by: str
+    version: int
+
+
+class TaskPage(Page):
+    items: list[TaskView]
+
+
+class TaskRow(View):
+    id: str
+    title: str
+    area: str
+    area_zh: str
+    leader: str
+    leader_name: str
+    due_date: Day
+    progress_pct: int
+    progress_note: Optional[str] = None
+    done_on: Optional[Day] = None
+    carried_in: bool
+
+
+class TaskPeriodView(View):
+    period: str
+    label_zh: str
+    title_zh: str
+    from_: Timestamp = Field(alias="from")
+    to: Timestamp
+    as_of: Timestamp
+    final: bool
+    status_zh: str
+
+
+class WeekTaskRow(TaskRow):
+    state: Literal[WEEK_STATES]  # type: ignore[valid-type]
+    state_zh: str
+
+
+class WeekLeader(View):
+    leader: str
+    leader_name: str
+    due: int
+    done: int
+    overdue: int
+    carried_in: int
+    tasks: list[WeekTaskRow]
+
+
+class WeeklyArrangement(TaskPeriodView):
+    """周安排: what is due in the week, by leader (with what was carried into it, still open)."""
+
+    report: Literal["tasks_weekly"]
+    leaders: list[WeekLeader]
+    rows: list[WeekTaskRow]
+
+
+class MonthTaskRow(TaskRow):
+    outcome: Literal[TASK_OUTCOMES]  # type: ignore[valid-type]
+    outcome_zh: str
+
+
+class OutcomeCounts(View):
+    tasks: int
+    done: int
+    late: int
+    carried_over: int
+    pending: int
+
+
+class MonthTotals(OutcomeCounts):
+    carried_in: int
+
+
+class MonthLeader(MonthTotals):
+    leader: str
+    leader_name: str
+
+
+class MonthArea(OutcomeCounts):
+    area: str
+    area_zh: str
+
+
+class MonthlyExchange(TaskPeriodView):
+    """月交流: the month's tasks done on time, done late, carried over (and not yet due)."""
+
+    report: Literal["tasks_monthly"]
+    totals: MonthTotals
+    leaders: list[MonthLeader]
+    areas: list[MonthArea]
+    rows: list[MonthTaskRow]

@@ -23,12 +23,13 @@ from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 
 from services.leads.domain import query_keys, search_keys
-from services.supervision import domain, exports, periods, reports
+from services.supervision import domain, exports, periods, reports, tasks
 from services.supervision.background import NOT_YET, Background
 from services.supervision.repository import SupervisionRepository
 from services.supervision.schemas import (
     AnalysisIn, BimonthQuery, FeedbackIn, GenerateIn, MonthQuery, PlanIn, ProblemCreate,
-    ProblemFilter, ProgressReportIn, QuarterQuery, ResolveIn, WeekQuery,
+    ProblemFilter, ProgressReportIn, QuarterQuery, ResolveIn, TaskCreate, TaskFilter, TaskPatch,
+    WeekQuery,
 )
 from shared import scope
 from shared.backdating import BACKDATE_DAYS, backdating
@@ -116,6 +117,27 @@ def producing(report: str, period: periods.Period) -> dict:
     return {"status": PRODUCING, "report": report, "period": period.key,
             "label_zh": period.label_zh, "final": True, "status_zh": "正在生成，请稍后再取",
             "retry_after": 1}
+
+
+TASK_REPORTS = {"tasks_weekly": (periods.WEEKLY, WeekQuery, "week"),
+                "tasks_monthly": (periods.MONTHLY, MonthQuery, "month")}
+
+
+def check_leader(username: str, account: dict | None) -> None:
+    """A task's leader is a county leader's account (role `leader`); anything else is 422."""
+    if account is None or account.get("username") != username:
+        raise field_error(["body", "leader"], f"没有用户名为 {username} 的账户")
+    if account.get("role") != "leader":
+        raise field_error(["body", "leader"], f"{username} 不是县领导账户")
+
+
+def task_view(task: dict, now) -> dict:
+    view = {"id": task["_id"], **{k: v for k, v in task.items() if k != "_id"}}
+    status = tasks.status_of(task)
+    view.update(area_zh=tasks.AREA_LABELS_ZH[task["area"]], status=status,
+                status_zh=tasks.STATUS_LABELS_ZH[status],
+                overdue=status == "open" and task["due_date"] < periods.local_day(now).isoformat())
+    return jsonable(view)
 
 
 def report_id(report: str, key: str) -> str:
@@ -402,6 +424,85 @@ class SupervisionService:
     def record_policy_reply(self, envelope, replied):
         self.storage.record_reply(envelope, replied.request_id, replied.n, replied.department,
                                   replied.replied_at)
+
+    # -- leading by example: county leaders' tasks (tasks.py) -----------------------------------
+    # `leader` is the owning leader's account as the gateway found it ({username, display_name,
+    # role}), None when no account has the username given.
+    @rpc
+    def create_task(self, body: dict, actor: dict, leader: dict | None) -> dict:
+        data = validated(TaskCreate, body)
+        if not scope.may_assign_tasks(actor):
+            raise NotAllowed("只有督查室和管理员可以交办县领导任务")
+        check_leader(data.leader, leader)
+        now = self.clock.now()
+        task = tasks.new_task(new_id(actor["username"], self.idempotency_key),
+                              data.model_dump(), leader["display_name"], now, actor["username"])
+        if not self.storage.insert_task(task):  # a retry of the same POST
+            return task_view(self.storage.get_task(task["_id"]), now)
+        return task_view(task, now)
+
+    @rpc
+    def get_task(self, task_id: str, actor: dict) -> dict:
+        task = self.storage.get_task(task_id)
+        if not scope.may_see_task(actor, task):
+            raise NotFound(f"没有任务 {task_id}")
+        return task_view(task, self.clock.now())
+
+    @rpc
+    def list_tasks(self, filters: dict, actor: dict) -> dict:
+        f = validated(TaskFilter, filters, ("query",))
+        query = {k: v for k, v in {"leader": f.leader, "area": f.area}.items() if v is not None}
+        if f.status is not None:
+            query["open"] = f.status == "open"
+        query.update(scope.task_filter(actor))
+        docs, total = self.storage.list_tasks(query, f.page, f.page_size)
+        now = self.clock.now()
+        return page_of([task_view(d, now) for d in docs], total, f)
+
+    @rpc
+    def update_task(self, task_id: str, body: dict, actor: dict, leader: dict | None) -> dict:
+        """Record progress (the owning leader) or change the task (supervision office, admin);
+        another leader's task, or more than progress by a leader: 403."""
+        data = validated(TaskPatch, body).model_dump(exclude_unset=True)
+        task = self.storage.get_task(task_id)
+        if not scope.may_act_on_task(actor, task, data):
+            raise NotAllowed("县领导只能记录本人任务的进度；交办和修改任务由督查室负责",
+                             {"allowed": sorted(scope.TASK_PROGRESS_FIELDS)})
+        if "leader" in data:
+            check_leader(data["leader"], leader)
+        for name in ("title", "area", "leader", "due_date", "progress_pct"):
+            if name in data and data[name] is None:
+                raise field_error(["body", name], "不能为空")
+        now = self.clock.now()
+        try:
+            change = tasks.change(task, data, (leader or {}).get("display_name"), now,
+                                  actor["username"])
+        except tasks.NothingToChange:
+            raise field_error(["body"], "至少要修改一项") from None
+        changed = self.storage.change_task(task, change.fields, change.entry)
+        if changed is None:
+            raise Conflict("任务已被他人更新，请刷新后重试", {"id": task_id})
+        return task_view(changed, now)
+
+    @rpc
+    def tasks_report(self, report: str, query: dict) -> dict:
+        """周安排 (`tasks_weekly`, ?week=) or 月交流 (`tasks_monthly`, ?month=), computed from
+        the tasks on request; without a period, the current one."""
+        kind, model, param = TASK_REPORTS[report]
+        key = getattr(validated(model, query, ("query",)), param)
+        now = self.clock.now()
+        period = (periods.period_of(kind, key) if key is not None
+                  else periods.current_period(kind, now))
+        first, last = periods.local_day(period.start), tasks.last_day(period)
+        found = self.storage.tasks_for_period(first.isoformat(), last.isoformat())
+        build = tasks.weekly_arrangement if report == "tasks_weekly" else tasks.monthly_exchange
+        return jsonable(build(period, found, now))
+
+    @rpc
+    def tasks_report_xlsx(self, report: str, query: dict) -> dict:
+        view = self.tasks_report(report, query)
+        return {"filename": f"{report}-{view['period']}.xlsx",
+                "content": base64.b64encode(exports.tasks_workbook(view)).decode("ascii")}
 
     # -- the periodic reports -------------------------------------------------------------------
     # Not eager: at start the RPC reply listener may not consume yet, and the first tick

@@ -271,6 +271,10 @@ UNSCOPED = {
     "/api/v1/inspections/weekly", "/api/v1/inspections/weekly.xlsx", "/api/v1/yellow-cards",
     "/api/v1/yellow-cards.xlsx", "/api/v1/tackle-list", "/api/v1/tackle-list.xlsx",
     "/api/v1/showcase", "/api/v1/showcase.xlsx", "/api/v1/reports/generate",  # read-all roles
+    # County leaders' tasks: read by the read-all roles only, written by the supervision office
+    # and the owning leader (test_leader_tasks.py), never a team's, department's or branch's.
+    "/api/v1/tasks", "/api/v1/tasks/<string:task_id>", "/api/v1/tasks/weekly",
+    "/api/v1/tasks/weekly.xlsx", "/api/v1/tasks/monthly", "/api/v1/tasks/monthly.xlsx",
 }
 # Routes whose objects are scoped through another object's rule, each with the test that
 # shows it (they need files, workbooks or several services' objects that `world` does not make).

@@ -1306,6 +1306,134 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * County leaders' tasks, by due date (filters: leader, area, status)
+         * @description Roles: admin, inspector, leader
+         */
+        get: operations["list_tasks"];
+        put?: never;
+        /**
+         * Assign a county leader a task in one of the five areas, with its due date
+         * @description Roles: admin, inspector
+         */
+        post: operations["create_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/monthly": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 月交流: the month's tasks done on time, late, carried over (default this month)
+         * @description Roles: admin, inspector, leader
+         */
+        get: operations["tasks_monthly"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/monthly.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The monthly exchange as an Excel workbook
+         * @description Roles: admin, inspector, leader
+         */
+        get: operations["tasks_monthly_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/weekly": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 周安排: what is due in the ISO week (default this week), by leader
+         * @description Roles: admin, inspector, leader
+         */
+        get: operations["tasks_weekly"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/weekly.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The weekly arrangement as an Excel workbook
+         * @description Roles: admin, inspector, leader
+         */
+        get: operations["tasks_weekly_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One task with its progress history
+         * @description Roles: admin, inspector, leader
+         */
+        get: operations["get_task"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Record progress (the owning leader) or change the task (supervision office)
+         * @description Roles: admin, inspector, leader
+         */
+        patch: operations["update_task"];
+        trace?: never;
+    };
     "/api/v1/teams": {
         parameters: {
             query?: never;
@@ -3516,6 +3644,141 @@ export interface components {
              */
             recorded_by: string | null;
         };
+        /** MonthArea */
+        MonthArea: {
+            /** Area */
+            area: string;
+            /** Area Zh */
+            area_zh: string;
+            /** Carried Over */
+            carried_over: number;
+            /** Done */
+            done: number;
+            /** Late */
+            late: number;
+            /** Pending */
+            pending: number;
+            /** Tasks */
+            tasks: number;
+        };
+        /** MonthLeader */
+        MonthLeader: {
+            /** Carried In */
+            carried_in: number;
+            /** Carried Over */
+            carried_over: number;
+            /** Done */
+            done: number;
+            /** Late */
+            late: number;
+            /** Leader */
+            leader: string;
+            /** Leader Name */
+            leader_name: string;
+            /** Pending */
+            pending: number;
+            /** Tasks */
+            tasks: number;
+        };
+        /** MonthTaskRow */
+        MonthTaskRow: {
+            /** Area */
+            area: string;
+            /** Area Zh */
+            area_zh: string;
+            /** Carried In */
+            carried_in: boolean;
+            /**
+             * Done On
+             * @default null
+             */
+            done_on: string | null;
+            /**
+             * Due Date
+             * Format: date
+             */
+            due_date: string;
+            /** Id */
+            id: string;
+            /** Leader */
+            leader: string;
+            /** Leader Name */
+            leader_name: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "done" | "late" | "carried_over" | "pending";
+            /** Outcome Zh */
+            outcome_zh: string;
+            /**
+             * Progress Note
+             * @default null
+             */
+            progress_note: string | null;
+            /** Progress Pct */
+            progress_pct: number;
+            /** Title */
+            title: string;
+        };
+        /** MonthTotals */
+        MonthTotals: {
+            /** Carried In */
+            carried_in: number;
+            /** Carried Over */
+            carried_over: number;
+            /** Done */
+            done: number;
+            /** Late */
+            late: number;
+            /** Pending */
+            pending: number;
+            /** Tasks */
+            tasks: number;
+        };
+        /**
+         * MonthlyExchange
+         * @description 月交流: the month's tasks done on time, done late, carried over (and not yet due).
+         */
+        MonthlyExchange: {
+            /** Areas */
+            areas: components["schemas"]["MonthArea"][];
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /** Final */
+            final: boolean;
+            /**
+             * From
+             * Format: date-time
+             */
+            from: string;
+            /** Label Zh */
+            label_zh: string;
+            /** Leaders */
+            leaders: components["schemas"]["MonthLeader"][];
+            /** Period */
+            period: string;
+            /**
+             * Report
+             * @constant
+             */
+            report: "tasks_monthly";
+            /** Rows */
+            rows: components["schemas"]["MonthTaskRow"][];
+            /** Status Zh */
+            status_zh: string;
+            /** Title Zh */
+            title_zh: string;
+            /**
+             * To
+             * Format: date-time
+             */
+            to: string;
+            totals: components["schemas"]["MonthTotals"];
+        };
         /** MyProject */
         MyProject: {
             company: components["schemas"]["CompanyView"];
@@ -5122,6 +5385,188 @@ export interface components {
              */
             questions: string[];
         };
+        /**
+         * TaskCreate
+         * @description A county leader's task in one of the five areas, with its due date (a county day).
+         */
+        TaskCreate: {
+            /**
+             * Area
+             * @enum {string}
+             */
+            area: "investment" | "projects" | "factors" | "business_environment" | "problems";
+            /**
+             * Details
+             * @default null
+             */
+            details: string | null;
+            /**
+             * Due Date
+             * Format: date
+             */
+            due_date: string;
+            /**
+             * Leader
+             * @description the username of the county leader who owns it
+             */
+            leader: string;
+            /**
+             * Progress Note
+             * @default null
+             */
+            progress_note: string | null;
+            /**
+             * Progress Pct
+             * @default 0
+             */
+            progress_pct: number;
+            /** Title */
+            title: string;
+        };
+        /** TaskPage */
+        TaskPage: {
+            /** Items */
+            items: components["schemas"]["TaskView"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+            /**
+             * Total Capped
+             * @default null
+             */
+            total_capped: boolean | null;
+        };
+        /**
+         * TaskPatch
+         * @description What changes: the owning leader records progress only; the supervision office and the
+         *     admin may also change the rest.
+         */
+        TaskPatch: {
+            /**
+             * Area
+             * @default null
+             */
+            area: ("investment" | "projects" | "factors" | "business_environment" | "problems") | null;
+            /**
+             * Details
+             * @default null
+             */
+            details: string | null;
+            /**
+             * Due Date
+             * @default null
+             */
+            due_date: string | null;
+            /**
+             * Leader
+             * @default null
+             */
+            leader: string | null;
+            /**
+             * Progress Note
+             * @default null
+             */
+            progress_note: string | null;
+            /**
+             * Progress Pct
+             * @default null
+             */
+            progress_pct: number | null;
+            /**
+             * Title
+             * @default null
+             */
+            title: string | null;
+        };
+        /** TaskStep */
+        TaskStep: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** By */
+            by: string;
+            /**
+             * Note
+             * @default null
+             */
+            note: string | null;
+            /** Progress Pct */
+            progress_pct: number;
+            /** Step */
+            step: string;
+        };
+        /** TaskView */
+        TaskView: {
+            /**
+             * Area
+             * @enum {string}
+             */
+            area: "investment" | "projects" | "factors" | "business_environment" | "problems";
+            /** Area Zh */
+            area_zh: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Details
+             * @default null
+             */
+            details: string | null;
+            /**
+             * Done On
+             * @default null
+             */
+            done_on: string | null;
+            /**
+             * Due Date
+             * Format: date
+             */
+            due_date: string;
+            /** History */
+            history: components["schemas"]["TaskStep"][];
+            /** Id */
+            id: string;
+            /** Leader */
+            leader: string;
+            /** Leader Name */
+            leader_name: string;
+            /** Overdue */
+            overdue: boolean;
+            /**
+             * Progress Note
+             * @default null
+             */
+            progress_note: string | null;
+            /** Progress Pct */
+            progress_pct: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "done";
+            /** Status Zh */
+            status_zh: string;
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: string;
+            /** Version */
+            version: number;
+        };
         /** TeamDetail */
         TeamDetail: {
             /**
@@ -5711,6 +6156,104 @@ export interface components {
             visited_at: string;
             /** Visitors */
             visitors: string[];
+        };
+        /** WeekLeader */
+        WeekLeader: {
+            /** Carried In */
+            carried_in: number;
+            /** Done */
+            done: number;
+            /** Due */
+            due: number;
+            /** Leader */
+            leader: string;
+            /** Leader Name */
+            leader_name: string;
+            /** Overdue */
+            overdue: number;
+            /** Tasks */
+            tasks: components["schemas"]["WeekTaskRow"][];
+        };
+        /** WeekTaskRow */
+        WeekTaskRow: {
+            /** Area */
+            area: string;
+            /** Area Zh */
+            area_zh: string;
+            /** Carried In */
+            carried_in: boolean;
+            /**
+             * Done On
+             * @default null
+             */
+            done_on: string | null;
+            /**
+             * Due Date
+             * Format: date
+             */
+            due_date: string;
+            /** Id */
+            id: string;
+            /** Leader */
+            leader: string;
+            /** Leader Name */
+            leader_name: string;
+            /**
+             * Progress Note
+             * @default null
+             */
+            progress_note: string | null;
+            /** Progress Pct */
+            progress_pct: number;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "done" | "done_late" | "open" | "overdue";
+            /** State Zh */
+            state_zh: string;
+            /** Title */
+            title: string;
+        };
+        /**
+         * WeeklyArrangement
+         * @description 周安排: what is due in the week, by leader (with what was carried into it, still open).
+         */
+        WeeklyArrangement: {
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /** Final */
+            final: boolean;
+            /**
+             * From
+             * Format: date-time
+             */
+            from: string;
+            /** Label Zh */
+            label_zh: string;
+            /** Leaders */
+            leaders: components["schemas"]["WeekLeader"][];
+            /** Period */
+            period: string;
+            /**
+             * Report
+             * @constant
+             */
+            report: "tasks_weekly";
+            /** Rows */
+            rows: components["schemas"]["WeekTaskRow"][];
+            /** Status Zh */
+            status_zh: string;
+            /** Title Zh */
+            title_zh: string;
+            /**
+             * To
+             * Format: date-time
+             */
+            to: string;
         };
         /** WeeklyInspection */
         WeeklyInspection: {
@@ -13413,6 +13956,780 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReportProducing"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_tasks: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+                leader?: string | null;
+                area?: ("investment" | "projects" | "factors" | "business_environment" | "problems") | null;
+                status?: ("open" | "done") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskPage"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_task: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskCreate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskView"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskView"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    tasks_monthly: {
+        parameters: {
+            query?: {
+                month?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MonthlyExchange"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    tasks_monthly_xlsx: {
+        parameters: {
+            query?: {
+                month?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    tasks_weekly: {
+        parameters: {
+            query?: {
+                week?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeeklyArrangement"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    tasks_weekly_xlsx: {
+        parameters: {
+            query?: {
+                week?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_task: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskView"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_task: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskView"];
                 };
             };
             /** @description The body is not JSON */
