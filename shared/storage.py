@@ -122,6 +122,55 @@ def crash_if_injected(config: dict, events: list[Envelope]) -> None:
         os._exit(CRASH_EXIT_STATUS)
 
 
+def _key_of(model: IndexModel) -> list[tuple[str, int]]:
+    return [(field, direction) for field, direction in model.document["key"].items()]
+
+
+def plain_indexes(models: Iterable[IndexModel]) -> list[list[tuple[str, int]]]:
+    """The key patterns a hint may name: not partial (MongoDB refuses a hint to a partial index
+    whose filter the query does not repeat), not sparse; and the `_id` index every collection has."""
+    keys = [_key_of(m) for m in models
+            if not {"partialFilterExpression", "sparse"} & set(m.document)]
+    return [[("_id", 1)], *keys]
+
+
+def equality_fields(query: dict) -> list[str]:
+    """The query's fields fixed to one value or a few (`$eq`, `$in`), in the query's order."""
+    return [f for f, v in query.items() if not f.startswith("$")
+            and (not isinstance(v, dict) or set(v) <= {"$eq", "$in"})]
+
+
+def choose_hint(patterns: list[list[tuple[str, int]]], query: dict, sort: list | None = None):
+    """The index to name for `query`, or None when SecantusDB's planner finds one itself.
+
+    SecantusDB uses an index only when every field of the filter is in it, and scans the
+    collection otherwise (a filter of team and owner, where MongoDB would use the team index and
+    check the owner). So when no index holds every field, name the one MongoDB would pick: the
+    longest run of the filter's equality fields at its start; failing that, the one that gives
+    the `sort` order. On SecantusDB a hinted query walks that whole index; on MongoDB it is a
+    bounded scan of the named index."""
+    fields = [f for f in query if not f.startswith("$")]
+    if not fields or any(set(fields) <= {f for f, _ in p} and p[0][0] in fields
+                         for p in patterns):
+        return None
+    fixed = set(equality_fields(query))
+
+    def leading(pattern) -> int:
+        n = 0
+        while n < len(pattern) and pattern[n][0] in fixed:
+            n += 1
+        return n
+
+    best = max(patterns, key=leading)
+    if leading(best) > 0:
+        return best
+    wanted = [(f, int(d)) for f, d in (sort or []) if f != "_id"]
+    for pattern in patterns:
+        if wanted and pattern[:len(wanted)] == wanted:
+            return pattern
+    return None
+
+
 class MongoRepository:
     """Base of each service's repository. Subclasses add `indexes()` and named methods."""
 
@@ -221,7 +270,9 @@ class MongoRepository:
              hint=None):
         """One page of `collection` matching `query`, and the total count (of the whole
         collection from its metadata when `query` is empty, rather than by reading it);
-        `hint`: the index, where SecantusDB's planner would not pick it."""
+        `hint`: the index, where SecantusDB's planner would not pick it (chosen from the
+        collection's indexes when not given: `choose_hint`)."""
+        hint = hint or choose_hint(plain_indexes(self.indexes().get(collection, [])), query, sort)
         cursor = self.db[collection].find(query)
         if hint:
             cursor = cursor.hint(hint)

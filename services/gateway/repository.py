@@ -30,7 +30,13 @@ class AccountsRepository(MongoRepository):
                                                 expireAfterSeconds=IDEMPOTENCY_KEPT_SECONDS,
                                                 name="expiry")],
                 "attachments.files": [IndexModel([("metadata.owner", ASCENDING),
-                                                  ("uploadDate", ASCENDING)])]}
+                                                  ("uploadDate", ASCENDING)]),
+                                      # GridFS's own two, made here at start rather than by
+                                      # its first upload (the same keys and options)
+                                      IndexModel([("filename", ASCENDING),
+                                                  ("uploadDate", ASCENDING)])],
+                "attachments.chunks": [IndexModel([("files_id", ASCENDING), ("n", ASCENDING)],
+                                                  unique=True)]}
 
     def find(self, username: str) -> dict | None:
         return self.db.users.find_one({"_id": username})

@@ -11,7 +11,7 @@ from pymongo.errors import DuplicateKeyError
 from services.leads.domain import duplicate_lead
 from services.leads.progress import report_row
 from shared.errors import Conflict, NotFound
-from shared.storage import MongoRepository, run_transaction
+from shared.storage import MongoRepository, choose_hint, plain_indexes, run_transaction
 
 log = logging.getLogger(__name__)
 
@@ -195,12 +195,16 @@ class LeadsRepository(MongoRepository):
         order = GREEN_FIRST + sort + [("_id", ASCENDING)]
         if keys:
             return self._search(query, keys, order, page, page_size, projection)
-        cursor = (self.db.leads.find(query, projection).sort(order)
-                  .skip((page - 1) * page_size).limit(page_size))
+        hint = choose_hint(plain_indexes(self.indexes()["leads"]), query, order)
+        cursor = self.db.leads.find(query, projection)
+        if hint:
+            cursor = cursor.hint(hint)
+        cursor = cursor.sort(order).skip((page - 1) * page_size).limit(page_size)
         # `major` ranges over both booleans: every lead, read by the green channel's index
         # rather than by a scan when no other filter is given.
         counted = query or {"major": {"$gte": False}}
-        total = self.db.leads.count_documents(counted, limit=TOTAL_CAP + 1)
+        total = self.db.leads.count_documents(counted, limit=TOTAL_CAP + 1,
+                                              **({"hint": hint} if hint else {}))
         return list(cursor), min(total, TOTAL_CAP), total > TOTAL_CAP
 
     def _search(self, query: dict, keys: list[str], order: list, page: int, page_size: int,
