@@ -138,9 +138,19 @@ def e2e_vhost_uri(request, vhost_pipeline):
         yield f"{base.scheme}://{base.netloc}/{vhost}"
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory, e2e_vhost_uri):
-    launched = Launched(tmp_path_factory.mktemp("run") / "data", e2e_vhost_uri, free_port())
+@pytest.fixture(scope="session")
+def session_vhost_uri(request, vhost_pipeline):
+    base = urlparse(request.config.getoption("RABBIT_AMQP_URI"))
+    with vhost_pipeline.get() as vhost:
+        yield f"{base.scheme}://{base.netloc}/{vhost}"
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory, session_vhost_uri):
+    """The platform as `make run` starts it, shared by the modules that need no settings of
+    their own (a start costs half a minute); test_platform.py's Ctrl-C test, which stops it,
+    runs after the others (its module comes last of them)."""
+    launched = Launched(tmp_path_factory.mktemp("run") / "data", session_vhost_uri, free_port())
     launched.startup_seconds = launched.start()
     yield launched
     launched.stop()
