@@ -135,3 +135,15 @@ def pick(page: Page, label, option: str) -> None:
     page.locator(".ant-select-dropdown:visible .ant-select-item-option").filter(
         has_text=option).first.click()
     expect(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
+
+
+def pick_date(page: Page, field, value: str) -> None:
+    """Types a date (or date and time) into an antd DatePicker and confirms it, as with the
+    keyboard: Enter, then the panel's OK where the picker asks for one (with a time)."""
+    field.click()
+    field.fill(value)
+    field.press("Enter")
+    ok = page.locator(".ant-picker-dropdown:visible .ant-picker-ok button")
+    if ok.count():
+        ok.click()
+    expect(field).to_have_value(value)
