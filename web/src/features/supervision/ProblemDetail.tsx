@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { Link, useParams } from "react-router";
-import { Button, Card, Checkbox, DatePicker, Descriptions, Form, Input, Segmented, Space, Spin, Table, Tag, Timeline, Typography } from "antd";
+import { Button, Card, Checkbox, DatePicker, Descriptions, Form, Grid, Input, List, Segmented, Space, Spin, Tag, Timeline, Typography } from "antd";
 import { MinusCircleOutlined, PlusOutlined } from "@ant-design/icons";
 import { useApi } from "../../lib/useApi";
 import { useSession } from "../../lib/auth";
@@ -65,10 +65,12 @@ export default function ProblemDetail() {
   const me = useSession()!.me;
   const { data: p, error: loadError, reload } = useApi(() => getProblemFull(id), [id]);
   const [chosen, setChosen] = useState<Step | undefined>();
+  const phone = !Grid.useBreakpoint().md;
   if (loadError) return <FormError error={loadError} onRetry={reload} />;
   if (!p) return <Spin />;
   const steps = nextSteps(p.allowed_steps);
-  const what = chosen && steps.includes(chosen) ? chosen : steps[0];
+  // With a plan in place, the month's progress report is what is due; a new plan stays possible.
+  const what = chosen && steps.includes(chosen) ? chosen : steps.includes("progress_report") ? "progress_report" : steps[0];
   const mayAct = me.role === "admin" || (me.role === "department" && me.department === p.owner_department);
   const deadlines = Object.entries(p.deadlines ?? {});
   return (
@@ -85,15 +87,16 @@ export default function ProblemDetail() {
       </Card>
       {deadlines.length > 0 && (
         <Card size="small" title="时限" style={{ marginBottom: 12 }}>
-          <Table size="small" rowKey={([slot]) => slot} pagination={false} dataSource={deadlines} scroll={{ x: 520 }} columns={[
-            { title: "时限", key: "k", render: (_, [slot]) => DEADLINES[slot] ?? slot },
-            { title: "截止", key: "due", render: (_, [, d]) => formatTime(d.clock?.due_at ?? d.due_at) },
-            { title: "倒计时", key: "left", render: (_, [, d]) => {
-              const due = d.clock?.due_at ?? d.due_at;
-              if (d.stopped_at) return <Tag color={d.state === "met_late" ? "volcano" : "blue"}>{d.state === "met_late" ? "超时完成" : "按时完成"}</Tag>;
-              return due ? <Countdown due={due} start={d.clock?.started_at ?? p.raised_at} /> : "—";
-            } },
-          ]} />
+          <List size="small" dataSource={deadlines} renderItem={([slot, d]) => {
+            const due = d.clock?.due_at ?? d.due_at;
+            const left = d.stopped_at
+              ? <Tag color={d.state === "met_late" ? "volcano" : "blue"}>{d.state === "met_late" ? "超时完成" : "按时完成"}</Tag>
+              : due ? <Countdown due={due} start={d.clock?.started_at ?? p.raised_at} /> : null;
+            return (
+              <List.Item key={slot} extra={phone ? undefined : left}>
+                <List.Item.Meta title={DEADLINES[slot] ?? slot} description={<>截止 {formatTime(due)}{phone && left && <div>{left}</div>}</>} />
+              </List.Item>);
+          }} />
         </Card>)}
       {(p.feedback || p.analysis || p.plan || p.resolution) && (
         <Card size="small" title="办理情况" style={{ marginBottom: 12 }}>
@@ -104,13 +107,12 @@ export default function ProblemDetail() {
             {p.resolution && <Descriptions.Item label="解决情况">{p.resolution.text}（{p.resolution.by}，{formatTime(p.resolution.at)}）</Descriptions.Item>}
           </Descriptions>
           {p.plan && (<>
-            <Typography.Text strong>解决计划（第 {p.plan.revision} 版{p.plan.note ? `：${p.plan.note}` : ""}）</Typography.Text>
-            <Table size="small" rowKey="n" pagination={false} dataSource={p.plan.steps} style={{ marginTop: 8 }} columns={[
-              { title: "序号", dataIndex: "n", width: 60 },
-              { title: "步骤", dataIndex: "step" },
-              { title: "完成日期", dataIndex: "due_date", width: 110 },
-              { title: "完成情况", dataIndex: "done_at", width: 120, render: (d: string | null) => (d ? <Tag color="green">{formatDate(d)} 完成</Tag> : "未完成") },
-            ]} />
+            <Typography.Text strong style={{ display: "block", marginTop: 12 }}>解决计划（第 {p.plan.revision} 版{p.plan.note ? `：${p.plan.note}` : ""}）</Typography.Text>
+            <List size="small" dataSource={p.plan.steps} renderItem={(st) => (
+              <List.Item key={st.n} className="plan-step">
+                <List.Item.Meta title={`${st.n}. ${st.step}`}
+                  description={<>计划 {st.due_date} 完成 · {st.done_at ? <Tag color="green">{formatDate(st.done_at)} 已完成</Tag> : "未完成"}</>} />
+              </List.Item>)} />
           </>)}
           {(p.progress_reports ?? []).length > 0 && (
             <Timeline style={{ marginTop: 12 }} items={(p.progress_reports ?? []).map((r) => ({ children: `第 ${r.n} 次进展报告 · ${formatTime(r.at)} · ${r.by}：${r.text}${r.steps_done.length ? `（完成步骤 ${r.steps_done.join("、")}）` : ""}` }))} />

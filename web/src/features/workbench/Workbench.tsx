@@ -1,5 +1,6 @@
+import type { ReactNode } from "react";
 import { Link } from "react-router";
-import { Badge, Card, Col, Empty, List, Row, Statistic, Tag, Typography } from "antd";
+import { Badge, Card, Col, Empty, Grid, List, Row, Statistic, Tag, Typography } from "antd";
 import { cleanQuery, client, unwrap } from "../../lib/api";
 import { useApi } from "../../lib/useApi";
 import { useSession } from "../../lib/auth";
@@ -24,18 +25,28 @@ function LeadItem({ lead, extra }: { lead: WorkLead; extra?: string }) {
   );
 }
 
+/** A countdown beside the item at desk width, under it on a phone (where the side is too narrow). */
+function useBeside() {
+  const phone = !Grid.useBreakpoint().md;
+  return (timer: ReactNode) => (phone ? { below: <div>{timer}</div>, extra: undefined } : { below: null, extra: timer });
+}
+
 function Section({ s, loading }: { s: QueueSection; loading: boolean }) {
+  const beside = useBeside();
   const empty = <Empty description="暂无待办" />;
   let body;
   if (s.kind === "leads") {
     body = <List loading={loading} dataSource={(s.leads ?? []).slice(0, 10)} locale={{ emptyText: empty }} renderItem={(l) => <LeadItem lead={l} />} />;
   } else if (s.kind === "requests") {
     body = <List loading={loading} dataSource={s.requests ?? []} locale={{ emptyText: empty }}
-      renderItem={(r) => (
-        <List.Item extra={<Countdown due={requestDue(r)} start={r.received_at} />}>
-          <List.Item.Meta title={<Link to={`/policy/${r.id}`}>{r.enterprise}</Link>}
-            description={`${r.lead_title} · 待答复 ${r.items.filter((i) => i.status !== "replied").length} 项 · 收到 ${formatTime(r.received_at)}`} />
-        </List.Item>)} />;
+      renderItem={(r) => {
+        const t = beside(<Countdown due={requestDue(r)} start={r.received_at} />);
+        return (
+          <List.Item extra={t.extra}>
+            <List.Item.Meta title={<Link to={`/policy/${r.id}`}>{r.enterprise}</Link>}
+              description={<>{r.lead_title} · 待答复 {r.items.filter((i) => i.status !== "replied").length} 项 · 收到 {formatTime(r.received_at)}{t.below}</>} />
+          </List.Item>);
+      }} />;
   } else if (s.kind === "problems") {
     body = <List loading={loading} dataSource={s.problems ?? []} locale={{ emptyText: empty }}
       renderItem={(p) => (
@@ -44,10 +55,13 @@ function Section({ s, loading }: { s: QueueSection; loading: boolean }) {
         </List.Item>)} />;
   } else {
     body = <List loading={loading} dataSource={(s.clocks ?? []).slice(0, 10)} locale={{ emptyText: empty }}
-      renderItem={(c) => (
-        <List.Item extra={c.due_at && <Countdown due={c.due_at} start={c.started_at} />}>
-          <List.Item.Meta title={<Link to={clockLink(c)}>{c.context?.title ?? c.label_zh}</Link>} description={c.label_zh} />
-        </List.Item>)} />;
+      renderItem={(c) => {
+        const t = beside(c.due_at && <Countdown due={c.due_at} start={c.started_at} />);
+        return (
+          <List.Item extra={t.extra}>
+            <List.Item.Meta title={<Link to={clockLink(c)}>{c.context?.title ?? c.label_zh}</Link>} description={<>{c.label_zh}{t.below}</>} />
+          </List.Item>);
+      }} />;
   }
   return <Card title={s.title} size="small" style={{ marginBottom: 12 }}>{body}</Card>;
 }
@@ -63,6 +77,7 @@ export default function Workbench() {
     : { items: [] as WorkLead[], total: 0 }), [role]);
   const notes = useApi(() => unwrap<{ items: Note[]; unread?: number }>(client.GET("/api/v1/notifications", { params: { query: { page_size: 5 } as never } })), []);
 
+  const beside = useBeside();
   const w = work.data;
   const rows = w ? deadlines(w) : [];
   const sections = w ? queueSections(w.queue) : [];
@@ -82,12 +97,15 @@ export default function Workbench() {
         <Col xs={24} lg={14}>
           <Card title="超时与即将到期（24小时内）" size="small" style={{ marginBottom: 12 }}>
             <List loading={work.loading} dataSource={rows} locale={{ emptyText: <Empty description="没有超时或24小时内到期的事项" /> }}
-              renderItem={(c) => (
-                <List.Item extra={c.due_at && <Countdown due={c.due_at} start={c.started_at} />}>
-                  <List.Item.Meta
-                    title={<Link to={clockLink(c)}>{c.context?.title ?? c.label_zh}</Link>}
-                    description={<>{c.overdue ? <Tag color="red">已超时</Tag> : <Tag color="orange">即将到期</Tag>}{c.label_zh}{c.paused ? "（暂停中）" : ""} · 截止 {formatTime(c.due_at)}</>} />
-                </List.Item>)} />
+              renderItem={(c) => {
+                const t = beside(c.due_at && <Countdown due={c.due_at} start={c.started_at} />);
+                return (
+                  <List.Item extra={t.extra}>
+                    <List.Item.Meta
+                      title={<Link to={clockLink(c)}>{c.context?.title ?? c.label_zh}</Link>}
+                      description={<>{c.overdue ? <Tag color="red">已超时</Tag> : <Tag color="orange">即将到期</Tag>}{c.label_zh}{c.paused ? "（暂停中）" : ""} · 截止 {formatTime(c.due_at)}{t.below}</>} />
+                  </List.Item>);
+              }} />
           </Card>
           {sections.map((s) => <Section key={s.key} s={s} loading={work.loading} />)}
         </Col>
