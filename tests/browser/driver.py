@@ -138,12 +138,14 @@ def pick(page: Page, label, option: str) -> None:
 
 
 def pick_date(page: Page, field, value: str) -> None:
-    """Types a date (or date and time) into an antd DatePicker and confirms it, as with the
-    keyboard: Enter, then the panel's OK where the picker asks for one (with a time)."""
+    """Types a date (or date and time) into an antd DatePicker and confirms it without Enter
+    (which would also submit the form): the panel's OK where a picker with a time asks for it,
+    else Tab, which keeps what was typed."""
     field.click()
     field.fill(value)
-    field.press("Enter")
     ok = page.locator(".ant-picker-dropdown:visible .ant-picker-ok button")
-    if ok.count():
-        ok.click()
+    if ok.count() and ok.first.is_visible():
+        ok.first.click()
+    else:
+        field.press("Tab")
     expect(field).to_have_value(value)

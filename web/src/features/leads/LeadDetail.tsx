@@ -258,6 +258,20 @@ export default function LeadDetail() {
               {l.notes && <Descriptions.Item label="备注" span={2}>{l.notes}</Descriptions.Item>}
             </Descriptions>
           </Card>
+          <Card title="问题与诉求" size="small" style={{ marginBottom: 12 }}
+            extra={mayWork && <Space size={4} wrap>
+              <Button size="small" onClick={() => navigate(`/problems/new?lead=${l.id}`)}>提出问题</Button>
+              <Button size="small" onClick={() => navigate(`/policy/new?lead=${l.id}`)}>提交诉求</Button>
+            </Space>}>
+            <Typography.Text strong>未解决问题</Typography.Text>
+            {l.open_problems?.length ? (
+              <ul className="plain-list">{l.open_problems.map((p) => <li key={p.id}><Link to={`/problems/${p.id}`}>{p.title}</Link>（{p.owner_department}，{p.status_zh ?? p.status}）</li>)}</ul>
+            ) : <p><Typography.Text type="secondary">{l.open_problems === null ? "暂时无法读取" : "暂无"}</Typography.Text></p>}
+            <Typography.Text strong>办理中的诉求</Typography.Text>
+            {l.open_requests?.length ? (
+              <ul className="plain-list">{l.open_requests.map((r) => <li key={r.id}><Link to={`/policy/${r.id}`}>{r.enterprise ?? "诉求"}</Link>（{r.items?.length ?? 0} 项，{formatTime(r.due_at)} 前答复）</li>)}</ul>
+            ) : <p><Typography.Text type="secondary">{l.open_requests === null ? "暂时无法读取" : "暂无"}</Typography.Text></p>}
+          </Card>
           <Card title="四个一" size="small" style={{ marginBottom: 12 }} extra={mayWork && <Button onClick={() => setEditing(true)}>{l.four_ones ? "编辑四个一" : "设置四个一"}</Button>}>
             {l.four_ones ? (
               <Descriptions size="small" column={1}>
@@ -282,20 +296,6 @@ export default function LeadDetail() {
         <Col xs={24} lg={8}>
           {mayWork && <Card title="变更阶段" size="small" style={{ marginBottom: 12 }}><StageMoveForm lead={l} role={role} onDone={reload} /></Card>}
           {mayWork && <Card title="变更状态" size="small" style={{ marginBottom: 12 }}><StatusForm lead={l} onDone={reload} /></Card>}
-          <Card title="问题与诉求" size="small" style={{ marginBottom: 12 }}
-            extra={mayWork && <Space size={4} wrap>
-              <Button size="small" onClick={() => navigate(`/problems/new?lead=${l.id}`)}>提出问题</Button>
-              <Button size="small" onClick={() => navigate(`/policy/new?lead=${l.id}`)}>提交诉求</Button>
-            </Space>}>
-            <Typography.Text strong>未解决问题</Typography.Text>
-            {l.open_problems?.length ? (
-              <ul className="plain-list">{l.open_problems.map((p) => <li key={p.id}><Link to={`/problems/${p.id}`}>{p.title}</Link>（{p.owner_department}，{p.status_zh ?? p.status}）</li>)}</ul>
-            ) : <p><Typography.Text type="secondary">{l.open_problems === null ? "暂时无法读取" : "暂无"}</Typography.Text></p>}
-            <Typography.Text strong>办理中的诉求</Typography.Text>
-            {l.open_requests?.length ? (
-              <ul className="plain-list">{l.open_requests.map((r) => <li key={r.id}><Link to={`/policy/${r.id}`}>{r.enterprise ?? "诉求"}</Link>（{r.items?.length ?? 0} 项，{formatTime(r.due_at)} 前答复）</li>)}</ul>
-            ) : <p><Typography.Text type="secondary">{l.open_requests === null ? "暂时无法读取" : "暂无"}</Typography.Text></p>}
-          </Card>
           {mayReassign && <Card title="改派" size="small" style={{ marginBottom: 12 }}><ReassignForm lead={l} onDone={reload} /></Card>}
           <Card title="变更记录" size="small" style={{ marginBottom: 12 }}>
             <Timeline items={[...(l.changes ?? []).map((c) => ({

@@ -5,6 +5,7 @@ import { cleanQuery, client, newIdempotencyKey, unwrap } from "../../lib/api";
 import { dayjs } from "../../lib/dates";
 import { units, type Unit } from "../../lib/reference";
 import { applyProblem, FormError } from "../../components/FormError";
+import { keepsIdempotencyKey } from "../../lib/problems";
 import { raiseProblem } from "./api";
 import { raiseBody } from "./steps";
 
@@ -46,7 +47,7 @@ export default function ProblemNew() {
       const created = await raiseProblem(raiseBody(v), key.current);
       message.success(`问题已提出，${created.owner_department}须在 3 个工作日内反馈`);
       navigate(`/problems/${created.id}`);
-    } catch (e) { applyProblem(form, e); setError(e); } finally { setBusy(false); }
+    } catch (e) { if (!keepsIdempotencyKey(e)) key.current = newIdempotencyKey(); applyProblem(form, e); setError(e); } finally { setBusy(false); }
   };
 
   return (
