@@ -79,8 +79,8 @@ export default function BranchHome() {
       <FormError error={trips.error ?? mine.error ?? board.error} onRetry={() => { trips.reload(); mine.reload(); board.reload(); }} />
       <Card size="small" style={{ marginBottom: 12 }}>
         <Space wrap>
-          <span id="period-label">统计周期</span>
-          <Segmented aria-labelledby="period-label" value={kind} onChange={(v) => choose(v as PeriodKind)}
+          <span>统计周期</span>
+          <Segmented value={kind} onChange={(v) => choose(v as PeriodKind)}
             options={[{ value: "month", label: "本月" }, { value: "quarter", label: "本季度" }, { value: "year", label: "今年" }, { value: "all", label: "全部" }, { value: "custom", label: "自选" }]} />
           {kind === "custom" && (
             <DatePicker.RangePicker aria-label="自选周期" allowEmpty={[true, true]} value={[period.from ? dayjs(period.from) : null, period.to ? dayjs(period.to) : null]}
