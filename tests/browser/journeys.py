@@ -336,8 +336,10 @@ def leader_reassigns_a_green_channel_lead(run: Run) -> None:
     path = download.value.path()
     assert Path(path).read_bytes()[:2] == b"PK", "not an .xlsx"
     run.figures["leads_xlsx"] = download.value.suggested_filename
+    from io import BytesIO
+
     from openpyxl import load_workbook
-    sheet = load_workbook(path, read_only=True).active
+    sheet = load_workbook(BytesIO(Path(path).read_bytes()), read_only=True).active
     run.figures["leads_xlsx_rows"] = [
         [str(c) for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
 
