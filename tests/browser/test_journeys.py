@@ -97,10 +97,20 @@ def test_team_member_takes_in_a_lead_and_submits_the_requests(county, tmp_path, 
     assert lead["four_ones"]["project_lead"]["name"] == "陈国华"
     status, request = county.request("GET", f"/api/v1/policy-requests/{journey['request_id']}")
     assert [i["department"] for i in request["items"]] == ["县自然资源和规划局", "县自然资源和规划局", "县供电公司"]
+    assert "7天" in result["figures"]["problem_field_error"]  # the server's 422, beside the field
+    status, problem = county.request("GET", f"/api/v1/problems/{journey['problem_id']}")
+    assert problem["owner_department"] == "县自然资源和规划局" and problem["complexity"] == "complex"
+    assert problem["lead_id"] == journey["lead_id"] and problem["backdated"]["days"] >= 5.9
 
 
 def test_department_replies_pauses_and_resumes(county, tmp_path, journey):
-    run_scenario("department_replies_within_48_hours", county, tmp_path, request_id=journey["request_id"])
+    run_scenario("department_replies_within_48_hours", county, tmp_path, request_id=journey["request_id"],
+                 problem_id=journey["problem_id"])
+    status, problem = county.request("GET", f"/api/v1/problems/{journey['problem_id']}")
+    assert problem["status"] == "resolved" and problem["feedback"]["by"] == "zrzy.li"
+    assert [s["step"] for s in problem["plan"]["steps"]] == ["完成二期用地预审", "争取市级统筹指标 120 亩"]
+    assert problem["plan"]["steps"][0]["done_at"] and not problem["plan"]["steps"][1]["done_at"]
+    assert [r["steps_done"] for r in problem["progress_reports"]] == [[1]]
     status, request = county.request("GET", f"/api/v1/policy-requests/{journey['request_id']}")
     first, second = request["items"][0], request["items"][1]
     assert first["status"] == "replied" and first["reply"]["signer"] == "李敏"
@@ -108,7 +118,12 @@ def test_department_replies_pauses_and_resumes(county, tmp_path, journey):
 
 
 def test_leader_reassigns_a_lead(county, tmp_path, journey):
-    run_scenario("leader_reassigns_a_green_channel_lead", county, tmp_path, lead_id=journey["lead_id"])
+    result = run_scenario("leader_reassigns_a_green_channel_lead", county, tmp_path, lead_id=journey["lead_id"])
+    # The export holds the filtered list: the two Jietai leads and nothing else.
+    assert "捷泰" in result["figures"]["leads_xlsx"]
+    rows = result["figures"]["leads_xlsx_rows"]
+    titles = [r for r in rows if any("捷泰新能源" in c for c in r)]
+    assert len(titles) == 2 and not any("巨石" in c for r in rows for c in r)
     status, lead = county.request("GET", f"/api/v1/leads/{journey['lead_id']}")
     assert lead["team_id"] == "electronic-info"
 
@@ -119,6 +134,10 @@ def test_branch_member_logs_a_visit_offline_on_a_phone_and_it_is_recorded_once(c
     assert status == 200
     assert [v["company"] for v in visits["items"]] == ["上海光储科技有限公司"]
     assert visits["items"][0]["interest"] == "high"
+    # Filled in later from the phone: the next step and the credit code, after its field error.
+    assert result["figures"]["visit_field_error"]
+    assert visits["items"][0]["next_step"] == "12 月 10 日请企业来涟考察二期选址"
+    assert visits["items"][0]["credit_code"] == "91320826MA1KX00424"
 
 
 def test_every_screen_at_desk_and_phone_width(county, tmp_path, journey):

@@ -20,6 +20,7 @@ const PolicyList = lazy(() => import("../features/policy/PolicyList"));
 const PolicyNew = lazy(() => import("../features/policy/PolicyNew"));
 const PolicyDetail = lazy(() => import("../features/policy/PolicyDetail"));
 const ProblemList = lazy(() => import("../features/supervision/ProblemList"));
+const ProblemNew = lazy(() => import("../features/supervision/ProblemNew"));
 const ProblemDetail = lazy(() => import("../features/supervision/ProblemDetail"));
 const Reports = lazy(() => import("../features/supervision/Reports"));
 const BranchHome = lazy(() => import("../features/branches/BranchHome"));
@@ -66,6 +67,7 @@ const router = createBrowserRouter([
       { path: "policy/new", element: only(SUBMITTERS, <PolicyNew />) },
       { path: "policy/:id", element: only(POLICY_READERS, <PolicyDetail />) },
       { path: "problems", element: only(POLICY_READERS, <ProblemList />) },
+      { path: "problems/new", element: only(SUBMITTERS, <ProblemNew />) },
       { path: "problems/:id", element: only(POLICY_READERS, <ProblemDetail />) },
       { path: "supervision", element: only(REPORT_READERS, <Reports />) },
       { path: "branches", element: only(TRIP_READERS, <BranchHome />) },

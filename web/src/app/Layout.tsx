@@ -14,6 +14,7 @@ function selectedKey(path: string): string {
   if (path === "/") return "/";
   if (path.startsWith("/leads/new")) return "/leads/new";
   if (path.startsWith("/policy/new")) return "/policy/new";
+  if (path.startsWith("/problems/new")) return "/problems/new";
   const first = "/" + path.split("/")[1];
   if (first === "/admin") return "/" + path.split("/").slice(1, 3).join("/");
   return first;

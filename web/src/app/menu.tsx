@@ -22,7 +22,11 @@ export const MENU: MenuEntry[] = [
       { key: "/policy", label: "诉求列表" },
       { key: "/policy/new", label: "批量提交诉求", roles: ["admin", "leader", "team_member"] },
     ] },
-  { key: "/problems", label: "问题闭环", icon: <AlertOutlined />, roles: ["admin", "leader", "team_member", "department", "inspector"] },
+  { key: "/problems", label: "问题闭环", icon: <AlertOutlined />, roles: ["admin", "leader", "team_member", "department", "inspector"],
+    children: [
+      { key: "/problems", label: "问题列表" },
+      { key: "/problems/new", label: "提出问题", roles: ["admin", "leader", "team_member"] },
+    ] },
   { key: "/supervision", label: "督查", icon: <AuditOutlined />, roles: ["admin", "leader", "inspector"] },
   { key: "/branches", label: "区域党支部", icon: <FlagOutlined />, roles: ["admin", "leader", "inspector", "branch_member"] },
   { key: "/notifications", label: "通知", icon: <BellOutlined />, roles: ALL },

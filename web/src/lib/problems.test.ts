@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError, describe as say, fieldErrors } from "./problems";
+import { ApiError, describe as say, fieldErrors, keepsIdempotencyKey } from "./problems";
 
 describe("the server's problems, for people", () => {
   it("puts each field error under its form path, in Chinese", () => {
@@ -17,5 +17,18 @@ describe("the server's problems, for people", () => {
   });
   it("keeps what was typed on a 503 and says so", () => {
     expect(say(new ApiError(503, { status: 503, detail: "a database is unreachable" }, 5))).toContain("已填写的内容已保留");
+  });
+});
+
+describe("a failed save's Idempotency-Key", () => {
+  it("is kept when the save may have been done", () => {
+    expect(keepsIdempotencyKey(new TypeError("Failed to fetch"))).toBe(true);
+    expect(keepsIdempotencyKey(new ApiError(503, { status: 503 }))).toBe(true);
+    expect(keepsIdempotencyKey(new ApiError(409, { status: 409, idempotency_key: "k" }))).toBe(true);
+  });
+  it("is renewed after a refusal, which the server keeps as that key's answer", () => {
+    expect(keepsIdempotencyKey(new ApiError(422, { status: 422, errors: [] }))).toBe(false);
+    expect(keepsIdempotencyKey(new ApiError(409, { status: 409, detail: "重复" }))).toBe(false);
+    expect(keepsIdempotencyKey(new ApiError(404, { status: 404 }))).toBe(false);
   });
 });

@@ -75,3 +75,13 @@ export function describe(error: unknown): string {
   if (error instanceof TypeError) return "无法连接服务器，请检查网络后重试。已填写的内容已保留。";
   return String(error);
 }
+
+/** Whether a save that failed may have been done after all, so that trying again must send the
+ * same Idempotency-Key (no answer, a 5xx, or a 409 for a first try still running). A refusal
+ * (any other 4xx) changed nothing, and the server keeps it as that key's answer for 24 hours:
+ * the corrected form is a new request with a new key. */
+export function keepsIdempotencyKey(error: unknown): boolean {
+  if (!(error instanceof ApiError)) return true;
+  if (error.status >= 500) return true;
+  return error.status === 409 && error.problem.idempotency_key !== undefined;
+}

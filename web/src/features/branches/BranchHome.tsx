@@ -1,11 +1,13 @@
 import { useEffect, useState } from "react";
 import { Link, useNavigate } from "react-router";
-import { Button, Card, Col, DatePicker, Form, Input, Modal, Row, Select, Space, Statistic, Table, Tag, Typography } from "antd";
+import { Button, Card, Col, DatePicker, Form, Input, Modal, Row, Segmented, Select, Space, Statistic, Table, Tag, Typography } from "antd";
 import { PlusOutlined } from "@ant-design/icons";
 import { useApi } from "../../lib/useApi";
 import { useSession } from "../../lib/auth";
 import { formatCny } from "../../lib/money";
 import { branches, type Branch } from "../../lib/reference";
+import { dayjs } from "../../lib/dates";
+import { periodLabel, periodOf, type Period, type PeriodKind } from "./period";
 import { applyProblem, FormError } from "../../components/FormError";
 import { createTrip, listTrips, ranking, results, type Results, type Trip } from "./api";
 
@@ -57,9 +59,12 @@ export default function BranchHome() {
   const [branchId, setBranchId] = useState<string | undefined>(me.branch_id ?? undefined);
   const [planning, setPlanning] = useState(false);
   useEffect(() => { branches().then((b) => { setList(b); if (!branchId && b.length) setBranchId(b[0].id); }, () => undefined); }, []);
+  const [kind, setKind] = useState<PeriodKind>("all");
+  const [period, setPeriod] = useState<Period>({});
+  const choose = (k: PeriodKind) => { setKind(k); if (k !== "custom") setPeriod(periodOf(k, dayjs().tz().format("YYYY-MM-DD"))); };
   const trips = useApi(() => (branchId ? listTrips(branchId) : Promise.resolve({ items: [], total: 0 })), [branchId]);
-  const mine = useApi(() => (branchId ? results(branchId) : Promise.resolve(undefined as Results | undefined)), [branchId]);
-  const board = useApi(() => ranking(), []);
+  const mine = useApi(() => (branchId ? results(branchId, period) : Promise.resolve(undefined as Results | undefined)), [branchId, period.from, period.to]);
+  const board = useApi(() => ranking(period), [period.from, period.to]);
   const mayPlan = me.role === "admin" || (me.role === "branch_member" && me.branch_id === branchId);
   const r = mine.data;
   return (
@@ -71,8 +76,19 @@ export default function BranchHome() {
           {mayPlan && <Button type="primary" icon={<PlusOutlined />} onClick={() => setPlanning(true)}>计划行程</Button>}
         </Space>
       </Space>
-      <FormError error={trips.error ?? mine.error} onRetry={() => { trips.reload(); mine.reload(); }} />
-      <Typography.Title level={5}>{r?.name_zh ?? list.find((b) => b.id === branchId)?.name_zh}</Typography.Title>
+      <FormError error={trips.error ?? mine.error ?? board.error} onRetry={() => { trips.reload(); mine.reload(); board.reload(); }} />
+      <Card size="small" style={{ marginBottom: 12 }}>
+        <Space wrap>
+          <span>统计周期</span>
+          <Segmented value={kind} onChange={(v) => choose(v as PeriodKind)}
+            options={[{ value: "month", label: "本月" }, { value: "quarter", label: "本季度" }, { value: "year", label: "今年" }, { value: "all", label: "全部" }, { value: "custom", label: "自选" }]} />
+          {kind === "custom" && (
+            <DatePicker.RangePicker aria-label="自选周期" allowEmpty={[true, true]} value={[period.from ? dayjs(period.from) : null, period.to ? dayjs(period.to) : null]}
+              onChange={(d) => setPeriod({ from: d?.[0]?.format("YYYY-MM-DD"), to: d?.[1]?.format("YYYY-MM-DD") })} />
+          )}
+        </Space>
+      </Card>
+      <Typography.Title level={5}>{r?.name_zh ?? list.find((b) => b.id === branchId)?.name_zh}（{periodLabel(period)}）</Typography.Title>
       <Row gutter={12} style={{ marginBottom: 12 }}>
         <Col xs={12} md={6}><Card size="small"><Statistic title="走访企业" value={r?.visits ?? 0} /></Card></Col>
         <Col xs={12} md={6}><Card size="small"><Statistic title="引荐线索" value={r?.leads_sourced ?? 0} /></Card></Col>
@@ -89,7 +105,7 @@ export default function BranchHome() {
             { title: "操作", key: "op", render: (_, t) => mayPlan && <Button size="small" onClick={() => navigate(`/trips/${t.id}/visit`)}>记录走访</Button> },
           ]} />
       </Card>
-      <Card title="六个党支部排名" size="small">
+      <Card title={`六个党支部排名（${periodLabel(period)}）`} size="small">
         <Table<Results> rowKey="branch_id" size="small" loading={board.loading} dataSource={board.data?.items ?? []} pagination={false} scroll={{ x: 600 }}
           columns={[
             { title: "名次", dataIndex: "rank", width: 60 },

@@ -1,5 +1,5 @@
 import { lazy, Suspense, useEffect, useMemo, useState } from "react";
-import { useParams } from "react-router";
+import { Link, useNavigate, useParams } from "react-router";
 import {
   App, Button, Card, Col, DatePicker, Descriptions, Form, Input, Modal, Row, Select, Space, Spin, Steps, Table, Tag,
   Timeline, Typography,
@@ -220,6 +220,7 @@ export default function LeadDetail() {
   const progress = useApi(() => getProgress(id), [id]);
   const cycles = useApi(() => getCycleTimes(id), [id]);
   const [editing, setEditing] = useState(false);
+  const navigate = useNavigate();
   const reload = () => { lead.reload(); progress.reload(); cycles.reload(); };
   const l = lead.data;
   if (lead.error) return <FormError error={lead.error} onRetry={lead.reload} />;
@@ -256,6 +257,20 @@ export default function LeadDetail() {
               <Descriptions.Item label="首次接触">{formatTime(l.first_contact_at)}</Descriptions.Item>
               {l.notes && <Descriptions.Item label="备注" span={2}>{l.notes}</Descriptions.Item>}
             </Descriptions>
+          </Card>
+          <Card title="问题与诉求" size="small" style={{ marginBottom: 12 }}
+            extra={mayWork && <Space size={4} wrap>
+              <Button size="small" onClick={() => navigate(`/problems/new?lead=${l.id}`)}>提出问题</Button>
+              <Button size="small" onClick={() => navigate(`/policy/new?lead=${l.id}`)}>提交诉求</Button>
+            </Space>}>
+            <Typography.Text strong>未解决问题</Typography.Text>
+            {l.open_problems?.length ? (
+              <ul className="plain-list">{l.open_problems.map((p) => <li key={p.id}><Link to={`/problems/${p.id}`}>{p.title}</Link>（{p.owner_department}，{p.status_zh ?? p.status}）</li>)}</ul>
+            ) : <p><Typography.Text type="secondary">{l.open_problems === null ? "暂时无法读取" : "暂无"}</Typography.Text></p>}
+            <Typography.Text strong>办理中的诉求</Typography.Text>
+            {l.open_requests?.length ? (
+              <ul className="plain-list">{l.open_requests.map((r) => <li key={r.id}><Link to={`/policy/${r.id}`}>{r.enterprise ?? "诉求"}</Link>（{r.items?.length ?? 0} 项，{formatTime(r.due_at)} 前答复）</li>)}</ul>
+            ) : <p><Typography.Text type="secondary">{l.open_requests === null ? "暂时无法读取" : "暂无"}</Typography.Text></p>}
           </Card>
           <Card title="四个一" size="small" style={{ marginBottom: 12 }} extra={mayWork && <Button onClick={() => setEditing(true)}>{l.four_ones ? "编辑四个一" : "设置四个一"}</Button>}>
             {l.four_ones ? (

@@ -1,16 +1,17 @@
 import { useEffect, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { Button, Card, Input, Select, Space, Table, Tag, Typography } from "antd";
-import { PlusOutlined } from "@ant-design/icons";
+import { App, Button, Card, Input, Select, Space, Table, Tag, Typography } from "antd";
+import { DownloadOutlined, PlusOutlined } from "@ant-design/icons";
+import { download } from "../../lib/api";
+import { describe } from "../../lib/problems";
 import { useApi } from "../../lib/useApi";
 import { formatCny } from "../../lib/money";
-import { formatDate } from "../../lib/dates";
+import { dayjs, formatDate } from "../../lib/dates";
 import { branches, STAGE_LABELS, STAGES, STATUS_LABELS, teams, type Branch, type Team } from "../../lib/reference";
 import { FormError } from "../../components/FormError";
 import { useSession } from "../../lib/auth";
 import { listLeads, type Lead } from "./api";
-
-const FILTERS = ["team_id", "stage", "status", "branch_id", "major", "q"] as const;
+import { exportName, leadFilters } from "./filters";
 
 export default function LeadList() {
   const [params, setParams] = useSearchParams();
@@ -23,7 +24,9 @@ export default function LeadList() {
   const [q, setQ] = useState(params.get("q") ?? "");
   useEffect(() => { teams().then(setTeams, () => undefined); branches().then(setBranches, () => undefined); }, []);
 
-  const query = Object.fromEntries(FILTERS.map((f) => [f, params.get(f) ?? undefined]));
+  const { message } = App.useApp();
+  const [exporting, setExporting] = useState(false);
+  const query = leadFilters(params);
   const { data, error, loading, reload } = useApi(
     () => listLeads({ ...query, major: query.major === "true" ? true : undefined, page, page_size: pageSize }),
     [params.toString()],
@@ -34,13 +37,27 @@ export default function LeadList() {
     if (key !== "page") next.delete("page");
     setParams(next);
   };
+  // The same filters as the list on screen, every page of it, as .xlsx.
+  const exportXlsx = async () => {
+    setExporting(true);
+    try {
+      const name = exportName(query, {
+        team_id: (v) => teamList.find((t) => t.id === v)?.name_zh, branch_id: (v) => branchList.find((b) => b.id === v)?.name_zh,
+        stage: (v) => STAGE_LABELS[v], status: (v) => STATUS_LABELS[v],
+      }, dayjs().tz().format("YYYY-MM-DD"));
+      await download("/api/v1/leads.xlsx", name, query);
+    } catch (e) { message.error(describe(e)); } finally { setExporting(false); }
+  };
   const mayCreate = ["admin", "leader", "team_member", "branch_member"].includes(session.me.role);
 
   return (
     <>
       <Space style={{ width: "100%", justifyContent: "space-between", flexWrap: "wrap" }}>
         <Typography.Title level={3} className="page-title">项目线索</Typography.Title>
-        {mayCreate && <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate("/leads/new")}>新建线索</Button>}
+        <Space wrap style={{ marginBottom: 12 }}>
+          <Button icon={<DownloadOutlined />} loading={exporting} onClick={exportXlsx}>导出 Excel</Button>
+          {mayCreate && <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate("/leads/new")}>新建线索</Button>}
+        </Space>
       </Space>
       <Card size="small" style={{ marginBottom: 12 }}>
         <Space wrap>

@@ -4,7 +4,7 @@ import { Alert, App, Button, Card, Checkbox, Col, DatePicker, Form, Input, Input
 import { newIdempotencyKey } from "../../lib/api";
 import { creditCodeProblem, normaliseCreditCode } from "../../lib/creditCode";
 import { formatCny, wanToYuan } from "../../lib/money";
-import { ApiError } from "../../lib/problems";
+import { ApiError, keepsIdempotencyKey } from "../../lib/problems";
 import { branches, teams, type Branch, type Team } from "../../lib/reference";
 import { useSession } from "../../lib/auth";
 import { applyProblem, FormError } from "../../components/FormError";
@@ -77,6 +77,7 @@ export default function LeadNew() {
       }
       navigate(`/leads/${lead.id}`);
     } catch (e) {
+      if (!keepsIdempotencyKey(e)) key.current = newIdempotencyKey();
       if (e instanceof ApiError && e.status === 409) setExisting(String((e.problem as any).existing_id ?? ""));
       applyProblem(form, e);
       // Field errors of nested objects come back under company/contact.

@@ -14,8 +14,8 @@ export interface Lead {
   four_ones?: FourOnes | null;
   milestones?: Record<string, { actual_date: string; note?: string | null }>;
   possible_duplicates?: { id: string; title: string; matched_by?: string }[];
-  open_problems?: { id: string; title: string; state?: string }[];
-  open_requests?: { id: string; enterprise?: string; status?: string }[];
+  open_problems?: { id: string; title: string; status?: string; status_zh?: string; owner_department?: string }[] | null;
+  open_requests?: { id: string; enterprise?: string; status?: string; due_at?: string; items?: unknown[] }[] | null;
 }
 export interface FourOnes {
   project_lead: { name: string; title?: string | null; username?: string | null };

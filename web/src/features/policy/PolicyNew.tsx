@@ -6,6 +6,7 @@ import { cleanQuery, client, newIdempotencyKey, unwrap } from "../../lib/api";
 import { dayjs } from "../../lib/dates";
 import { CATEGORY_LABELS, policyRoutes, units, type PolicyRoute, type Unit } from "../../lib/reference";
 import { applyProblem, FormError } from "../../components/FormError";
+import { keepsIdempotencyKey } from "../../lib/problems";
 import { submitRequest } from "./api";
 
 interface LeadOption { id: string; title: string; company: { name: string } }
@@ -45,7 +46,7 @@ export default function PolicyNew() {
       const created = await submitRequest(body, key.current);
       message.success(`已受理 ${created.items.length} 项诉求，48 小时内答复`);
       navigate(`/policy/${created.id}`);
-    } catch (e) { applyProblem(form, e); setError(e); } finally { setBusy(false); }
+    } catch (e) { if (!keepsIdempotencyKey(e)) key.current = newIdempotencyKey(); applyProblem(form, e); setError(e); } finally { setBusy(false); }
   };
 
   return (

@@ -1,83 +1,124 @@
+import type { ReactNode } from "react";
 import { Link } from "react-router";
-import { Badge, Card, Col, Empty, List, Row, Statistic, Tag, Typography } from "antd";
+import { Badge, Card, Col, Empty, Grid, List, Row, Statistic, Tag, Typography } from "antd";
 import { cleanQuery, client, unwrap } from "../../lib/api";
 import { useApi } from "../../lib/useApi";
 import { useSession } from "../../lib/auth";
 import { formatCny } from "../../lib/money";
 import { formatTime } from "../../lib/dates";
 import { ROLE_LABELS } from "../../lib/session";
-import { SLA_LABELS, STAGE_LABELS } from "../../lib/reference";
+import { STAGE_LABELS } from "../../lib/reference";
 import { Countdown } from "../../components/Countdown";
 import { FormError } from "../../components/FormError";
+import { clockLink, deadlines, queueSections, requestDue, type MyWork, type QueueSection, type WorkLead } from "./work";
 
-interface Clock { id: string; kind: string; label_zh: string; subject_id: string; started_at: string; due_at: string; state: string; paused: boolean; stopped_at: string | null; context?: { title?: string; departments?: string[]; lead_id?: string } }
-interface LeadRow { id: string; title: string; stage: string; investment_cny: number; green_channel?: boolean; team_name?: string | null }
 interface Note { id: string; title: string; body?: string; created_at: string; read: boolean }
 
-const OPEN_STATES = ["breached", "warning", "on_track"];
+const MY_ROLE: Record<string, string> = { project_lead: "项目长", service_group: "帮办服务组" };
 
-function subjectLink(c: Clock): string {
-  if (c.kind === "policy_reply") return `/policy/${c.subject_id}`;
-  if (c.kind.startsWith("problem") || c.kind === "plan_progress_report") return `/problems/${c.subject_id}`;
-  return "#";
+function LeadItem({ lead, extra }: { lead: WorkLead; extra?: string }) {
+  return (
+    <List.Item>
+      <List.Item.Meta title={<>{lead.green_channel && <Tag color="red">绿色通道</Tag>}<Link to={`/leads/${lead.id}`}>{lead.title}</Link></>}
+        description={`${extra ? `${extra} · ` : ""}${STAGE_LABELS[lead.stage] ?? lead.stage} · ${formatCny(lead.investment_cny)}${lead.team_name ? ` · ${lead.team_name}` : ""}`} />
+    </List.Item>
+  );
+}
+
+/** A countdown beside the item at desk width, under it on a phone (where the side is too narrow). */
+function useBeside() {
+  const phone = !Grid.useBreakpoint().md;
+  return (timer: ReactNode) => (phone ? { below: <div>{timer}</div>, extra: undefined } : { below: null, extra: timer });
+}
+
+function Section({ s, loading }: { s: QueueSection; loading: boolean }) {
+  const beside = useBeside();
+  const empty = <Empty description="暂无待办" />;
+  let body;
+  if (s.kind === "leads") {
+    body = <List loading={loading} dataSource={(s.leads ?? []).slice(0, 10)} locale={{ emptyText: empty }} renderItem={(l) => <LeadItem lead={l} />} />;
+  } else if (s.kind === "requests") {
+    body = <List loading={loading} dataSource={s.requests ?? []} locale={{ emptyText: empty }}
+      renderItem={(r) => {
+        const t = beside(<Countdown due={requestDue(r)} start={r.received_at} />);
+        return (
+          <List.Item extra={t.extra}>
+            <List.Item.Meta title={<Link to={`/policy/${r.id}`}>{r.enterprise}</Link>}
+              description={<>{r.lead_title} · 待答复 {r.items.filter((i) => i.status !== "replied").length} 项 · 收到 {formatTime(r.received_at)}{t.below}</>} />
+          </List.Item>);
+      }} />;
+  } else if (s.kind === "problems") {
+    body = <List loading={loading} dataSource={s.problems ?? []} locale={{ emptyText: empty }}
+      renderItem={(p) => (
+        <List.Item>
+          <List.Item.Meta title={<Link to={`/problems/${p.id}`}>{p.title}</Link>} description={`${p.lead_title} · ${p.status_zh} · ${p.complexity_zh}`} />
+        </List.Item>)} />;
+  } else {
+    body = <List loading={loading} dataSource={(s.clocks ?? []).slice(0, 10)} locale={{ emptyText: empty }}
+      renderItem={(c) => {
+        const t = beside(c.due_at && <Countdown due={c.due_at} start={c.started_at} />);
+        return (
+          <List.Item extra={t.extra}>
+            <List.Item.Meta title={<Link to={clockLink(c)}>{c.context?.title ?? c.label_zh}</Link>} description={<>{c.label_zh}{t.below}</>} />
+          </List.Item>);
+      }} />;
+  }
+  return <Card title={s.title} size="small" style={{ marginBottom: 12 }}>{body}</Card>;
 }
 
 export default function Workbench() {
   const me = useSession()!.me;
   const role = me.role;
-  const clocks = useApi(async () => {
-    if (role === "branch_member") return [] as Clock[];
-    const page = await unwrap<{ items: Clock[] }>(client.GET("/api/v1/sla/clocks", { params: { query: { page_size: 200 } as never } }));
-    return page.items
-      .filter((c) => !c.stopped_at && OPEN_STATES.includes(c.state))
-      .filter((c) => role !== "department" || (c.context?.departments ?? []).includes(me.department ?? ""))
-      .sort((a, b) => a.due_at.localeCompare(b.due_at));
-  }, [role]);
-  const leads = useApi(async () => {
-    if (role === "department") return { items: [] as LeadRow[], total: 0 };
-    const query = role === "team_member" ? { owner: me.username } : role === "leader" || role === "inspector" || role === "admin" ? { major: true } : {};
-    return unwrap<{ items: LeadRow[]; total: number }>(client.GET("/api/v1/leads", { params: { query: cleanQuery({ ...query, page_size: 8 }) as never } }));
-  }, [role]);
+  const work = useApi(() => unwrap<MyWork>(client.GET("/api/v1/me/work")), [role]);
+  // County leaders and the supervision office watch the green channel across the county.
+  const watchesGreen = role === "leader" || role === "inspector" || role === "admin";
+  const green = useApi(async () => (watchesGreen
+    ? unwrap<{ items: WorkLead[]; total: number }>(client.GET("/api/v1/leads", { params: { query: cleanQuery({ major: true, page_size: 8 }) as never } }))
+    : { items: [] as WorkLead[], total: 0 }), [role]);
   const notes = useApi(() => unwrap<{ items: Note[]; unread?: number }>(client.GET("/api/v1/notifications", { params: { query: { page_size: 5 } as never } })), []);
 
-  const overdue = (clocks.data ?? []).filter((c) => c.state === "breached").length;
-  const warning = (clocks.data ?? []).filter((c) => c.state === "warning").length;
-  const leadTitle = role === "team_member" ? "我跟进的项目" : role === "branch_member" ? "本支部引荐的项目" : "绿色通道重大项目";
+  const beside = useBeside();
+  const w = work.data;
+  const rows = w ? deadlines(w) : [];
+  const sections = w ? queueSections(w.queue) : [];
 
   return (
     <>
       <Typography.Title level={3} className="page-title">我的工作台</Typography.Title>
       <Typography.Paragraph type="secondary">{me.display_name}，{ROLE_LABELS[role]}{me.department ? ` · ${me.department}` : ""}</Typography.Paragraph>
-      <Row gutter={12}>
-        <Col xs={12} md={6}><Card size="small"><Statistic title="已超时" value={overdue} valueStyle={{ color: overdue ? "#cf1322" : undefined }} /></Card></Col>
-        <Col xs={12} md={6}><Card size="small"><Statistic title="即将到期" value={warning} valueStyle={{ color: warning ? "#d46b08" : undefined }} /></Card></Col>
-        <Col xs={12} md={6}><Card size="small"><Statistic title={leadTitle} value={leads.data?.total ?? 0} /></Card></Col>
+      <FormError error={work.error} onRetry={work.reload} />
+      <Row gutter={[12, 12]}>
+        <Col xs={12} md={6}><Card size="small"><Statistic title="已超时" value={w?.overdue.length ?? 0} valueStyle={{ color: w?.overdue.length ? "#a8071a" : undefined }} /></Card></Col>
+        <Col xs={12} md={6}><Card size="small"><Statistic title="即将到期" value={w?.due_soon.length ?? 0} valueStyle={{ color: w?.due_soon.length ? "#873800" : undefined }} /></Card></Col>
+        <Col xs={12} md={6}><Card size="small"><Statistic title="我的项目" value={w?.projects.length ?? 0} /></Card></Col>
         <Col xs={12} md={6}><Card size="small"><Statistic title="未读通知" value={notes.data?.unread ?? 0} /></Card></Col>
       </Row>
       <Row gutter={12} style={{ marginTop: 12 }}>
-        {role !== "branch_member" && (
-          <Col xs={24} lg={14}>
-            <Card title="待办时限（超时与即将到期在前）" size="small" style={{ marginBottom: 12 }}>
-              <FormError error={clocks.error} onRetry={clocks.reload} />
-              <List loading={clocks.loading} dataSource={(clocks.data ?? []).slice(0, 12)} locale={{ emptyText: <Empty description="暂无进行中的时限" /> }}
-                renderItem={(c) => (
-                  <List.Item extra={<Countdown due={c.due_at} start={c.started_at} />}>
+        <Col xs={24} lg={14}>
+          <Card title="超时与即将到期（24小时内）" size="small" style={{ marginBottom: 12 }}>
+            <List loading={work.loading} dataSource={rows} locale={{ emptyText: <Empty description="没有超时或24小时内到期的事项" /> }}
+              renderItem={(c) => {
+                const t = beside(c.due_at && <Countdown due={c.due_at} start={c.started_at} />);
+                return (
+                  <List.Item extra={t.extra}>
                     <List.Item.Meta
-                      title={<Link to={subjectLink(c)}>{c.context?.title ?? c.label_zh}</Link>}
-                      description={<><Tag color={SLA_LABELS[c.state]?.color}>{SLA_LABELS[c.state]?.text ?? c.state}</Tag>{c.label_zh}{c.paused ? "（暂停中）" : ""} · 截止 {formatTime(c.due_at)}</>} />
-                  </List.Item>)} />
-            </Card>
-          </Col>
-        )}
-        <Col xs={24} lg={role === "branch_member" ? 24 : 10}>
-          {role !== "department" && (
-            <Card title={leadTitle} size="small" style={{ marginBottom: 12 }} extra={<Link to="/leads">全部</Link>}>
-              <List loading={leads.loading} dataSource={leads.data?.items ?? []} locale={{ emptyText: <Empty description="暂无项目" /> }}
-                renderItem={(l) => (
-                  <List.Item>
-                    <List.Item.Meta title={<>{l.green_channel && <Tag color="red">绿色通道</Tag>}<Link to={`/leads/${l.id}`}>{l.title}</Link></>}
-                      description={`${STAGE_LABELS[l.stage] ?? l.stage} · ${formatCny(l.investment_cny)}${l.team_name ? ` · ${l.team_name}` : ""}`} />
-                  </List.Item>)} />
+                      title={<Link to={clockLink(c)}>{c.context?.title ?? c.label_zh}</Link>}
+                      description={<>{c.overdue ? <Tag color="red">已超时</Tag> : <Tag color="orange">即将到期</Tag>}{c.label_zh}{c.paused ? "（暂停中）" : ""} · 截止 {formatTime(c.due_at)}{t.below}</>} />
+                  </List.Item>);
+              }} />
+          </Card>
+          {sections.map((s) => <Section key={s.key} s={s} loading={work.loading} />)}
+        </Col>
+        <Col xs={24} lg={10}>
+          <Card title="我的项目（项目长、帮办服务组）" size="small" style={{ marginBottom: 12 }}>
+            <List loading={work.loading} dataSource={w?.projects ?? []} locale={{ emptyText: <Empty description="暂无担任项目长或帮办服务组成员的项目" /> }}
+              renderItem={(p) => <LeadItem lead={p} extra={MY_ROLE[p.my_role] ?? p.my_role} />} />
+          </Card>
+          {watchesGreen && (
+            <Card title="绿色通道重大项目" size="small" style={{ marginBottom: 12 }} extra={<Link to="/leads?major=true">全部</Link>}>
+              <FormError error={green.error} onRetry={green.reload} />
+              <List loading={green.loading} dataSource={green.data?.items ?? []} locale={{ emptyText: <Empty description="暂无重大项目" /> }}
+                renderItem={(l) => <LeadItem lead={l} />} />
             </Card>
           )}
           <Card title={<Badge count={notes.data?.unread ?? 0} offset={[12, 0]} size="small">最新通知</Badge>} size="small" extra={<Link to="/notifications">全部</Link>}>
