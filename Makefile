@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit test-interface test-e2e test-faults lint bench up down clean web web-test web-api-types
+.PHONY: run test test-unit test-interface test-e2e test-faults lint bench bench-ledger up down clean web web-test web-api-types
 
 $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ web-api-types: $(VENV)/.installed web/node_modules/.installed
 # platform at both sizes on the embedded database and prints one table (bench/bench.py).
 bench: $(VENV)/.installed
 	$(PY) bench/bench.py
+
+# Not part of `make test`: a ledger of BENCH_LEDGER_ROWS rows (default 5,000) imported over HTTP
+# (dry run, commit, the same file again, until every lead is assigned); prints the figures.
+bench-ledger: $(VENV)/.installed
+	$(PY) bench/ledger.py
 
 # ruff over the whole tree; mypy over shared/ and the pure domain modules (rules, no I/O).
 # Settings in pyproject.toml. Fails on the first finding.

@@ -36,7 +36,7 @@ FIELD_LABELS = {
     "lead_id": "项目", "enterprise": "企业", "received_at": "收到时间", "items": "诉求事项",
     "topic": "主题", "category": "类别", "text": "内容", "signer": "签发人",
     "reference_no": "文号", "held_at": "会议时间", "chair": "主持人", "attendees": "参会人员",
-    "minutes": "会议纪要", "sla_state": "时限状态",
+    "minutes": "会议纪要", "sla_state": "时限状态", "dry_run": "试导入", "file": "文件",
     # supervision
     "description": "问题描述", "owner_department": "责任单位", "complexity": "问题类型",
     "raised_at": "提出时间", "cause": "原因分析", "approach": "解决思路", "steps": "步骤",

@@ -219,8 +219,10 @@ class NotAWorkbook(ValueError):
 
 
 def read_rows(content: bytes, max_columns: int = 60) -> list[tuple]:
-    """The first sheet's rows as values (formulas as their text, never evaluated: read with
-    data_only, so a cached result is what a formula cell gives, else its text as typed)."""
+    """The first sheet's rows as values. Formulas are never evaluated: read with data_only, a
+    formula cell gives the result the spreadsheet cached when it was saved, else None (a file
+    written by a program often has no cached results; `formula_cells` tells which those are).
+    Text that starts with "=" is text, as it was typed."""
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken package
@@ -228,5 +230,24 @@ def read_rows(content: bytes, max_columns: int = 60) -> list[tuple]:
     try:
         sheet = book.worksheets[0]
         return [tuple(row[:max_columns]) for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def formula_cells(content: bytes, max_columns: int = 60, max_rows: int | None = None
+                  ) -> set[tuple[int, int]]:
+    """(row index, column index) of the first sheet's formula cells, both from 0 as in
+    `read_rows`: a second reading, for imports that must tell a formula from a typed value."""
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    except Exception as exc:
+        raise NotAWorkbook(str(exc)) from None
+    try:
+        found = set()
+        for r, row in enumerate(book.worksheets[0].iter_rows(max_row=max_rows)):
+            for c, cell in enumerate(row[:max_columns]):
+                if getattr(cell, "data_type", None) == "f":
+                    found.add((r, c))
+        return found
     finally:
         book.close()

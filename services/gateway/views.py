@@ -9,7 +9,7 @@ from typing import Any, Literal, Optional
 
 from services.gateway.schemas import Role
 from services.leads.schemas import LeadSummary, LeadView
-from services.policy.schemas import PolicyRequestView
+from services.policy.schemas import Category, PolicyRequestView
 from services.sla.schemas import ClockView
 from services.supervision.schemas import ProblemView
 from shared.schemas import Page, Timestamp, View
@@ -212,3 +212,32 @@ class ReportProducing(View):
     status_zh: str
     retry_after: int
     poll: str
+
+
+# -- Excel in: an enterprise's batch of policy requests ---------------------------------------
+class PolicyImportItem(View):
+    """A row as the item it becomes: its number in the request and the department it goes to."""
+
+    row: int
+    n: int
+    topic: str
+    category: Category
+    category_zh: str
+    department: str
+
+
+class PolicyImport(View):
+    """A dry run says what a commit would create; a commit creates the request once (the same
+    file again is `already_imported`, with the request the first import stored)."""
+
+    dry_run: bool
+    rows: int
+    valid: int
+    errors: list[ImportRowError]
+    duplicates: list[ImportDuplicate]
+    items: list[PolicyImportItem]
+    id: Optional[str] = None
+    would_create: bool
+    created: bool
+    already_imported: bool
+    request: Optional[PolicyRequestView] = None

@@ -40,6 +40,16 @@ class PolicyRequestCreate(Strict):
     items: Annotated[list[ItemIn], Field(min_length=1, max_length=MAX_ITEMS)]
 
 
+class PolicyImportQuery(Strict):
+    """POST /policy-requests/import: the request the spreadsheet's rows are the items of."""
+
+    lead_id: Annotated[str, Field(min_length=1, max_length=64)]
+    enterprise: Optional[Text] = Field(default=None, description="else the lead's company")
+    received_at: Optional[CountyDatetime] = Field(
+        default=None, description="when the county received it; may be in the past, never future")
+    dry_run: bool = Field(default=True, description="true: check and answer, write nothing")
+
+
 class ReplyIn(Strict):
     """A stamped reply (盖章函复)."""
 

@@ -9,8 +9,10 @@ import base64
 
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
+from pymongo.errors import DuplicateKeyError
 
 from services.policy import domain
+from services.policy.batch_sheet import batch_key
 from services.policy.letter import LetterSetter, departments_in_order
 from services.policy.repository import (
     PolicyRepository, StaleRequest, request_search_keys, seed_routes,
@@ -21,7 +23,7 @@ from services.policy.schemas import (
 from shared import scope
 from services.leads.domain import query_keys
 from shared.clock import Clock
-from shared.errors import NotAllowed, NotFound, Unavailable, field_invalid
+from shared.errors import InvalidInput, NotAllowed, NotFound, Unavailable, field_invalid
 from shared.events import (
     PolicyItemPaused, PolicyItemReplied, PolicyItemResumed, PolicyItemRouted,
     PolicyRequestClosed, PolicyRequestReceived, make_event,
@@ -35,6 +37,17 @@ from shared.schemas import page_of, validated
 from shared.storage import Storage
 
 RETRIES_ON_RACE = 5
+
+
+def as_query(exc: InvalidInput) -> InvalidInput:
+    """The same 422 with `body` in each error's location read as `query` (an import's lead_id,
+    enterprise and received_at are query parameters; its items come from the file)."""
+    extra = exc.extra
+    for error in extra.get("errors", []):
+        loc = error.get("loc") or []
+        if loc[:1] == ["body"] and loc[1:2] != ["items"]:
+            error["loc"] = ["query", *loc[1:]]
+    return InvalidInput(exc.detail, extra)
 
 
 def request_view(request: dict) -> dict:
@@ -75,8 +88,16 @@ class PolicyService:
         request_id = new_id(actor["username"], self.idempotency_key)
         if self.idempotency_key and self.storage.find(request_id):
             return request_view(self.storage.find(request_id))  # a retry of the same POST
-        request = domain.new_request(request_id, request_in.model_dump(), lead,
-                                     self.storage.routes(), actor["username"], now, backdated)
+        request, event = self.new_request(request_id, request_in.model_dump(), lead, actor, now,
+                                          backdated)
+        self.storage.insert(request, [event])
+        return request_view(request)
+
+    def new_request(self, request_id: str, body: dict, lead: dict, actor: dict, now,
+                    backdated: dict | None):
+        """The request's document and its `policy_request_received` event."""
+        request = domain.new_request(request_id, body, lead, self.storage.routes(),
+                                     actor["username"], now, backdated)
         request["search_keys"] = request_search_keys(request)
         received = PolicyRequestReceived(
             request_id=request["_id"], lead_id=request["lead_id"],
@@ -87,8 +108,53 @@ class PolicyService:
             team_id=request["team_id"], project_lead=request["project_lead"],
             submitted_by=actor["username"],
         )
-        self.storage.insert(request, [make_event(self.name, received, now)])
-        return request_view(request)
+        return request, make_event(self.name, received, now)
+
+    @rpc
+    def import_batch(self, body: dict, actor: dict, dry_run: bool) -> dict:
+        """An enterprise's batch read from a spreadsheet (services/policy/batch_sheet.py), as
+        POST /policy-requests takes it but `enterprise` optional (else the lead's company).
+        Its id is the batch's key (lead, enterprise, items): the same file again, or a retried
+        commit, finds the request the first stored (`already_imported`) and creates nothing.
+        A dry run checks and routes the same without writing. `lead_id` and `received_at`
+        came as query parameters, and 422s name them so."""
+        try:
+            return self._import_batch(body, actor, dry_run)
+        except InvalidInput as exc:
+            raise as_query(exc) from None
+
+    def _import_batch(self, body: dict, actor: dict, dry_run: bool) -> dict:
+        now = self.clock.now()
+        lead_id = body.get("lead_id")
+        if not isinstance(lead_id, str) or not lead_id.strip():
+            raise field_invalid(["body", "lead_id"], "必填：诉求所属的线索")
+        lead = self.lead_of(lead_id, actor)
+        enterprise = body.get("enterprise") or (lead.get("company") or {}).get("name")
+        request_in = validated(PolicyRequestCreate, {**body, "enterprise": enterprise})
+        backdated = None
+        if request_in.received_at:
+            backdated = domain.check_received_at(request_in.received_at, now, actor,
+                                                 self.backdate_days)
+        for i, item in enumerate(request_in.items):
+            check_unit(item.department, ["body", "items", str(i), "department"])
+        items = request_in.model_dump()["items"]
+        request_id = batch_key(request_in.lead_id, request_in.enterprise, items)
+        existing = self.storage.find(request_id)
+        if existing is not None:
+            return {"id": request_id, "created": False, "would_create": False,
+                    "already_imported": True, "request": request_view(existing)}
+        request, event = self.new_request(request_id, request_in.model_dump(), lead, actor, now,
+                                          backdated)
+        request["imported"] = {"at": now, "by": actor["username"]}
+        if not dry_run:
+            try:
+                self.storage.insert(request, [event])
+            except DuplicateKeyError:  # the same file at the same moment: the other stored it
+                return {"id": request_id, "created": False, "would_create": False,
+                        "already_imported": True,
+                        "request": request_view(self.storage.get(request_id))}
+        return {"id": request_id, "created": not dry_run, "would_create": True,
+                "already_imported": False, "request": request_view(request)}
 
     def lead_of(self, lead_id: str, actor: dict) -> dict:
         """The lead the request is tied to; unknown or outside a team member's team: 422."""

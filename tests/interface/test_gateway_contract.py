@@ -297,6 +297,9 @@ SCOPED_THROUGH = {
                                           "GET /notifications",
     "/api/v1/leads/import": "test_paper_imports.py (a team member imports for the own team only)",
     "/api/v1/leads/import/template.xlsx": "an empty template, no object",
+    "/api/v1/policy-requests/import": "test_policy_imports.py (a team member imports for the "
+                                      "own team's lead only)",
+    "/api/v1/policy-requests/import/template.xlsx": "an empty template, no object",
     "/api/v1/units/<string:name>/seal": "reference data: a unit's seal (admin writes)",
 }
 SCOPED_ROLES = ("team_member", "branch_member", "department")

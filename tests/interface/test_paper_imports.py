@@ -1,5 +1,5 @@
-"""Excel in: a county's 5,000-row project ledger imported over HTTP with a dry run and a
-commit, a second import of it creating nothing; each bad row refused with its row, column and
+"""Excel in: a county's project ledger (300 rows here; 5,000 in `make bench-ledger`) imported
+over HTTP with a dry run and a commit, a second import of it creating nothing; each bad row refused with its row, column and
 reason in Chinese while the others are kept; bad files refused whole, nothing stored."""
 import io
 import os
@@ -17,9 +17,9 @@ from shared import xlsx
 from tests.interface.helpers import login, user
 
 XLSX = xlsx.MEDIA_TYPE
-# The ledger's size: 1,000 rows by default (the suite shares two cores); the issue's figure is
-# for KUAIBAN_LEDGER_ROWS=5000.
-ROWS = int(os.environ.get("KUAIBAN_LEDGER_ROWS", "1000"))
+# The ledger's size: 300 rows by default (the suite shares two cores); the issue's figure
+# (5,000 rows within 60 s) is measured by `make bench-ledger` (bench/ledger.py).
+ROWS = int(os.environ.get("KUAIBAN_LEDGER_ROWS", "300"))
 HEADERS = ["项目名称", "企业名称", "统一社会信用代码", "行业", "总投资（亿元）", "用地（亩）", "来源",
            "首次接触日期", "阶段", "专业招商协作组", "项目长"]
 INDUSTRIES = ["光伏", "白酒", "半导体", "物流", "玻璃纤维", "智能装备"]

@@ -666,6 +666,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/policy-requests/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import an enterprise's batch of requests (.xlsx, one item a row) as one request of ?lead_id=: ?dry_run=true (the default) answers each row's errors and the routing without writing; dry_run=false creates the request when every row is valid (else 422 naming each row), and the same file again creates nothing
+         * @description Roles: admin, leader, team_member
+         */
+        post: operations["import_policy_requests"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policy-requests/import/template.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The template of a batch of policy requests: one item a row
+         * @description Roles: admin, leader, team_member
+         */
+        get: operations["policy_import_template"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/policy-requests/{request_id}": {
         parameters: {
             query?: never;
@@ -4121,6 +4161,59 @@ export interface components {
             revision: number;
             /** Steps */
             steps: components["schemas"]["PlanStepView"][];
+        };
+        /**
+         * PolicyImport
+         * @description A dry run says what a commit would create; a commit creates the request once (the same
+         *     file again is `already_imported`, with the request the first import stored).
+         */
+        PolicyImport: {
+            /** Already Imported */
+            already_imported: boolean;
+            /** Created */
+            created: boolean;
+            /** Dry Run */
+            dry_run: boolean;
+            /** Duplicates */
+            duplicates: components["schemas"]["ImportDuplicate"][];
+            /** Errors */
+            errors: components["schemas"]["ImportRowError"][];
+            /**
+             * Id
+             * @default null
+             */
+            id: string | null;
+            /** Items */
+            items: components["schemas"]["PolicyImportItem"][];
+            /** @default null */
+            request: components["schemas"]["PolicyRequestView"] | null;
+            /** Rows */
+            rows: number;
+            /** Valid */
+            valid: number;
+            /** Would Create */
+            would_create: boolean;
+        };
+        /**
+         * PolicyImportItem
+         * @description A row as the item it becomes: its number in the request and the department it goes to.
+         */
+        PolicyImportItem: {
+            /**
+             * Category
+             * @enum {string}
+             */
+            category: "policy" | "land" | "power" | "water" | "gas" | "environment" | "permit" | "finance" | "talent" | "other";
+            /** Category Zh */
+            category_zh: string;
+            /** Department */
+            department: string;
+            /** N */
+            n: number;
+            /** Row */
+            row: number;
+            /** Topic */
+            topic: string;
         };
         /** PolicyRequestCreate */
         PolicyRequestCreate: {
@@ -10292,6 +10385,207 @@ export interface operations {
                 lead_id?: string | null;
                 q?: string | null;
             };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    import_policy_requests: {
+        parameters: {
+            query: {
+                lead_id: string;
+                enterprise?: string | null;
+                received_at?: string | null;
+                dry_run?: boolean;
+            };
+            header?: {
+                /** @description the same key and body within 24 h return the first answer and change nothing; the same key with another body is 422 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyImport"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyImport"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A duplicate, or a transition not allowed now (the body says what is) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (errors name each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    policy_import_template: {
+        parameters: {
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
