@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from shared.config import ROOT
-from tests.e2e.conftest import e2e_vhost_uri, platform  # noqa: F401  (the launcher, one per module)
+from shared.embedded_db import free_port
+from tests.e2e.conftest import Launched, e2e_vhost_uri  # noqa: F401  (the launcher, its vhost)
 
 SHOTS = Path(os.environ.get("KUAIBAN_SHOTS", ROOT / ".data" / "screens"))
 PASSWORD = "county-pass-2026"
@@ -23,6 +24,15 @@ ROLE_USERS = {
     "branch_member": {"username": "sh.zhou", "display_name": "周洁", "role": "branch_member", "branch_id": "shanghai"},
     "inspector": {"username": "dcs.sun", "display_name": "孙立", "role": "inspector"},
 }
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory, e2e_vhost_uri):  # noqa: F811 (the fixture imported above)
+    """The platform as `make run` starts it, this tier's own: the journeys change its data."""
+    launched = Launched(tmp_path_factory.mktemp("browser") / "data", e2e_vhost_uri, free_port())
+    launched.startup_seconds = launched.start()
+    yield launched
+    launched.stop()
 
 
 @pytest.fixture(scope="module")
