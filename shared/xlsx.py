@@ -13,6 +13,7 @@ Each sheet: a title row, a row with the period (or what the list holds), the hea
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -117,6 +118,13 @@ def text(value) -> str:
     if isinstance(value, (list, tuple)):
         return "、".join(text(v) for v in value)
     return str(value)
+
+
+def canonical_header(text) -> str:
+    """A header cell as the importers compare it: spaces and a required-mark (*) dropped,
+    half-width brackets folded to full-width, so "总投资(亿元)*" reads as "总投资（亿元）"."""
+    folded = re.sub(r"\s+", "", str(text or "")).replace("(", "（").replace(")", "）")
+    return folded.rstrip("*＊")
 
 
 def looks_like_formula(value: str) -> bool:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from services.leads.pipeline import STAGE_LABELS_ZH, STAGES
 from services.teams.domain import pick_team  # the teams' own rule: an industry no team takes
 from shared import xlsx
+from shared.xlsx import canonical_header
 from shared.company import company_name_key, credit_code_problem, normalise_credit_code
 from shared.text import fold_text
 
@@ -86,12 +87,6 @@ class Known:
     routing: dict[str, str]
     teams: dict[str, str]
     branches: dict[str, str]
-
-
-def canonical_header(text) -> str:
-    """Half-width brackets and spaces folded, so "总投资(亿元)" reads as "总投资（亿元）"."""
-    folded = re.sub(r"\s+", "", str(text or "")).replace("(", "（").replace(")", "）")
-    return folded.rstrip("*＊")
 
 
 HEADER_OF = {canonical_header(alias): column for column in COLUMNS

@@ -16,12 +16,12 @@ imported from a file has it as its id, so the same file again creates nothing.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 
 from services.policy.domain import CATEGORIES, CATEGORY_LABELS_ZH, MAX_ITEMS
 from services.policy.schemas import CATEGORY_ALIASES_ZH
 from shared import xlsx
+from shared.xlsx import canonical_header
 from shared.text import fold_text
 from shared.units import known_units
 
@@ -53,12 +53,6 @@ CATEGORY_OF = {**{label: key for key, label in CATEGORY_LABELS_ZH.items()},
 
 class SheetRefused(ValueError):
     """The file as a whole cannot be read as a batch; the message says why, in Chinese."""
-
-
-def canonical_header(text) -> str:
-    """Spaces and a required-mark (*) dropped, half-width brackets folded to full-width."""
-    folded = re.sub(r"\s+", "", str(text or "")).replace("(", "（").replace(")", "）")
-    return folded.rstrip("*＊")
 
 
 HEADER_OF = {canonical_header(name): column for column in COLUMNS
