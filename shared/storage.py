@@ -24,6 +24,7 @@ from pymongo import ASCENDING, IndexModel, MongoClient, ReturnDocument
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from shared import query_log
+from shared.change import Change
 from shared.clock import utcnow
 from shared.events import Envelope
 from shared.observability import (
@@ -120,6 +121,21 @@ def crash_if_injected(config: dict, events: list[Envelope]) -> None:
     if crash_on and any(e.type == crash_on for e in events):
         log.critical("FAULT_CRASH_AFTER_COMMIT=%s: exiting after the commit", crash_on)
         os._exit(CRASH_EXIT_STATUS)
+
+
+def update_of(change: Change) -> dict:
+    """The MongoDB update document of a `Change` (the one place that writes it)."""
+    update: dict = {}
+    if change.set:
+        update["$set"] = dict(change.set)
+    if change.append:
+        update["$push"] = {name: entries[0] if len(entries) == 1 else {"$each": list(entries)}
+                           for name, entries in change.append.items() if entries}
+    if change.add:
+        update["$inc"] = dict(change.add)
+    if change.remove:
+        update["$pull"] = dict(change.remove)
+    return update
 
 
 def _key_of(model: IndexModel) -> list[tuple[str, int]]:
