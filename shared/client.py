@@ -1,0 +1,46 @@
+"""Typed RPC clients: each service's `client.py` names its RPCs as methods with their arguments
+and result types, so a caller never calls a method by string and a renamed RPC fails lint, not
+production. Every call goes through `shared.rpc.call` (timeout, the request's deadline, 503 when
+the service does not answer).
+
+    class LeadsCalls(Calls):
+        def get(self, lead_id: str) -> LeadRecord:
+            return self._call("get", lead_id)
+
+    class LeadsClient(ServiceClient):
+        service_name = "leads"
+        calls = LeadsCalls
+
+A service declares `leads = LeadsClient()` as it would `RpcProxy("leads")`.
+"""
+from __future__ import annotations
+
+from nameko.rpc import RpcProxy
+
+from shared.rpc import SERVICE_RPC_TIMEOUT_SECONDS, call
+
+
+class Calls:
+    """The RPCs of one service, bound to one worker's proxy."""
+
+    def __init__(self, proxy, timeout: float = SERVICE_RPC_TIMEOUT_SECONDS):
+        self._proxy = proxy
+        self._timeout = timeout
+
+    def _call(self, method: str, *args, beyond_deadline: bool = False):
+        return call(self._proxy, method, *args, timeout=self._timeout,
+                    beyond_deadline=beyond_deadline)
+
+
+class ServiceClient(RpcProxy):
+    """A nameko dependency like `RpcProxy`, whose worker-side object is the service's `Calls`."""
+
+    service_name: str
+    calls: type[Calls] = Calls
+
+    def __init__(self, timeout: float = SERVICE_RPC_TIMEOUT_SECONDS, **options):
+        super().__init__(self.service_name, **options)
+        self.timeout = timeout
+
+    def get_dependency(self, worker_ctx):
+        return self.calls(super().get_dependency(worker_ctx), self.timeout)
