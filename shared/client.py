@@ -15,9 +15,24 @@ A service declares `leads = LeadsClient()` as it would `RpcProxy("leads")`.
 """
 from __future__ import annotations
 
-from nameko.rpc import RpcProxy
+from kombu import Queue
+from nameko.rpc import RPC_REPLY_QUEUE_TTL, ReplyListener, RpcProxy
 
 from shared.rpc import SERVICE_RPC_TIMEOUT_SECONDS, call
+
+
+class ClassicReplyListener(ReplyListener):
+    """nameko's reply queue, declared as a classic queue. On a broker whose default queue type
+    is quorum (deploy/k8s/rabbitmq.yaml) nameko's would be a replicated quorum queue per process,
+    made again at every restart and kept 5 minutes: a reply queue serves one process and needs
+    no replicas (a lost reply is a timeout its caller already handles)."""
+
+    def setup(self):
+        super().setup()
+        self.queue = Queue(self.queue.name, exchange=self.queue.exchange,
+                           routing_key=self.routing_key,
+                           queue_arguments={"x-expires": RPC_REPLY_QUEUE_TTL,
+                                            "x-queue-type": "classic"})
 
 
 class Calls:
@@ -37,6 +52,7 @@ class ServiceClient(RpcProxy):
 
     service_name: str
     calls: type[Calls] = Calls
+    rpc_reply_listener = ClassicReplyListener()
 
     def __init__(self, timeout: float = SERVICE_RPC_TIMEOUT_SECONDS, **options):
         super().__init__(self.service_name, **options)
