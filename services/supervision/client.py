@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Optional, TypedDict
 
+# The service's domain errors, registered so that a caller gets them back as themselves.
+from services.supervision import domain  # noqa: F401
 from shared.client import Calls, ServiceClient
 
 

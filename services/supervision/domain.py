@@ -195,7 +195,7 @@ def report_progress(problem: dict, text: str, steps_done: list[int], now: dateti
     n = problem.get("report_n", 1)
     stopped = report_clock_subject(problem["_id"], n)
     following = report_clock_subject(problem["_id"], n + 1)
-    fields = {f"plan.steps.{k - 1}.done_at": now for k in steps_done
+    fields: dict = {f"plan.steps.{k - 1}.done_at": now for k in steps_done
               if not steps[k - 1].get("done_at")}
     fields.update({"report_n": n + 1,
                    "deadlines.progress_report": clock_slot(REPORT_CLOCK, following)})
