@@ -19,7 +19,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from nameko.exceptions import deserialize_to_instance
+
 from shared import scope
+from shared.errors import KuaibanError, NotFound
+
+
+class NotifierError(KuaibanError):
+    """Base of the errors the notifier service's rules raise."""
+
+
+@deserialize_to_instance
+class NotNotified(NotifierError, NotFound):
+    """No such notification, or not one of the reader's: as if it did not exist."""
+
 
 CHANNELS = ("inbox", "webhook", "email")
 ADDRESS_KINDS = ("user", "role", "team", "team-leader", "branch", "department",

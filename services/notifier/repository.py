@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
-from shared.errors import NotFound
+from services.notifier.domain import NotNotified
 from shared.storage import MongoRepository
 
 CLAIM_FOR = timedelta(seconds=60)
@@ -74,7 +74,7 @@ class NotifierRepository(MongoRepository):
         doc = self.db.notifications.find_one({"_id": notification_id},
                                              {"recipients": 1, "read_by": 1})
         if doc is None or not set(doc.get("recipients") or ()) & set(addresses):
-            raise NotFound(f"no notification {notification_id}")  # not this user's: as if absent
+            raise NotNotified(f"no notification {notification_id}")  # not this user's: as if absent
         if username in (doc.get("read_by") or ()):
             return self.db.notifications.find_one({"_id": notification_id})  # read before
         return self.db.notifications.find_one_and_update(

@@ -7,14 +7,13 @@ out at once and, when a try fails, again with backoff from a timer (DELIVERY_SEC
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Annotated, Optional
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from pydantic import Field
 
-from services.notifier import domain
+from services.notifier import domain, usecases
 from services.notifier.channels import DeliveryFailed, post_webhook, send_email
 from services.notifier.repository import NotifierRepository
 from shared.clock import Clock
@@ -143,35 +142,21 @@ class NotifierService:
         self.notify_all(envelope, [message])
 
     def notify_all(self, envelope, messages: list[domain.Message]) -> None:
-        """Store the event's notifications (and their deliveries) once; a message with a group
-        key joins that group's notification, which is delivered once when it is first made."""
-        now = self.clock.now()
-        notifications = []
-        for message in messages:
-            notification = {
-                "_id": message.group_key or uuid.uuid4().hex, "kind": message.kind,
-                "title": message.title, "body": message.body,
-                "recipients": list(message.recipients), "data": envelope.data,
-                "event_id": str(envelope.event_id), "created_at": now, "read_by": [],
-            }
-            notifications.append((notification, message.item,
-                                  self.deliveries_for(notification, now)))
-        if self.storage.add_all(envelope, notifications):
+        if usecases.notify_all(self.storage, envelope, messages, self.targets_for,
+                               self.clock.now()):
             self.deliver_due()
 
-    def deliveries_for(self, notification: dict, now) -> list[dict]:
-        targets = [("webhook", url) for url in self.webhook_urls()]
+    def targets_for(self, recipients: list[str]) -> list[tuple[str, object]]:
+        """Where a notification to `recipients` goes besides the inbox: each webhook, and one
+        e-mail to their mailboxes when SMTP is configured."""
+        targets: list[tuple[str, object]] = [("webhook", url) for url in self.webhook_urls()]
         if self.config.get("SMTP_HOST"):
             mailboxes = domain.email_recipients(
-                notification["recipients"],
-                domain.parse_email_routes(self.config.get("EMAIL_ROUTES")),
+                recipients, domain.parse_email_routes(self.config.get("EMAIL_ROUTES")),
                 [e.strip() for e in str(self.config.get("SMTP_TO") or "").split(",") if e.strip()])
             if mailboxes:
                 targets.append(("email", mailboxes))
-        return [{"_id": f"{notification['_id']}:{i}", "notification_id": notification["_id"],
-                 "channel": channel, "target": target, "status": "pending", "attempts": 0,
-                 "next_attempt_at": now, "created_at": now}
-                for i, (channel, target) in enumerate(targets)]
+        return targets
 
     def webhook_urls(self) -> list[str]:
         return [u.strip() for u in str(self.config.get("WEBHOOK_URLS") or "").split(",")

@@ -12,9 +12,27 @@ from datetime import datetime, timedelta
 from typing import NoReturn
 from zoneinfo import ZoneInfo
 
+from nameko.exceptions import deserialize_to_instance
+
 from shared import filetypes, scope
 from shared.backdating import BACKDATE_DAYS, backdating
-from shared.errors import Conflict, InvalidInput, NotAllowed, NotFound, field_invalid
+from shared.change import Change
+from shared.errors import (
+    Conflict, InvalidInput, KuaibanError, NotAllowed, NotFound, field_invalid,
+)
+from shared.events import (
+    PolicyItemPaused, PolicyItemReplied, PolicyItemResumed, PolicyItemRouted,
+    PolicyRequestClosed, PolicyRequestReceived,
+)
+
+
+class PolicyError(KuaibanError):
+    """Base of the errors the policy service's rules raise."""
+
+
+@deserialize_to_instance
+class ItemStateConflict(PolicyError, Conflict):
+    """An item's reply, pause or resume that its state does not allow; `extra` says what is."""
 
 REPLY_WITHIN = timedelta(hours=48)  # the county's headline promise: a stamped reply in 48 hours
 COUNTY_TIME = ZoneInfo("Asia/Shanghai")
@@ -149,11 +167,24 @@ def reference_key(department: str, reference_no: str, replied_at: datetime) -> s
     return f"{department}|{year}|{reference_no}"
 
 
-def reply(request: dict, item: dict, body: dict, actor: str, now: datetime) -> dict:
-    """The stamped reply to one item; returns the changed fields (`$set`) of the request."""
+def submitted(request: dict, submitted_by: str) -> Change:
+    """A new request (every field set) and its `policy_request_received`."""
+    return Change(set=request, events=(PolicyRequestReceived(
+        request_id=request["_id"], lead_id=request["lead_id"], lead_title=request["lead_title"],
+        enterprise=request["enterprise"], received_at=request["received_at"],
+        due_at=request["due_at"],
+        items=[PolicyItemRouted(n=i["n"], topic=i["topic"], category=i["category"],
+                                department=i["department"]) for i in request["items"]],
+        team_id=request["team_id"], project_lead=request["project_lead"],
+        submitted_by=submitted_by),))
+
+
+def reply(request: dict, item: dict, body: dict, actor: str, now: datetime) -> Change:
+    """The stamped reply to one item (ending its pause, if it was paused), and the request
+    closed when it was the last item to answer."""
     if request["status"] == "closed" or item["status"] == "replied":
-        raise Conflict(f"第 {item['n']} 项已有盖章答复",
-                       {"item_status": item["status"], "allowed": []})
+        raise ItemStateConflict(f"第 {item['n']} 项已有盖章答复",
+                                {"item_status": item["status"], "allowed": []})
     if body["department"] != item["department"]:
         # A reply from another department is as if the item did not exist for it.
         raise NotFound(f"{body['department']} 没有第 {item['n']} 项诉求")
@@ -165,10 +196,15 @@ def reply(request: dict, item: dict, body: dict, actor: str, now: datetime) -> d
     open_pause = current_pause(item)
     if open_pause is not None:  # the enterprise's wait ends with the reply
         changes[f"items.{index}.pauses.{len(item['pauses']) - 1}.until"] = now
-    others_done = all(i["status"] == "replied" for i in request["items"] if i["n"] != item["n"])
-    if others_done:
-        changes.update({"status": "closed", "closed_at": now})
-    return changes
+    replied = Change(set=changes, events=(PolicyItemReplied(
+        request_id=request["_id"], n=item["n"], department=item["department"],
+        reference_no=body["reference_no"], signer=body["signer"], replied_at=now,
+        ended_pause=open_pause["key"] if open_pause else None),))
+    if all(i["status"] == "replied" for i in request["items"] if i["n"] != item["n"]):
+        return replied.setting(status="closed", closed_at=now).causing(PolicyRequestClosed(
+            request_id=request["_id"], received_at=request["received_at"], closed_at=now,
+            items=len(request["items"])))
+    return replied
 
 
 def current_pause(item: dict) -> dict | None:
@@ -181,27 +217,42 @@ def pause_key(request_id: str, item: dict, number: int) -> str:
     return f"item-{item['n']}-{number}"
 
 
-def pause(request: dict, item: dict, note: str | None, now: datetime) -> tuple[dict, str]:
+def pause(request: dict, item: dict, note: str | None, now: datetime) -> Change:
+    """The item's clock held while the enterprise is waited for (a new pause key each time)."""
     if item["status"] != "open":
-        raise Conflict(f"第 {item['n']} 项{ITEM_STATUS_ZH.get(item['status'], item['status'])}",
-                       {"item_status": item["status"],
-                        "allowed": ["resume"] if item["status"] == "paused" else []})
+        raise ItemStateConflict(
+            f"第 {item['n']} 项{ITEM_STATUS_ZH.get(item['status'], item['status'])}",
+            {"item_status": item["status"],
+             "allowed": ["resume"] if item["status"] == "paused" else []})
     key = pause_key(request["_id"], item, len(item["pauses"]) + 1)
     index = item["n"] - 1
-    return ({f"items.{index}.status": "paused",
-             f"items.{index}.pauses": [*item["pauses"], {"key": key, "since": now, "until": None,
-                                                         "note": note}]}, key)
+    return Change(
+        set={f"items.{index}.status": "paused",
+             f"items.{index}.pauses": [*item["pauses"], {"key": key, "since": now,
+                                                         "until": None, "note": note}]},
+        events=(PolicyItemPaused(request_id=request["_id"], n=item["n"], pause_key=key,
+                                 paused_at=now, note=note),))
 
 
-def resume(request: dict, item: dict, now: datetime) -> tuple[dict, str]:
+def resume(request: dict, item: dict, now: datetime) -> Change:
     if item["status"] != "paused":
-        raise Conflict(f"第 {item['n']} 项{ITEM_STATUS_ZH.get(item['status'], item['status'])}，没有暂停",
-                       {"item_status": item["status"],
-                        "allowed": ["pause", "reply"] if item["status"] == "open" else []})
+        raise ItemStateConflict(
+            f"第 {item['n']} 项{ITEM_STATUS_ZH.get(item['status'], item['status'])}，没有暂停",
+            {"item_status": item["status"],
+             "allowed": ["pause", "reply"] if item["status"] == "open" else []})
     index = item["n"] - 1
     last = len(item["pauses"]) - 1
-    return ({f"items.{index}.status": "open", f"items.{index}.pauses.{last}.until": now},
-            item["pauses"][last]["key"])
+    return Change(
+        set={f"items.{index}.status": "open", f"items.{index}.pauses.{last}.until": now},
+        events=(PolicyItemResumed(request_id=request["_id"], n=item["n"],
+                                  pause_key=item["pauses"][last]["key"], resumed_at=now),))
+
+
+def meeting(request: dict, actor: dict, meeting_in: dict, now: datetime) -> Change:
+    """The joint study meeting (联合会商) of the whole request."""
+    check_may_act(actor, request)
+    return Change(set={"meeting": {**meeting_in, "recorded_by": actor["username"],
+                                   "recorded_at": now}})
 
 
 # An item's state only moves forward: a warning that arrives after the item's stop (events

@@ -8,8 +8,17 @@ from pymongo.errors import DuplicateKeyError
 
 from services.leads.domain import search_keys
 from services.policy.domain import DEFAULT_ROUTES, later_state, request_sla_state
+from shared.change import Change
 from shared.errors import Conflict, NotFound
-from shared.storage import MongoRepository
+from shared.events import make_event
+from shared.storage import MongoRepository, update_of
+
+SOURCE = "policy"
+
+
+def envelopes(change: Change, now: datetime) -> list:
+    """The change's events as this service sends them, stamped `now`."""
+    return [make_event(SOURCE, event, now) for event in change.events]
 
 
 class StaleRequest(Exception):
@@ -46,8 +55,11 @@ class PolicyRepository(MongoRepository):
             IndexModel([("search_keys", ASCENDING)], name="search_keys"),
         ]}
 
-    def insert(self, request: dict, events) -> dict:
-        self.commit(lambda s: self.db.policy_requests.insert_one(request, session=s), events)
+    def insert(self, submitted: Change, now: datetime) -> dict:
+        """A new request (the change sets every field) with its `policy_request_received`."""
+        request = dict(submitted.set)
+        self.commit(lambda s: self.db.policy_requests.insert_one(request, session=s),
+                    envelopes(submitted, now))
         return request
 
     def find(self, request_id: str) -> dict | None:
@@ -64,13 +76,14 @@ class PolicyRepository(MongoRepository):
                          hint="search_keys" if "search_keys" in query else None)
 
 
-    def update(self, request: dict, changes: dict, events, reference: dict | None = None):
-        """Write `changes` if the request is still at the version read, with its events.
+    def update(self, request: dict, decided: Change, now: datetime,
+               reference: dict | None = None):
+        """Store the `decided` change and its events if the request is still at the version read.
 
         `reference` claims a reference number (文号) in the same transaction: a number already
         used by the department that year is a 409 and nothing is written.
         """
-        def change(session):
+        def write(session):
             if reference is not None:
                 # One 文号 may answer several items of the same letter (one 函, one number):
                 # looked up first, since a failed insert would abort the transaction.
@@ -86,8 +99,8 @@ class PolicyRepository(MongoRepository):
                         raise Conflict("该文号刚被本部门使用，请换一个文号",
                                        {"allowed": ["另一个文号"]}) from None
             self.update_at_version("policy_requests", request["_id"], request["version"],
-                                   {"$set": changes}, session, StaleRequest(request["_id"]))
-        self.commit(change, events)
+                                   update_of(decided), session, StaleRequest(request["_id"]))
+        self.commit(write, envelopes(decided, now))
 
     def open_requests_of(self, department: str) -> list[dict]:
         return list(self.db.policy_requests.find(

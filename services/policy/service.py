@@ -9,25 +9,18 @@ import base64
 
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
-from pymongo.errors import DuplicateKeyError
 
-from services.policy import domain
+from services.policy import domain, usecases
 from services.policy.batch_sheet import batch_key
 from services.policy.letter import LetterSetter, departments_in_order
-from services.policy.repository import (
-    PolicyRepository, StaleRequest, request_search_keys, seed_routes,
-)
+from services.policy.repository import PolicyRepository, seed_routes
 from services.policy.schemas import (
-    MeetingIn, PauseIn, PolicyRequestCreate, ReplyIn, RequestFilter, RouteIn,
+    MeetingIn, PauseIn, PolicyRequestCreate, PolicyRequestView, ReplyIn, RequestFilter,
+    RouteIn,
 )
 from shared import scope
-from services.leads.domain import query_keys
 from shared.clock import Clock
-from shared.errors import InvalidInput, NotAllowed, NotFound, Unavailable, field_invalid
-from shared.events import (
-    PolicyItemPaused, PolicyItemReplied, PolicyItemResumed, PolicyItemRouted,
-    PolicyRequestClosed, PolicyRequestReceived, make_event,
-)
+from shared.errors import InvalidInput, NotFound, field_invalid
 from shared.units import check_unit
 from shared.handlers import on_event
 from shared.idempotency import IdempotencyKey, new_id
@@ -35,9 +28,7 @@ from shared.jsonable import jsonable
 from shared.rpc import call
 from shared.schemas import page_of, validated
 from shared.storage import Storage
-
-RETRIES_ON_RACE = 5
-
+from shared.view_fields import fields_of, picked
 
 def as_query(exc: InvalidInput) -> InvalidInput:
     """The same 422 with `body` in each error's location read as `query` (an import's lead_id,
@@ -50,9 +41,11 @@ def as_query(exc: InvalidInput) -> InvalidInput:
     return InvalidInput(exc.detail, extra)
 
 
+REQUEST_FIELDS = fields_of(PolicyRequestView)
+
+
 def request_view(request: dict) -> dict:
-    return jsonable({"id": request["_id"], **{k: v for k, v in request.items()
-                                               if k not in ("_id", "version", "search_keys")}})
+    return jsonable(picked({**request, "id": request["_id"]}, REQUEST_FIELDS))
 
 
 class PolicyService:
@@ -74,41 +67,16 @@ class PolicyService:
         return {"service": self.name, "database": self.storage.ping()}
 
     # -- intake ------------------------------------------------------------------------------
+    def get_lead(self, lead_id: str) -> dict:
+        return call(self.leads, "get", lead_id)
+
     @rpc
     def submit(self, body: dict, actor: dict) -> dict:
         request_in = validated(PolicyRequestCreate, body)
-        now = self.clock.now()
-        backdated = None
-        if request_in.received_at:  # before asking anyone
-            backdated = domain.check_received_at(request_in.received_at, now, actor,
-                                                 self.backdate_days)
-        for i, item in enumerate(request_in.items):
-            check_unit(item.department, ["body", "items", str(i), "department"])
-        lead = self.lead_of(request_in.lead_id, actor)
-        request_id = new_id(actor["username"], self.idempotency_key)
-        if self.idempotency_key and self.storage.find(request_id):
-            return request_view(self.storage.find(request_id))  # a retry of the same POST
-        request, event = self.new_request(request_id, request_in.model_dump(), lead, actor, now,
-                                          backdated)
-        self.storage.insert(request, [event])
-        return request_view(request)
-
-    def new_request(self, request_id: str, body: dict, lead: dict, actor: dict, now,
-                    backdated: dict | None):
-        """The request's document and its `policy_request_received` event."""
-        request = domain.new_request(request_id, body, lead, self.storage.routes(),
-                                     actor["username"], now, backdated)
-        request["search_keys"] = request_search_keys(request)
-        received = PolicyRequestReceived(
-            request_id=request["_id"], lead_id=request["lead_id"],
-            lead_title=request["lead_title"], enterprise=request["enterprise"],
-            received_at=request["received_at"], due_at=request["due_at"],
-            items=[PolicyItemRouted(n=i["n"], topic=i["topic"], category=i["category"],
-                                    department=i["department"]) for i in request["items"]],
-            team_id=request["team_id"], project_lead=request["project_lead"],
-            submitted_by=actor["username"],
-        )
-        return request, make_event(self.name, received, now)
+        return request_view(usecases.submit(
+            self.storage, request_in, self.get_lead,
+            new_id(actor["username"], self.idempotency_key), bool(self.idempotency_key), actor,
+            self.backdate_days, self.clock.now()))
 
     @rpc
     def import_batch(self, body: dict, actor: dict, dry_run: bool) -> dict:
@@ -124,50 +92,21 @@ class PolicyService:
             raise as_query(exc) from None
 
     def _import_batch(self, body: dict, actor: dict, dry_run: bool) -> dict:
-        now = self.clock.now()
         lead_id = body.get("lead_id")
         if not isinstance(lead_id, str) or not lead_id.strip():
             raise field_invalid(["body", "lead_id"], "必填：诉求所属的线索")
-        lead = self.lead_of(lead_id, actor)
+        lead = usecases.lead_of(self.get_lead, lead_id, actor)
         enterprise = body.get("enterprise") or (lead.get("company") or {}).get("name")
         request_in = validated(PolicyRequestCreate, {**body, "enterprise": enterprise})
-        backdated = None
-        if request_in.received_at:
-            backdated = domain.check_received_at(request_in.received_at, now, actor,
-                                                 self.backdate_days)
-        for i, item in enumerate(request_in.items):
-            check_unit(item.department, ["body", "items", str(i), "department"])
-        items = request_in.model_dump()["items"]
-        request_id = batch_key(request_in.lead_id, request_in.enterprise, items)
-        existing = self.storage.find(request_id)
-        if existing is not None:
-            return {"id": request_id, "created": False, "would_create": False,
-                    "already_imported": True, "request": request_view(existing)}
-        request, event = self.new_request(request_id, request_in.model_dump(), lead, actor, now,
-                                          backdated)
-        request["imported"] = {"at": now, "by": actor["username"]}
-        if not dry_run:
-            try:
-                self.storage.insert(request, [event])
-            except DuplicateKeyError:  # the same file at the same moment: the other stored it
-                return {"id": request_id, "created": False, "would_create": False,
-                        "already_imported": True,
-                        "request": request_view(self.storage.get(request_id))}
-        return {"id": request_id, "created": not dry_run, "would_create": True,
-                "already_imported": False, "request": request_view(request)}
-
-    def lead_of(self, lead_id: str, actor: dict) -> dict:
-        """The lead the request is tied to; unknown or outside a team member's team: 422."""
-        try:
-            lead = call(self.leads, "get", lead_id)  # Unavailable when leads does not answer
-        except NotFound:
-            lead = None
-        if lead is None or (actor.get("role") == "team_member"
-                            and not scope.may_see_lead(actor, lead)):
-            raise field_invalid(["body", "lead_id"], f"没有线索 {lead_id}")
-        if actor.get("role") == "leader" and not scope.may_act_on_lead(actor, lead):
-            raise NotAllowed("县领导只能为本组或本人领衔的项目提交诉求", {"lead_id": lead_id})
-        return lead
+        request_id = batch_key(request_in.lead_id, request_in.enterprise,
+                               request_in.model_dump()["items"])
+        request, outcome = usecases.import_batch(self.storage, request_in, lead, request_id,
+                                                 actor, self.backdate_days, dry_run,
+                                                 self.clock.now())
+        return {"id": request_id, "created": outcome == usecases.CREATED,
+                "would_create": outcome != usecases.IMPORTED_BEFORE,
+                "already_imported": outcome == usecases.IMPORTED_BEFORE,
+                "request": request_view(request)}
 
     # -- reading -----------------------------------------------------------------------------
     @rpc
@@ -177,14 +116,8 @@ class PolicyService:
     @rpc
     def list_requests(self, filters: dict, actor: dict | None = None) -> dict:
         f = validated(RequestFilter, filters, ("query",))
-        query = {k: v for k, v in {"status": f.status, "sla_state": f.sla_state,
-                                   "lead_id": f.lead_id, "items.department": f.department
-                                   }.items() if v is not None}
-        if f.q is not None:
-            query["search_keys"] = {"$all": query_keys(f.q) or ["-"]}
         actor = actor or {"role": "admin"}
-        query.update(scope.request_filter(actor))  # shared/scope.py: the caller's requests only
-        docs, total = self.storage.list_requests(query, f.page, f.page_size)
+        docs, total = usecases.list_requests(self.storage, f, actor)
         return page_of([request_view(domain.scoped(actor, d)) for d in docs], total, f)
 
     @rpc
@@ -212,68 +145,31 @@ class PolicyService:
     @rpc
     def reply(self, request_id: str, n: int, body: dict, actor: dict) -> dict:
         reply_in = validated(ReplyIn, body)
-
-        def change(request, now):
-            item = domain.item_for(actor, request, n)
-            changes = domain.reply(request, item, reply_in.model_dump(), actor["username"], now)
-            pause = domain.current_pause(item)
-            events = [make_event(self.name, PolicyItemReplied(
-                request_id=request_id, n=n, department=item["department"],
-                reference_no=reply_in.reference_no, signer=reply_in.signer, replied_at=now,
-                ended_pause=pause["key"] if pause else None), now)]
-            if changes.get("status") == "closed":
-                events.append(make_event(self.name, PolicyRequestClosed(
-                    request_id=request_id, received_at=request["received_at"], closed_at=now,
-                    items=len(request["items"])), now))
-            reference = {"_id": domain.reference_key(item["department"], reply_in.reference_no,
-                                                     now),
-                         "request_id": request_id, "n": n, "at": now}
-            return changes, events, reference
-        return self.change(request_id, change)
+        return request_view(usecases.reply(self.storage, request_id, n, reply_in, actor,
+                                           self.clock.now))
 
     @rpc
     def pause(self, request_id: str, n: int, body: dict | None, actor: dict) -> dict:
         pause_in = validated(PauseIn, body or {})
-
-        def change(request, now):
-            item = domain.item_for(actor, request, n)
-            changes, key = domain.pause(request, item, pause_in.note, now)
-            return changes, [make_event(self.name, PolicyItemPaused(
-                request_id=request_id, n=n, pause_key=key, paused_at=now, note=pause_in.note),
-                now)], None
-        return self.change(request_id, change)
+        return self.change(request_id, lambda request, now: domain.pause(
+            request, domain.item_for(actor, request, n), pause_in.note, now))
 
     @rpc
     def resume(self, request_id: str, n: int, actor: dict) -> dict:
-        def change(request, now):
-            item = domain.item_for(actor, request, n)
-            changes, key = domain.resume(request, item, now)
-            return changes, [make_event(self.name, PolicyItemResumed(
-                request_id=request_id, n=n, pause_key=key, resumed_at=now), now)], None
-        return self.change(request_id, change)
+        return self.change(request_id, lambda request, now: domain.resume(
+            request, domain.item_for(actor, request, n), now))
 
     @rpc
     def record_meeting(self, request_id: str, body: dict, actor: dict) -> dict:
         meeting = validated(MeetingIn, body)
-
-        def change(request, now):
-            domain.check_may_act(actor, request)
-            return {"meeting": {**meeting.model_dump(), "recorded_by": actor["username"],
-                                "recorded_at": now}}, [], None
-        return self.change(request_id, change)
+        return self.change(request_id, lambda request, now: domain.meeting(
+            request, actor, meeting.model_dump(), now))
 
     def change(self, request_id: str, decide) -> dict:
-        """Read, decide (pure), write at the version read; on a concurrent change, again."""
-        for _ in range(RETRIES_ON_RACE):
-            request = self.storage.get(request_id)
-            now = self.clock.now()
-            changes, events, reference = decide(request, now)
-            try:
-                self.storage.update(request, changes, events, reference)
-            except StaleRequest:
-                continue
-            return request_view(self.storage.get(request_id))
-        raise Unavailable("该诉求正被频繁修改，请稍后重试")
+        """A change that claims no reference number (usecases.change_request)."""
+        return request_view(usecases.change_request(
+            self.storage, request_id, lambda request, now: (decide(request, now), None),
+            self.clock.now))
 
     # -- the routing table -----------------------------------------------------------------------
     @rpc
@@ -319,16 +215,4 @@ class PolicyService:
                         stopped.model_dump())
 
     def record_sla(self, envelope, kind, subject_id, event_type, data):
-        """An item's clock changed state: the item keeps it, the request's follows from all."""
-        state = domain.sla_state_after(event_type, data)
-        if kind != "policy_reply" or not state:
-            return
-        request_id, n = domain.item_of_subject(subject_id)
-        for _ in range(RETRIES_ON_RACE):
-            try:
-                self.storage.record_sla_state(envelope, request_id, n, state,
-                                              envelope.occurred_at)
-                return
-            except StaleRequest:
-                continue
-        raise Unavailable(f"request {request_id} is changing too fast; the event is retried")
+        usecases.record_sla(self.storage, envelope, kind, subject_id, event_type, data)

@@ -20,6 +20,21 @@ from typing import Iterable, Optional
 from zoneinfo import ZoneInfo
 
 from services.sla.calendar import HolidayTable, NaturalDays, WorkingCalendar
+from shared.change import Change
+from nameko.exceptions import deserialize_to_instance
+
+from shared.errors import KuaibanError, NotFound
+from shared.events import ClockContext, ClockStopped, SlaBreached, SlaWarning
+
+
+class SlaError(KuaibanError):
+    """Base of the errors the sla service's rules raise."""
+
+
+@deserialize_to_instance
+class ClockNotStarted(SlaError, NotFound):
+    """No clock of that kind has started for the subject (yet: its start event may be on its
+    way)."""
 
 COUNTY_TIME = ZoneInfo("Asia/Shanghai")  # days begin and end at midnight in the county
 BREACH = 100
@@ -361,3 +376,42 @@ def sla_report(rows: Iterable[ReportRow]) -> dict:
         for name, d in sorted(by_department.items())
     ]
     return {"overall": {"clocks": len(rows), **overall}, "departments": departments}
+
+
+# -- a clock's evaluation as a change: its outcome and the events it fires ---------------------
+def settled(doc: dict, facts: ClockFacts, result: Evaluation, now: datetime) -> Change:
+    """The outcome of evaluating a stored clock at `now`: its state and figures, the threshold
+    fired (with its warning or breach), and `clock_stopped` the first time it is seen stopped."""
+    outcome: dict = {
+        "state": result.state, "fired": result.fired, "elapsed_pct": result.elapsed_pct,
+        "counted_seconds": result.counted_seconds, "due_at": result.due_at,
+        "estimated": result.estimated, "next_threshold_at": result.next_threshold_at,
+        "evaluated_at": now,
+    }
+    events: list = []
+    if result.fire is not None:
+        events.append(alert(doc, result))
+        outcome[f"fired_at.{result.fire}"] = now
+    if facts.stopped_at is not None and doc.get("state") not in ("met", "met_late"):
+        events.append(ClockStopped(
+            clock_id=doc["_id"], kind=doc["kind"], subject_id=doc["subject_id"],
+            state=result.state, started_at=facts.started_at, stopped_at=facts.stopped_at,
+            # A stopped clock's due time is known: no pause of it is open any more.
+            due_at=result.due_at,  # type: ignore[arg-type]
+            counted_seconds=round(result.counted_seconds, 3)))
+    return Change(set=outcome, events=tuple(events))
+
+
+def alert(doc: dict, result: Evaluation) -> SlaWarning | SlaBreached:
+    """The warning (or, at 100%, the breach) a fired threshold sends to the ladder's rungs."""
+    assert result.fire is not None
+    common = dict(
+        clock_id=doc["_id"], kind=doc["kind"], subject_id=doc["subject_id"],
+        label_zh=doc.get("label_zh") or doc["kind"], elapsed_pct=result.elapsed_pct,
+        started_at=doc["started_at"], due_at=result.due_at, estimated=result.estimated,
+        notify=audiences_reached(doc.get("alerts") or {}, doc.get("fired", 0), result.fire),
+        context=ClockContext(**dict(doc.get("context") or {})),
+    )
+    if result.fire >= BREACH:
+        return SlaBreached(**common)
+    return SlaWarning(threshold=result.fire, **common)

@@ -13,9 +13,12 @@ from datetime import date, datetime, timezone
 from pymongo import ASCENDING, IndexModel
 
 from services.sla.calendar import HolidayTable
-from services.sla.domain import ClockFacts, ClockKind, split_batch_clock
-from shared.errors import NotFound
-from shared.storage import EPOCH, MongoRepository
+from services.sla.domain import ClockFacts, ClockKind, ClockNotStarted, split_batch_clock
+from shared.change import Change
+from shared.events import make_event
+from shared.storage import EPOCH, MongoRepository, update_of
+
+SOURCE = "sla"
 
 
 class StaleClock(Exception):
@@ -123,14 +126,14 @@ class SlaRepository(MongoRepository):
     def get_by_id(self, _id: str) -> dict | None:
         return self.db.clocks.find_one({"_id": _id})
 
-    def settle(self, doc: dict, outcome: dict, events) -> bool:
+    def settle(self, doc: dict, outcome: Change, now: datetime) -> bool:
         """Store an evaluation's outcome and its events, unless the clock changed meanwhile."""
         def change(session):
             # A stale clock aborts the transaction: no event goes out.
             return self.update_at_version("clocks", doc["_id"], doc.get("version", 0),
-                                          {"$set": outcome}, session, StaleClock(doc["_id"]))
+                                          update_of(outcome), session, StaleClock(doc["_id"]))
         try:
-            self.commit(change, events)
+            self.commit(change, [make_event(SOURCE, e, now) for e in outcome.events])
         except StaleClock:
             return False
         return True
@@ -139,7 +142,7 @@ class SlaRepository(MongoRepository):
     def get(self, kind: str, subject_id: str) -> dict:
         doc = self.db.clocks.find_one({"_id": clock_id(kind, subject_id)})
         if doc is None or not doc.get("started_at"):
-            raise NotFound(f"{subject_id} 没有 {kind} 时限")
+            raise ClockNotStarted(f"{subject_id} 没有 {kind} 时限")
         return doc
 
     def get_many(self, ids: list[str]) -> list[dict]:

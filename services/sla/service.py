@@ -13,21 +13,22 @@ from datetime import timedelta
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
-from services.sla import domain
+from services.sla import domain, usecases
 from services.sla.calendar import HolidayTable
 from services.sla.repository import (
     OWNER_FIELDS, SlaRepository, clock_id, facts_of, split_batch_clocks,
 )
-from services.sla.schemas import ClockFilter, HolidayTableIn, ReportQuery
+from services.sla.schemas import ClockFilter, HolidayTableIn, HolidayTableView, ReportQuery
 from shared import scope
 from shared.clock import Clock
 from shared.errors import field_invalid
-from shared.events import ClockContext, ClockStopped, SlaBreached, SlaWarning, make_event
+from shared.events import ClockContext
 from shared.handlers import on_event
 from shared.jsonable import jsonable
 from shared.schemas import page_of, validated
 from shared.storage import Storage
 from shared.timers import timer_from_config
+from shared.view_fields import fields_of, picked
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ def problem_context(problem) -> ClockContext:
                         project_lead=problem.project_lead)
 
 SCAN_BATCH = 200
+HOLIDAY_TABLE_FIELDS = fields_of(HolidayTableView)
 MY_CLOCKS_LIMIT = 100
 SCAN_MAX_BATCHES = 50  # a pass handles at most this many batches; the next pass goes on
 
@@ -179,45 +181,7 @@ class SlaService:
         return self.settle(doc, self.clock.now(), self.storage.holiday_tables())
 
     def settle(self, doc: dict, now, tables) -> bool:
-        facts = facts_of(doc)
-        if facts is None:  # a pause or stop arrived before the start: wait for the start
-            return self.storage.settle(doc, {"next_threshold_at": None}, [])
-        result = domain.evaluate(facts, now, tables)
-        outcome = {
-            "state": result.state, "fired": result.fired, "elapsed_pct": result.elapsed_pct,
-            "counted_seconds": result.counted_seconds, "due_at": result.due_at,
-            "estimated": result.estimated, "next_threshold_at": result.next_threshold_at,
-            "evaluated_at": now,
-        }
-        events = []
-        if result.fire is not None:
-            events.append(make_event(self.name, self.alert(doc, result), now))
-            outcome[f"fired_at.{result.fire}"] = now
-        if facts.stopped_at is not None and doc.get("state") not in ("met", "met_late"):
-            events.append(make_event(self.name, ClockStopped(
-                clock_id=doc["_id"], kind=doc["kind"], subject_id=doc["subject_id"],
-                state=result.state, started_at=facts.started_at, stopped_at=facts.stopped_at,
-                due_at=result.due_at, counted_seconds=round(result.counted_seconds, 3),
-            ), now))
-        settled = self.storage.settle(doc, outcome, events)
-        if settled and result.fire is not None:
-            log.info("%s fired %s%% for %s", doc["kind"], result.fire, doc["subject_id"])
-        return settled
-
-    def alert(self, doc: dict, result: domain.Evaluation):
-        context = dict(doc.get("context") or {})
-        common = dict(
-            clock_id=doc["_id"], kind=doc["kind"], subject_id=doc["subject_id"],
-            label_zh=doc.get("label_zh") or doc["kind"], elapsed_pct=result.elapsed_pct,
-            started_at=doc["started_at"], due_at=result.due_at,
-            estimated=result.estimated,
-            notify=domain.audiences_reached(doc.get("alerts") or {}, doc.get("fired", 0),
-                                            result.fire),
-            context=ClockContext(**context),
-        )
-        if result.fire >= domain.BREACH:
-            return SlaBreached(**common)
-        return SlaWarning(threshold=result.fire, **common)
+        return usecases.settle(self.storage, doc, now, tables)
 
     # -- reading -----------------------------------------------------------------------------
     def view(self, doc: dict, now, tables) -> dict:
@@ -315,5 +279,5 @@ class SlaService:
 
     @rpc
     def holiday_tables(self) -> list[dict]:
-        return jsonable([{"year": d["_id"], **{k: v for k, v in d.items() if k != "_id"}}
+        return jsonable([picked({**d, "year": d["_id"]}, HOLIDAY_TABLE_FIELDS)
                          for d in self.storage.list_holiday_tables()])

@@ -17,8 +17,18 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
+from services.supervision import domain
+from shared.change import Change
 from shared.errors import NotFound
-from shared.storage import MongoRepository
+from shared.events import make_event
+from shared.storage import MongoRepository, update_of
+
+SOURCE = "supervision"
+
+
+def envelopes(change: Change, now: datetime) -> list:
+    """The change's events as this service sends them, stamped `now`."""
+    return [make_event(SOURCE, event, now) for event in change.events]
 
 
 class SupervisionRepository(MongoRepository):
@@ -65,8 +75,12 @@ class SupervisionRepository(MongoRepository):
         return self.db.units.find_one({"_id": name})
 
     # -- problems --------------------------------------------------------------------------
-    def insert_problem(self, problem: dict, events) -> None:
-        self.commit(lambda session: self.db.problems.insert_one(problem, session=session), events)
+    def insert_problem(self, raised: Change, now: datetime) -> dict:
+        """A new problem (the change sets every field) with its `problem_raised`."""
+        problem = dict(raised.set)
+        self.commit(lambda session: self.db.problems.insert_one(problem, session=session),
+                    envelopes(raised, now))
+        return problem
 
     def get_problem(self, problem_id: str) -> dict:
         problem = self.db.problems.find_one({"_id": problem_id})
@@ -91,16 +105,18 @@ class SupervisionRepository(MongoRepository):
     def find_problem(self, problem_id: str) -> dict | None:
         return self.db.problems.find_one({"_id": problem_id})
 
-    def change_problem(self, problem: dict, update: dict, events) -> dict | None:
-        """Apply `update` if the problem is still the version read; None if it changed meanwhile."""
+    def change_problem(self, problem: dict, step: Change, now: datetime) -> dict | None:
+        """Store a step and its events if the problem is still the version read; None if it
+        changed meanwhile (nothing written, no event)."""
         result = {}
 
         def change(session):
             # A stale problem aborts the transaction: no event goes out.
             result["doc"] = self.update_at_version("problems", problem["_id"], problem["version"],
-                                                   update, session, StaleProblem(problem["_id"]))
+                                                   update_of(step), session,
+                                                   StaleProblem(problem["_id"]))
         try:
-            self.commit(change, events)
+            self.commit(change, envelopes(step, now))
         except StaleProblem:
             return None
         return result["doc"]
@@ -115,19 +131,29 @@ class SupervisionRepository(MongoRepository):
         return list(self.db.problems.find({"raised_at": {"$lt": until}}))
 
     # -- what other services' events said ----------------------------------------------------
-    def record_breach(self, envelope, breach: dict, problem_change: tuple | None, events) -> bool:
-        """Keep a breach; for a problem's clock, mark the problem's deadline in the same step."""
+    def record_breach(self, envelope, breach: dict, missed: tuple[str, Change] | None,
+                      now: datetime) -> bool:
+        """Keep a breach; for a problem's clock (`missed`: the problem's id and the change of
+        its deadline), mark the deadline in the same step, unless it was met meanwhile."""
         def change(session):
             self.db.breaches.update_one({"_id": breach["_id"]}, {"$setOnInsert": breach},
                                         upsert=True, session=session)
-            if problem_change:
-                where, update = problem_change
-                self.update_one_where("problems", where, update, session)
-        return self.apply_once(envelope, change, events)
+            if missed:
+                problem_id, marked = missed
+                slot = domain.SLOT_OF_CLOCK[breach["kind"]]
+                self.update_one_where("problems", {
+                    "_id": problem_id, f"deadlines.{slot}.clock_id": breach["_id"],
+                    f"deadlines.{slot}.state": {"$nin": ["met", "met_late"]}},
+                    update_of(marked), session)
+        return self.apply_once(envelope, change, envelopes(missed[1], now) if missed else [])
 
-    def record_problem_clock(self, envelope, where: dict, update: dict) -> bool:
+    def record_problem_clock(self, envelope, problem_id: str, clock_id: str, kind: str,
+                             stopped: Change) -> bool:
+        """A problem's deadline as its clock stopped (if the deadline still has that clock)."""
+        slot = domain.SLOT_OF_CLOCK[kind]
         return self.apply_once(envelope, lambda session: self.update_one_where(
-            "problems", where, update, session))
+            "problems", {"_id": problem_id, f"deadlines.{slot}.clock_id": clock_id},
+            update_of(stopped), session))
 
     def breaches_due_before(self, until: datetime) -> list[dict]:
         return list(self.db.breaches.find({"due_at": {"$lt": until}}))
@@ -231,15 +257,15 @@ class SupervisionRepository(MongoRepository):
             raise NotFound(f"没有任务 {task_id}")
         return task
 
-    def change_task(self, task: dict, fields: dict, entry: dict) -> dict | None:
-        """Set `fields` and add the history `entry` if the task is still the version read;
-        None if it changed meanwhile (nothing written)."""
+    def change_task(self, task: dict, patch: Change) -> dict | None:
+        """Store a PATCH's change if the task is still the version read; None if it changed
+        meanwhile (nothing written)."""
         result = {}
 
         def change(session):
             result["doc"] = self.update_at_version(
-                "leader_tasks", task["_id"], task["version"],
-                {"$set": fields, "$push": {"history": entry}}, session, StaleTask(task["_id"]))
+                "leader_tasks", task["_id"], task["version"], update_of(patch), session,
+                StaleTask(task["_id"]))
         try:
             self.commit(change)
         except StaleTask:

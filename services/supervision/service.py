@@ -22,31 +22,27 @@ import yaml
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 
-from services.leads.domain import query_keys, search_keys
-from services.supervision import domain, exports, periods, reports, tasks
+from services.leads.domain import search_keys
+from services.supervision import domain, exports, periods, reports, tasks, usecases
 from services.supervision.background import NOT_YET, Background
 from services.supervision.repository import SupervisionRepository
 from services.supervision.schemas import (
     AnalysisIn, BimonthQuery, FeedbackIn, GenerateIn, MonthQuery, PlanIn, ProblemCreate,
-    ProblemFilter, ProgressReportIn, QuarterQuery, ResolveIn, TaskCreate, TaskFilter, TaskPatch,
-    WeekQuery,
+    ProblemFilter, ProblemView, ProgressReportIn, QuarterQuery, ResolveIn, Showcase, TackleList,
+    TaskCreate, TaskFilter, TaskPatch, TaskView, WeekQuery, WeeklyInspection, YellowCards,
 )
-from shared import scope
-from shared.backdating import BACKDATE_DAYS, backdating
+from shared.backdating import BACKDATE_DAYS
 from shared.clock import Clock
-from shared.errors import Conflict, InvalidInput, NotAllowed, NotFound, field_error
+from shared.errors import Conflict, InvalidInput, NotFound
 from shared.rpc import call
-from shared.events import (
-    PlanStep, ProblemAnalysed, ProblemFeedbackRecorded, ProblemDeadlineMissed, ProblemPlanned,
-    ProblemProgressReported, ProblemRaised, ProblemRef, ProblemResolved, ReportPublished,
-    YellowCardIssued, YellowCardReason, make_event,
-)
+from shared.events import ReportPublished, YellowCardIssued, YellowCardReason, make_event
 from shared.handlers import on_event
 from shared.idempotency import IdempotencyKey, new_id
 from shared.jsonable import jsonable
 from shared.schemas import page_of, validated
 from shared.storage import Storage
 from shared.timers import timer_from_config
+from shared.view_fields import fields_of, picked
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +52,6 @@ PROVISIONAL_ZH, FINAL_ZH = "进行中", "已定稿"
 LIVE_KEEP_SECONDS = 30.0  # a live board computed in the background waits this long for its poll
 # Every lead's plan in one answer: more time than a single lead's RPC.
 REPORT_RPC_TIMEOUT_SECONDS = 20.0
-READ_ALL_ROLES = ("admin", "leader", "inspector")
 QUERIES = {periods.WEEKLY: WeekQuery, periods.MONTHLY: MonthQuery,
            periods.QUARTERLY: QuarterQuery, periods.BIMONTHLY: BimonthQuery}
 MAIN_LIST = {periods.WEEKLY: "rows", periods.MONTHLY: "cards", periods.QUARTERLY: "rows",
@@ -79,37 +74,20 @@ def load_units(repository: SupervisionRepository, config: dict) -> None:
     repository.add_search_keys("problems", {"title": 1}, lambda p: search_keys(p["title"]))
 
 
+PROBLEM_FIELDS = fields_of(ProblemView)
+TASK_FIELDS = fields_of(TaskView)
+REPORT_FIELDS = {periods.WEEKLY: fields_of(WeeklyInspection),
+                 periods.MONTHLY: fields_of(YellowCards),
+                 periods.QUARTERLY: fields_of(TackleList),
+                 periods.BIMONTHLY: fields_of(Showcase)}
+
+
 def problem_view(problem: dict) -> dict:
-    view = {"id": problem["_id"], **{k: v for k, v in problem.items()
-                                     if k not in ("_id", "search_keys")}}
-    view["status_zh"] = domain.STATUS_LABELS_ZH[problem["status"]]
-    view["complexity_zh"] = domain.COMPLEXITY_LABELS_ZH[problem["complexity"]]
-    view["allowed_steps"] = domain.allowed_steps(problem)
-    return jsonable(view)
-
-
-def ref_of(problem: dict) -> ProblemRef:
-    return ProblemRef(
-        problem_id=problem["_id"], lead_id=problem["lead_id"], lead_title=problem["lead_title"],
-        title=problem["title"], owner_department=problem["owner_department"],
-        complexity=problem["complexity"], team_id=problem.get("team_id"),
-        project_lead=problem.get("project_lead"))
-
-
-def project_lead_of(lead: dict) -> str | None:
-    person = (lead.get("four_ones") or {}).get("project_lead")
-    if isinstance(person, dict):
-        person = person.get("username") or person.get("name")
-    return person or None
-
-
-def assigned_at_of(lead: dict) -> datetime | None:
-    at = lead.get("team_assigned_at")
-    return datetime.fromisoformat(at) if isinstance(at, str) else at
-
-
-def clock_slot(kind: str, subject_id: str) -> dict:
-    return {"kind": kind, "clock_id": f"{kind}:{subject_id}", "state": "on_track"}
+    view = {**problem, "id": problem["_id"],
+            "status_zh": domain.STATUS_LABELS_ZH[problem["status"]],
+            "complexity_zh": domain.COMPLEXITY_LABELS_ZH[problem["complexity"]],
+            "allowed_steps": domain.allowed_steps(problem)}
+    return jsonable(picked(view, PROBLEM_FIELDS))
 
 
 def producing(report: str, period: periods.Period) -> dict:
@@ -119,25 +97,21 @@ def producing(report: str, period: periods.Period) -> dict:
             "retry_after": 1}
 
 
-TASK_REPORTS = {"tasks_weekly": (periods.WEEKLY, WeekQuery, "week"),
-                "tasks_monthly": (periods.MONTHLY, MonthQuery, "month")}
-
-
-def check_leader(username: str, account: dict | None) -> None:
-    """A task's leader is a county leader's account (role `leader`); anything else is 422."""
-    if account is None or account.get("username") != username:
-        raise field_error(["body", "leader"], f"没有用户名为 {username} 的账户")
-    if account.get("role") != "leader":
-        raise field_error(["body", "leader"], f"{username} 不是县领导账户")
+TASK_REPORTS = {"tasks_weekly": (WeekQuery, "week"), "tasks_monthly": (MonthQuery, "month")}
 
 
 def task_view(task: dict, now) -> dict:
-    view = {"id": task["_id"], **{k: v for k, v in task.items() if k != "_id"}}
     status = tasks.status_of(task)
-    view.update(area_zh=tasks.AREA_LABELS_ZH[task["area"]], status=status,
-                status_zh=tasks.STATUS_LABELS_ZH[status],
-                overdue=status == "open" and task["due_date"] < periods.local_day(now).isoformat())
-    return jsonable(view)
+    view = {**task, "id": task["_id"], "area_zh": tasks.AREA_LABELS_ZH[task["area"]],
+            "status": status, "status_zh": tasks.STATUS_LABELS_ZH[status],
+            "overdue": (status == "open"
+                        and task["due_date"] < periods.local_day(now).isoformat())}
+    return jsonable(picked(view, TASK_FIELDS))
+
+
+def report_result(report: str, view: dict) -> dict:
+    """A report as its RPC answers it: the fields its response model names (or "producing")."""
+    return view if view.get("status") == PRODUCING else picked(view, REPORT_FIELDS[report])
 
 
 def report_id(report: str, key: str) -> str:
@@ -190,176 +164,58 @@ class SupervisionService:
     # -- the problem loop ---------------------------------------------------------------------
     @rpc
     def raise_problem(self, body: dict, actor: dict) -> dict:
-        """发现—提出: a problem on a project, raised to its owner department. Unknown lead or
-        department (or another team's lead for a team member): 404."""
         problem_in = validated(ProblemCreate, body)
-        now = self.clock.now()
-        raised_at = problem_in.raised_at or now
-        if raised_at > now:
-            raise field_error(["body", "raised_at"], "不能晚于现在")
-        backdated = backdating(raised_at, now, actor, self.backdate_days, ["body", "raised_at"])
-        if self.storage.unit(problem_in.owner_department) is None:
-            raise NotFound(f"没有名为 {problem_in.owner_department} 的部门或镇街")
-        lead = call(self.leads, "get", problem_in.lead_id)
-        if actor.get("role") == "team_member" and not scope.may_see_lead(actor, lead):
-            raise NotFound(f"没有线索 {problem_in.lead_id}")
-        if actor.get("role") == "leader" and not scope.may_act_on_lead(actor, lead):
-            raise NotAllowed("县领导只能为本组或本人领衔的项目交办问题", {"lead_id": lead["id"]})
-        problem_id = new_id(actor["username"], self.idempotency_key)
-        if self.idempotency_key and self.storage.find_problem(problem_id):
-            return problem_view(self.storage.find_problem(problem_id))  # a retry of the same POST
-        complexity = problem_in.complexity
-        problem = {
-            "_id": problem_id, "lead_id": lead["id"], "lead_title": lead["title"],
-            "team_id": lead.get("team_id"), "team_name": lead.get("team_name"),
-            "project_lead": project_lead_of(lead), "title": problem_in.title,
-            "description": problem_in.description,
-            "owner_department": problem_in.owner_department, "complexity": complexity,
-            "status": "raised", "raised_at": raised_at, "raised_by": actor["username"],
-            "resolved_at": None,
-            "deadlines": {
-                "feedback": clock_slot(domain.FEEDBACK_CLOCK, problem_id),
-                "solve": clock_slot(domain.solve_clock(complexity), problem_id),
-            },
-            "history": [{"step": "raised", "at": raised_at, "by": actor["username"],
-                         "recorded_at": now}],
-            "backdated": backdated, "team_assigned_at": assigned_at_of(lead),
-            "version": 1, "created_at": now, "updated_at": now,
-            "search_keys": search_keys(problem_in.title),
-        }
-        raised = ProblemRaised(problem=ref_of(problem), raised_at=raised_at, by=actor["username"])
-        self.storage.insert_problem(problem, [make_event(self.name, raised, now)])
-        return problem_view(problem)
-
-    def visible(self, problem_id: str, actor: dict) -> dict:
-        """The problem if the actor may see it; another department's or team's is 404."""
-        problem = self.storage.get_problem(problem_id)
-        if scope.may_see_problem(actor, problem):
-            return problem
-        raise NotFound(f"没有问题 {problem_id}")
-
-    def actionable(self, problem_id: str, actor: dict) -> dict:
-        """The problem if the actor may act on it: its own department, or an admin."""
-        problem = self.visible(problem_id, actor)
-        if scope.may_act_on_problem(actor, problem):
-            return problem
-        raise NotFound(f"没有问题 {problem_id}")
+        return problem_view(usecases.raise_problem(
+            self.storage, problem_in, lambda lead_id: call(self.leads, "get", lead_id),
+            new_id(actor["username"], self.idempotency_key),
+            bool(self.idempotency_key), actor, self.backdate_days, self.clock.now()))
 
     @rpc
     def get_problem(self, problem_id: str, actor: dict) -> dict:
-        return problem_view(self.visible(problem_id, actor))
+        return problem_view(usecases.visible_problem(self.storage, problem_id, actor))
 
     @rpc
     def list_problems(self, filters: dict, actor: dict | None = None) -> dict:
         f = validated(ProblemFilter, filters, ("query",))
-        query = {k: v for k, v in {
-            "status": f.status, "owner_department": f.owner_department, "lead_id": f.lead_id,
-            "complexity": f.complexity,
-        }.items() if v is not None}
-        if f.q is not None:
-            query["search_keys"] = {"$all": query_keys(f.q) or ["-"]}
-        actor = actor or {"role": "admin"}
-        within = scope.problem_filter(actor)  # shared/scope.py
-        if any(k in query and query[k] != v for k, v in within.items()):
-            within = scope.NOTHING  # another department's list is empty, not an error
-        query.update(within)
-        docs, total = self.storage.list_problems(query, f.page, f.page_size)
+        docs, total = usecases.list_problems(self.storage, f, actor)
         return page_of([problem_view(d) for d in docs], total, f)
 
-    def step(self, problem_id: str, step: str, model, body, actor: dict, apply) -> dict:
-        """Validate the body, find the problem in the actor's scope, check the loop allows
-        the step, then store the change and its event together (or 409 if it changed)."""
-        data = validated(model, body)
-        problem = self.actionable(problem_id, actor)
-        domain.check_step(problem, step)
+    def step(self, problem_id: str, actor: dict, decide) -> dict:
+        """A step of the loop at the clock's now by the actor (usecases.take_step)."""
         now = self.clock.now()
-        who = actor["username"]
-        fields, event = apply(problem, data, now, who)
-        pushes = fields.pop("$push", {})
-        update = {"$set": {**fields, "updated_at": now},
-                  "$push": {**pushes, "history": {"step": step, "at": now, "by": who}}}
-        changed = self.storage.change_problem(problem, update, [make_event(self.name, event, now)])
-        if changed is None:
-            raise Conflict("问题已被他人更新，请刷新后重试",
-                           {"allowed": domain.allowed_steps(self.storage.get_problem(problem_id))})
-        return problem_view(changed)
+        return problem_view(usecases.take_step(
+            self.storage, problem_id, actor, lambda p: decide(p, now, actor["username"]), now))
 
     @rpc
     def give_feedback(self, problem_id: str, body: dict, actor: dict) -> dict:
-        def apply(problem, data, now, who):
-            return ({"status": "feedback_given", "feedback": {"text": data.text, "at": now,
-                                                              "by": who}},
-                    ProblemFeedbackRecorded(problem=ref_of(problem), at=now, by=who))
-        return self.step(problem_id, "feedback", FeedbackIn, body, actor, apply)
+        data = validated(FeedbackIn, body)
+        return self.step(problem_id, actor, lambda p, now, by: domain.give_feedback(
+            p, data.text, now, by))
 
     @rpc
     def analyse(self, problem_id: str, body: dict, actor: dict) -> dict:
-        def apply(problem, data, now, who):
-            return ({"status": "analysed", "analysis": {"cause": data.cause,
-                                                        "approach": data.approach,
-                                                        "at": now, "by": who}},
-                    ProblemAnalysed(problem=ref_of(problem), at=now, by=who))
-        return self.step(problem_id, "analysis", AnalysisIn, body, actor, apply)
+        data = validated(AnalysisIn, body)
+        return self.step(problem_id, actor, lambda p, now, by: domain.analyse(
+            p, data.cause, data.approach, now, by))
 
     @rpc
     def plan(self, problem_id: str, body: dict, actor: dict) -> dict:
-        """A plan with dated steps; the first starts the monthly progress-report clock."""
-        def apply(problem, data, now, who):
-            today = periods.local_day(now)
-            for i, step in enumerate(data.steps):
-                if step.due_date < today:
-                    raise field_error(["body", "steps", str(i), "due_date"],
-                                      "步骤的完成期限不能早于今天")
-            steps = [{"n": i, "step": s.step, "due_date": s.due_date.isoformat(),
-                      "done_at": None} for i, s in enumerate(data.steps, start=1)]
-            fields = {"plan": {"steps": steps, "note": data.note, "at": now, "by": who,
-                               "revision": (problem.get("plan") or {}).get("revision", 0) + 1}}
-            report_clock = None
-            if not problem.get("plan"):
-                report_clock = domain.report_clock_subject(problem["_id"], 1)
-                fields["report_n"] = 1
-                fields["deadlines.progress_report"] = clock_slot(domain.REPORT_CLOCK, report_clock)
-            return fields, ProblemPlanned(
-                problem=ref_of(problem), at=now, by=who, report_clock=report_clock,
-                steps=[PlanStep(step=s.step, due_date=s.due_date) for s in data.steps])
-        return self.step(problem_id, "plan", PlanIn, body, actor, apply)
+        data = validated(PlanIn, body)
+        steps = [(s.step, s.due_date) for s in data.steps]
+        return self.step(problem_id, actor, lambda p, now, by: domain.plan(
+            p, steps, data.note, periods.local_day(now), now, by))
 
     @rpc
     def report_progress(self, problem_id: str, body: dict, actor: dict) -> dict:
-        """The monthly progress report: stops this month's clock and starts the next."""
-        def apply(problem, data, now, who):
-            steps = problem["plan"]["steps"]
-            for i, n in enumerate(data.steps_done):
-                if n > len(steps):
-                    raise field_error(["body", "steps_done", str(i)],
-                                      f"计划只有 {len(steps)} 个步骤")
-            n = problem.get("report_n", 1)
-            stopped = domain.report_clock_subject(problem["_id"], n)
-            following = domain.report_clock_subject(problem["_id"], n + 1)
-            fields = {f"plan.steps.{k - 1}.done_at": now for k in data.steps_done
-                      if not steps[k - 1].get("done_at")}
-            fields.update({
-                "report_n": n + 1,
-                "deadlines.progress_report": clock_slot(domain.REPORT_CLOCK, following),
-                "$push": {"progress_reports": {"n": n, "text": data.text,
-                                               "steps_done": data.steps_done, "at": now,
-                                               "by": who}},
-            })
-            return fields, ProblemProgressReported(
-                problem=ref_of(problem), at=now, by=who, n=n, stopped_clock=stopped,
-                next_clock=following)
-        return self.step(problem_id, "progress_report", ProgressReportIn, body, actor, apply)
+        data = validated(ProgressReportIn, body)
+        return self.step(problem_id, actor, lambda p, now, by: domain.report_progress(
+            p, data.text, data.steps_done, now, by))
 
     @rpc
     def resolve(self, problem_id: str, body: dict, actor: dict) -> dict:
-        def apply(problem, data, now, who):
-            report_clock = (domain.report_clock_subject(problem["_id"], problem["report_n"])
-                            if problem.get("plan") else None)
-            return ({"status": "resolved", "resolved_at": now,
-                     "resolution": {"text": data.resolution, "at": now, "by": who}},
-                    ProblemResolved(problem=ref_of(problem), at=now, by=who,
-                                    report_clock=report_clock))
-        return self.step(problem_id, "resolve", ResolveIn, body, actor, apply)
+        data = validated(ResolveIn, body)
+        return self.step(problem_id, actor, lambda p, now, by: domain.resolve(
+            p, data.resolution, now, by))
 
     @rpc
     def leads_owned_by(self, department: str) -> list[str]:
@@ -375,42 +231,11 @@ class SupervisionService:
     # -- what the sla and policy services said --------------------------------------------------
     @on_event("sla", "sla_breached")
     def record_breach(self, envelope, breached):
-        """Keep every breach for the reports; a problem's deadline is marked and its department
-        told (problem_deadline_missed): sla's own breach alert goes to the supervision office."""
-        context = breached.context
-        breach = {"_id": breached.clock_id, "kind": breached.kind,
-                  "subject_id": breached.subject_id, "label_zh": breached.label_zh,
-                  "started_at": breached.started_at, "due_at": breached.due_at,
-                  "departments": list(context.departments), "lead_id": context.lead_id,
-                  "team_id": context.team_id, "title": context.title,
-                  "breached_at": envelope.occurred_at}
-        change, events = None, []
-        if breached.kind in domain.PROBLEM_CLOCKS:
-            problem = self.storage.find_problem(domain.problem_of_subject(breached.subject_id))
-            if problem is not None:
-                slot = domain.SLOT_OF_CLOCK[breached.kind]
-                breach["title"] = f"{problem['lead_title']}：{problem['title']}"
-                change = ({"_id": problem["_id"], f"deadlines.{slot}.clock_id": breached.clock_id,
-                           f"deadlines.{slot}.state": {"$nin": ["met", "met_late"]}},
-                          {"$set": {f"deadlines.{slot}.state": "breached",
-                                    f"deadlines.{slot}.due_at": breached.due_at}})
-                events.append(make_event(self.name, ProblemDeadlineMissed(
-                    problem=ref_of(problem), deadline=slot, kind=breached.kind,
-                    label_zh=breached.label_zh, due_at=breached.due_at), self.clock.now()))
-        self.storage.record_breach(envelope, breach, change, events)
+        usecases.record_breach(self.storage, envelope, breached, self.clock.now())
 
     @on_event("sla", "clock_stopped")
     def record_clock_stopped(self, envelope, stopped):
-        if stopped.kind not in domain.PROBLEM_CLOCKS:
-            return
-        slot = domain.SLOT_OF_CLOCK[stopped.kind]
-        self.storage.record_problem_clock(
-            envelope,
-            {"_id": domain.problem_of_subject(stopped.subject_id),
-             f"deadlines.{slot}.clock_id": stopped.clock_id},
-            {"$set": {f"deadlines.{slot}.state": stopped.state,
-                      f"deadlines.{slot}.due_at": stopped.due_at,
-                      f"deadlines.{slot}.stopped_at": stopped.stopped_at}})
+        usecases.record_clock_stopped(self.storage, envelope, stopped)
 
     @on_event("policy", "policy_request_received")
     def record_policy_request(self, envelope, received):
@@ -431,72 +256,36 @@ class SupervisionService:
     @rpc
     def create_task(self, body: dict, actor: dict, leader: dict | None) -> dict:
         data = validated(TaskCreate, body)
-        if not scope.may_assign_tasks(actor):
-            raise NotAllowed("只有督查室和管理员可以交办县领导任务")
-        check_leader(data.leader, leader)
         now = self.clock.now()
-        task = tasks.new_task(new_id(actor["username"], self.idempotency_key),
-                              data.model_dump(), leader["display_name"], now, actor["username"])
-        if not self.storage.insert_task(task):  # a retry of the same POST
-            return task_view(self.storage.get_task(task["_id"]), now)
-        return task_view(task, now)
+        return task_view(usecases.create_task(
+            self.storage, data, new_id(actor["username"], self.idempotency_key), actor, leader,
+            now), now)
 
     @rpc
     def get_task(self, task_id: str, actor: dict) -> dict:
-        task = self.storage.get_task(task_id)
-        if not scope.may_see_task(actor, task):
-            raise NotFound(f"没有任务 {task_id}")
-        return task_view(task, self.clock.now())
+        return task_view(usecases.visible_task(self.storage, task_id, actor), self.clock.now())
 
     @rpc
     def list_tasks(self, filters: dict, actor: dict) -> dict:
         f = validated(TaskFilter, filters, ("query",))
-        query = {k: v for k, v in {"leader": f.leader, "area": f.area}.items() if v is not None}
-        if f.status is not None:
-            query["open"] = f.status == "open"
-        query.update(scope.task_filter(actor))
-        docs, total = self.storage.list_tasks(query, f.page, f.page_size)
+        docs, total = usecases.list_tasks(self.storage, f, actor)
         now = self.clock.now()
         return page_of([task_view(d, now) for d in docs], total, f)
 
     @rpc
     def update_task(self, task_id: str, body: dict, actor: dict, leader: dict | None) -> dict:
-        """Record progress (the owning leader) or change the task (supervision office, admin);
-        another leader's task, or more than progress by a leader: 403."""
         data = validated(TaskPatch, body).model_dump(exclude_unset=True)
-        task = self.storage.get_task(task_id)
-        if not scope.may_act_on_task(actor, task, data):
-            raise NotAllowed("县领导只能记录本人任务的进度；交办和修改任务由督查室负责",
-                             {"allowed": sorted(scope.TASK_PROGRESS_FIELDS)})
-        if "leader" in data:
-            check_leader(data["leader"], leader)
-        for name in ("title", "area", "leader", "due_date", "progress_pct"):
-            if name in data and data[name] is None:
-                raise field_error(["body", name], "不能为空")
         now = self.clock.now()
-        try:
-            change = tasks.change(task, data, (leader or {}).get("display_name"), now,
-                                  actor["username"])
-        except tasks.NothingToChange:
-            raise field_error(["body"], "至少要修改一项") from None
-        changed = self.storage.change_task(task, change.fields, change.entry)
-        if changed is None:
-            raise Conflict("任务已被他人更新，请刷新后重试", {"id": task_id})
-        return task_view(changed, now)
+        return task_view(usecases.update_task(self.storage, task_id, data, actor, leader, now),
+                         now)
 
     @rpc
     def tasks_report(self, report: str, query: dict) -> dict:
         """周安排 (`tasks_weekly`, ?week=) or 月交流 (`tasks_monthly`, ?month=), computed from
         the tasks on request; without a period, the current one."""
-        kind, model, param = TASK_REPORTS[report]
+        model, param = TASK_REPORTS[report]
         key = getattr(validated(model, query, ("query",)), param)
-        now = self.clock.now()
-        period = (periods.period_of(kind, key) if key is not None
-                  else periods.current_period(kind, now))
-        first, last = periods.local_day(period.start), tasks.last_day(period)
-        found = self.storage.tasks_for_period(first.isoformat(), last.isoformat())
-        build = tasks.weekly_arrangement if report == "tasks_weekly" else tasks.monthly_exchange
-        return jsonable(build(period, found, now))
+        return jsonable(usecases.tasks_report(self.storage, report, key, self.clock.now()))
 
     @rpc
     def tasks_report_xlsx(self, report: str, query: dict) -> dict:
@@ -541,7 +330,7 @@ class SupervisionService:
         takes longer than a caller may wait: `status: producing`); the current period's is
         provisional, computed as of now and not stored. A future period, or one before the
         county's first record: 422."""
-        return self.answer(report, query)
+        return report_result(report, self.answer(report, query))
 
     @rpc
     def report_xlsx(self, report: str, query: dict) -> dict:
@@ -645,7 +434,7 @@ class SupervisionService:
         view["same_as_previous"] = (
             None if previous is None
             else jsonable(content_of(previous)) == jsonable(content_of(doc)))
-        return view
+        return report_result(g.report, view)
 
     def report_document(self, period: periods.Period, now, by: str) -> dict:
         content = self.compute(period)

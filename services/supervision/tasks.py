@@ -17,10 +17,10 @@ at the end of M, or now for the current month:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from services.supervision import periods
+from shared.change import Change
 
 # The five areas a county standing-committee member's tasks fall in (县委常委五个方面任务).
 AREAS = ("investment", "projects", "factors", "business_environment", "problems")
@@ -50,14 +50,6 @@ class NothingToChange(ValueError):
     """A PATCH that names no field to change."""
 
 
-@dataclass(frozen=True)
-class TaskChange:
-    """What a PATCH sets on a task and the history entry it adds."""
-
-    fields: dict
-    entry: dict
-
-
 def new_task(task_id: str, data: dict, leader_name: str, now: datetime, by: str) -> dict:
     """A task as stored: open, no progress yet (or the progress given at creation)."""
     pct = data.get("progress_pct") or 0
@@ -74,9 +66,10 @@ def new_task(task_id: str, data: dict, leader_name: str, now: datetime, by: str)
     }
 
 
-def change(task: dict, data: dict, leader_name: str | None, now: datetime, by: str) -> TaskChange:
-    """The fields a PATCH sets (only those given), with done/open following the progress: a
-    task reaching 100 is done today; one taken back below 100 is open again."""
+def change(task: dict, data: dict, leader_name: str | None, now: datetime, by: str) -> Change:
+    """What a PATCH sets (only the fields given), with done/open following the progress (a
+    task reaching 100 is done today; one taken back below 100 is open again), and the history
+    entry it adds."""
     fields = {k: v for k, v in data.items() if k in ASSIGN_FIELDS + PROGRESS_FIELDS}
     if not fields:
         raise NothingToChange()
@@ -93,7 +86,7 @@ def change(task: dict, data: dict, leader_name: str | None, now: datetime, by: s
     entry = {"at": now, "by": by, "step": step, "progress_pct": pct,
              "note": data.get("progress_note")}
     fields.update(updated_at=now, updated_by=by)
-    return TaskChange(fields, entry)
+    return Change(set=fields, append={"history": (entry,)})
 
 
 def status_of(task: dict) -> str:

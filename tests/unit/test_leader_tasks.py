@@ -27,10 +27,11 @@ class TestProgress:
         t = task("t1", "2026-12-04")
         assert t["open"] and t["done_on"] is None and tasks.status_of(t) == "open"
         done = tasks.change(t, {"progress_pct": 100, "progress_note": "已开工"}, None, NOW, "chen")
-        assert done.fields["done_on"] == "2026-12-01" and done.fields["open"] is False
-        assert done.entry["step"] == "progress" and done.entry["note"] == "已开工"
-        again = tasks.change({**t, **done.fields}, {"progress_pct": 80}, None, NOW, "inspector")
-        assert again.fields["open"] is True and again.fields["done_on"] is None
+        assert done.set["done_on"] == "2026-12-01" and done.set["open"] is False
+        assert done.append["history"][0]["step"] == "progress"
+        assert done.append["history"][0]["note"] == "已开工"
+        again = tasks.change({**t, **done.set}, {"progress_pct": 80}, None, NOW, "inspector")
+        assert again.set["open"] is True and again.set["done_on"] is None
 
     def test_a_patch_naming_nothing_changes_nothing(self):
         with pytest.raises(tasks.NothingToChange):

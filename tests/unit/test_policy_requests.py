@@ -23,11 +23,11 @@ def reply_body(department, reference_no="涟函〔2026〕1号"):
             "reference_no": reference_no}
 
 
-def apply(request, changes):
-    """Apply a `$set` of dotted paths to a copy, as MongoDB would."""
+def apply(request, change):
+    """Apply a change's fields (dotted paths) to a copy, as MongoDB would."""
     import copy
     doc = copy.deepcopy(request)
-    for path, value in changes.items():
+    for path, value in change.set.items():
         *parents, last = path.split(".")
         target = doc
         for key in parents:
@@ -81,7 +81,7 @@ class TestReplies:
                                             reply_body("县自然资源和规划局"), "zrj", NOW))
         assert first["status"] == "open" and first["items"][0]["status"] == "replied"
         changes = domain.reply(first, first["items"][1], reply_body("县供电公司"), "gdgs", NOW)
-        assert changes["status"] == "closed" and changes["closed_at"] == NOW
+        assert changes.set["status"] == "closed" and changes.set["closed_at"] == NOW
 
     def test_a_second_reply_is_a_conflict_and_a_reply_from_another_department_is_404(self):
         request = request_of("land", "power")
@@ -102,16 +102,18 @@ class TestReplies:
 class TestPauses:
     def test_pause_resume_and_a_reply_that_ends_a_pause(self):
         request = request_of("land")
-        changes, key = domain.pause(request, request["items"][0], "等待补充材料", NOW)
+        changes = domain.pause(request, request["items"][0], "等待补充材料", NOW)
         paused = apply(request, changes)
+        key = changes.events[0].pause_key
         assert key == "item-1-1" and paused["items"][0]["status"] == "paused"
         with pytest.raises(Conflict) as caught:
             domain.pause(paused, paused["items"][0], None, NOW)
         assert caught.value.extra["allowed"] == ["resume"]
         replied = domain.reply(paused, paused["items"][0], reply_body("县自然资源和规划局"), "z", NOW)
-        assert replied["items.0.pauses.0.until"] == NOW
-        changes, key = domain.resume(paused, paused["items"][0], NOW + timedelta(hours=2))
-        assert key == "item-1-1" and changes["items.0.status"] == "open"
+        assert replied.set["items.0.pauses.0.until"] == NOW
+        changes = domain.resume(paused, paused["items"][0], NOW + timedelta(hours=2))
+        key = changes.events[0].pause_key
+        assert key == "item-1-1" and changes.set["items.0.status"] == "open"
 
     def test_resuming_an_item_that_is_not_paused_is_a_conflict(self):
         request = request_of("land")

@@ -16,13 +16,16 @@ from services.gateway.routes.policy import READERS as REQUEST_READERS
 from services.gateway.routes.supervision import PROBLEM_READERS
 from services.leads.pipeline import STAGE_LABELS_ZH, STATUS_LABELS_ZH
 from services.leads.schemas import LeadFilter
+from services.policy.client import PolicyClient
 from services.policy.domain import COUNTY_TIME
 from services.policy.schemas import RequestFilter
+from services.supervision.client import SupervisionClient
 from services.supervision.domain import COMPLEXITY_LABELS_ZH
 from services.supervision.domain import STATUS_LABELS_ZH as PROBLEM_STATUS_ZH
 from services.supervision.schemas import ProblemFilter
 from shared import scope, xlsx
 from shared.errors import InvalidInput
+from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
 from shared.schemas import PageQuery as VisitPage
 from shared.schemas import validated
 from shared.xlsx import Column as C
@@ -94,8 +97,8 @@ def workbook_response(name: str, title: str, filters: dict, columns, rows,
 
 class ExportRoutes:
     leads = RpcProxy("leads")
-    policy = RpcProxy("policy")
-    supervision = RpcProxy("supervision")
+    policy = PolicyClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
+    supervision = SupervisionClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
     branches = RpcProxy("branches")
 
     @api("GET", "/api/v1/leads.xlsx", roles=EVERYONE, query=LeadFilter, produces=xlsx.MEDIA_TYPE,
@@ -120,7 +123,7 @@ class ExportRoutes:
     def policy_requests_xlsx(self, request):
         validated(RequestFilter, query_params(request), ("query",))
         actor = dict(request.principal)
-        found = all_pages(lambda f: call(self.policy, "list_requests", f, actor),
+        found = all_pages(lambda f: self.policy.list_requests(f, actor),
                           query_params(request))
         rows = [{**r, "status_zh": REQUEST_STATUS_ZH.get(r["status"], r["status"]),
                  "sla_zh": SLA_STATE_ZH.get(r.get("sla_state") or "on_track"),
@@ -135,7 +138,7 @@ class ExportRoutes:
     def problems_xlsx(self, request):
         validated(ProblemFilter, query_params(request), ("query",))
         actor = dict(request.principal)
-        found = all_pages(lambda f: call(self.supervision, "list_problems", f, actor),
+        found = all_pages(lambda f: self.supervision.list_problems(f, actor),
                           query_params(request))
         rows = [{**p, "status_zh": PROBLEM_STATUS_ZH.get(p["status"], p["status"]),
                  "complexity_zh": COMPLEXITY_LABELS_ZH.get(p["complexity"], p["complexity"])}

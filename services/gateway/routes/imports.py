@@ -27,11 +27,13 @@ from services.gateway.routes.paper import invalid, uploaded_file
 from services.gateway.views import LedgerImport, PolicyImport
 from services.leads import ledger
 from services.policy import batch_sheet
+from services.policy.client import PolicyClient
 from services.policy.domain import CATEGORY_LABELS_ZH
 from services.policy.schemas import PolicyImportQuery
 from shared import filetypes, rpc, xlsx
 from shared.clock import clock_from_config
 from shared.errors import InvalidInput
+from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
 from shared.schemas import validated
 
 IMPORTERS = ("admin", "leader", "team_member")
@@ -76,7 +78,7 @@ class ImportRoutes:
     leads = RpcProxy("leads")
     teams = RpcProxy("teams")
     branches = RpcProxy("branches")
-    policy = RpcProxy("policy")
+    policy = PolicyClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
 
     @api("GET", "/api/v1/leads/import/template.xlsx", roles=IMPORTERS, produces=xlsx.MEDIA_TYPE,
          summary="The ledger template: the columns POST /leads/import reads, one example row")
@@ -204,7 +206,7 @@ class ImportRoutes:
             body["enterprise"] = params.enterprise
         if params.received_at:
             body["received_at"] = params.received_at.isoformat()
-        outcome = call(self.policy, "import_batch", body, dict(request.principal),
+        outcome = self.policy.import_batch(body, dict(request.principal),
                        params.dry_run)
         routed = outcome["request"]["items"]
         answer["items"] = [{"row": row, "n": item["n"], "topic": item["topic"],

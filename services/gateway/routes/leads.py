@@ -9,8 +9,11 @@ from services.leads.schemas import (
     ProgressTable, StageMove, StatusChange,
 )
 from services.gateway.views import LeadDetail
+from services.policy.client import PolicyClient
+from services.supervision.client import SupervisionClient
 from shared import scope
 from shared.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unavailable
+from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
 from shared.scope import Principal
 
 WRITERS_OF_LEADS = ("admin", "leader", "team_member", "branch_member")
@@ -35,8 +38,8 @@ def presented(principal, lead: dict, department_leads=None) -> dict:
 
 class LeadRoutes:
     leads = RpcProxy("leads")
-    policy = RpcProxy("policy")
-    supervision = RpcProxy("supervision")
+    policy = PolicyClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
+    supervision = SupervisionClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
 
     def department_leads(self, principal) -> set[str] | None:
         """The leads a department owes a reply or a solution on (None for other roles)."""
@@ -45,8 +48,8 @@ class LeadRoutes:
             return None
         if not p.department:
             return set()
-        return set(call(self.policy, "leads_owed_by", p.department)) | \
-            set(call(self.supervision, "leads_owned_by", p.department))
+        return set(self.policy.leads_owed_by(p.department)) | \
+            set(self.supervision.leads_owned_by(p.department))
 
     def visible_lead(self, request, lead_id: str, department_leads=None,
                      reading: bool = False) -> dict:
@@ -134,13 +137,13 @@ class LeadRoutes:
         # Its open problems and open requests, as far as the caller may see them.
         actor = dict(request.principal)
         try:
-            problems = call(self.supervision, "list_problems",
-                            {"lead_id": lead_id, "page_size": "200"}, actor)["items"]
+            problems = self.supervision.list_problems(
+                {"lead_id": lead_id, "page_size": "200"}, actor)["items"]
             lead["open_problems"] = [p for p in problems if p["status"] != "resolved"]
         except Unavailable:
             lead["open_problems"] = None  # the supervision service is away: not known now
         try:
-            lead["open_requests"] = call(self.policy, "list_requests", {
+            lead["open_requests"] = self.policy.list_requests({
                 "lead_id": lead_id, "status": "open", "page_size": "200"}, actor)["items"]
         except Unavailable:
             lead["open_requests"] = None

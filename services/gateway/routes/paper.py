@@ -26,9 +26,12 @@ from services.gateway.problems import Forbidden
 from services.gateway.repository import AttachmentsRepository
 from services.gateway.routes import EVERYONE
 from services.gateway.views import AttachmentList, AttachmentView, SealInfo, SealUploaded
+from services.policy.client import PolicyClient
+from services.supervision.client import SupervisionClient
 from shared import filetypes
 from shared.errors import InvalidInput, NotFound
 from shared.jsonable import jsonable
+from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
 
 DEFAULT_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file
@@ -91,8 +94,8 @@ def content_disposition(filename: str) -> str:
 
 
 class PaperRoutes:
-    supervision = RpcProxy("supervision")
-    policy = RpcProxy("policy")
+    supervision = SupervisionClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
+    policy = PolicyClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
     branches = RpcProxy("branches")
 
     # -- whose is it, may the caller see it -------------------------------------------------
@@ -107,14 +110,14 @@ class PaperRoutes:
         if kind == "lead":
             self.visible_lead(request, rest)
         elif kind == "policy_request":
-            call(self.policy, "get", rest, actor)
+            self.policy.get(rest, actor)
         elif kind == "policy_item":
             request_id, n = rest.rsplit(":", 1)
-            seen = call(self.policy, "get", request_id, actor)
+            seen = self.policy.get(request_id, actor)
             if int(n) not in [item["n"] for item in seen["items"]]:
                 raise NotFound(f"no item {n} in policy request {request_id}")
         elif kind == "problem":
-            call(self.supervision, "get_problem", rest, actor)
+            self.supervision.get_problem(rest, actor)
         elif kind == "visit":
             call(self.branches, "get_visit", rest, {
                 "username": principal["username"], "role": principal["role"],
@@ -246,7 +249,7 @@ class PaperRoutes:
          summary="Upload (or replace) a department's seal: a PNG with transparency, printed "
                  "over its 落款 in reply letters")
     def put_seal(self, request, name):
-        if name not in {u["name"] for u in call(self.supervision, "units")}:
+        if name not in {u["name"] for u in self.supervision.units()}:
             raise NotFound(f"no unit {name}")
         mimetype, _ = parse_options_header(request.headers.get("Content-Type", ""))
         if mimetype == "multipart/form-data":
@@ -255,11 +258,11 @@ class PaperRoutes:
             if (request.content_length or 0) > 2 * 1024 * 1024:
                 raise invalid("印章文件不能超过 2 MB", ("body",))
             content = request.get_data(cache=True)
-        return call(self.policy, "set_seal", name, base64.b64encode(content).decode("ascii"),
+        return self.policy.set_seal(name, base64.b64encode(content).decode("ascii"),
                     request.principal["username"])
 
     @api("GET", "/api/v1/units/<string:name>/seal", roles=("admin", "department", "inspector"),
          response=SealInfo,
          summary="Whether a unit's seal is uploaded, when and by whom (not the image)")
     def get_seal(self, request, name):
-        return call(self.policy, "seal_info", name)
+        return self.policy.seal_info(name)

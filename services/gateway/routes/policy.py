@@ -2,17 +2,19 @@ from __future__ import annotations
 
 import base64
 
-from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Response
 
-from services.gateway.http import api, call, json_body, query_params
+from services.gateway.http import api, json_body, query_params
+from services.policy.client import PolicyClient
 from services.policy.schemas import (
     MeetingIn, PauseIn, PolicyRequestCreate, PolicyRequestPage, PolicyRequestView, ReplyIn,
     RequestFilter, RouteIn, RouteTable, RouteView,
 )
 from services.policy.domain import request_sla
+from services.sla.client import SlaClient
 from services.sla.domain import item_subject
 from shared.errors import NotFound
+from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
 
 # Who reads requests (the policy service narrows a team member and a department to their scope).
 READERS = ("admin", "leader", "team_member", "department", "inspector")
@@ -29,29 +31,29 @@ ITEM_CLOCK_FIELDS = ("due_at", "elapsed_pct", "state", "paused", "counted_hours"
 
 
 class PolicyRoutes:
-    policy = RpcProxy("policy")
-    sla = RpcProxy("sla")
+    policy = PolicyClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
+    sla = SlaClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
 
     @api("POST", "/api/v1/policy-requests", roles=SUBMITTERS, body=PolicyRequestCreate,
          response=PolicyRequestView,
          summary="Submit an enterprise's batch of policy and factor requests (48-hour reply)")
     def submit_policy_request(self, request):
-        return 201, call(self.policy, "submit", json_body(request), actor(request))
+        return 201, self.policy.submit(json_body(request), actor(request))
 
     @api("GET", "/api/v1/policy-requests", roles=READERS, query=RequestFilter,
          response=PolicyRequestPage,
          summary="Policy and factor requests")
     def list_policy_requests(self, request):
-        return call(self.policy, "list_requests", query_params(request), actor(request))
+        return self.policy.list_requests(query_params(request), actor(request))
 
     @api("GET", "/api/v1/policy-requests/<string:request_id>", roles=READERS,
          response=PolicyRequestView,
          summary="One request, its items and its clock: sla {due_at, elapsed_pct, state}")
     def get_policy_request(self, request, request_id):
-        policy_request = call(self.policy, "get", request_id, actor(request))
+        policy_request = self.policy.get(request_id, actor(request))
         # Each item has its own clock; the request's sla follows from the items shown.
-        clocks = {int(c["subject_id"].rpartition("-")[2]): c for c in call(
-            self.sla, "get_clocks", "policy_reply",
+        clocks = {int(c["subject_id"].rpartition("-")[2]): c for c in self.sla.get_clocks(
+            "policy_reply",
             [item_subject(request_id, i["n"]) for i in policy_request["items"]])}
         for item in policy_request["items"]:
             clock = clocks.get(item["n"])
@@ -71,40 +73,40 @@ class PolicyRoutes:
                 not isinstance(body, dict) or body.get("department") != principal.get("department")):
             raise NotFound(f"本部门没有第 {n} 项诉求")  # another department's: 404
         self.check_proof(request_id, n, body)  # the scanned letter is this item's attachment
-        return call(self.policy, "reply", request_id, n, body, principal)
+        return self.policy.reply(request_id, n, body, principal)
 
     @api("POST", "/api/v1/policy-requests/<string:request_id>/items/<int:n>/pause",
          roles=PAUSERS, body=PauseIn, response=PolicyRequestView,
          summary="Pause an item while the enterprise supplies documents")
     def pause_item(self, request, request_id, n):
         body = json_body(request) if request.get_data(cache=True) else None
-        return call(self.policy, "pause", request_id, n, body, actor(request))
+        return self.policy.pause(request_id, n, body, actor(request))
 
     @api("POST", "/api/v1/policy-requests/<string:request_id>/items/<int:n>/resume",
          roles=PAUSERS, response=PolicyRequestView,
          summary="Resume a paused item")
     def resume_item(self, request, request_id, n):
-        return call(self.policy, "resume", request_id, n, actor(request))
+        return self.policy.resume(request_id, n, actor(request))
 
     @api("POST", "/api/v1/policy-requests/<string:request_id>/meeting", roles=SUBMITTERS,
          body=MeetingIn, response=PolicyRequestView, summary="Record the joint study meeting (专题研究会商)")
     def record_meeting(self, request, request_id):
-        return call(self.policy, "record_meeting", request_id, json_body(request), actor(request))
+        return self.policy.record_meeting(request_id, json_body(request), actor(request))
 
     @api("GET", "/api/v1/policy-requests/<string:request_id>/letter.pdf", roles=READERS,
          produces="application/pdf", summary="The stamped reply letter as PDF")
     def reply_letter(self, request, request_id):
-        pdf = base64.b64decode(call(self.policy, "letter", request_id, actor(request)))
+        pdf = base64.b64decode(self.policy.letter(request_id, actor(request)))
         return Response(pdf, content_type="application/pdf", headers={
             "Content-Disposition": f'inline; filename="reply-{request_id}.pdf"'})
 
     @api("GET", "/api/v1/policy-routes", roles=READERS, response=RouteTable,
          summary="The routing table: category -> responsible department")
     def list_policy_routes(self, request):
-        return call(self.policy, "routes")
+        return self.policy.routes()
 
     @api("PUT", "/api/v1/policy-routes/<string:category>", roles=("admin",), body=RouteIn, response=RouteView,
          summary="Route a category to another department")
     def set_policy_route(self, request, category):
-        return call(self.policy, "set_route", category, json_body(request),
+        return self.policy.set_route(category, json_body(request),
                     request.principal["username"])

@@ -19,7 +19,10 @@ from services.gateway.routes.branches import TRIP_READERS, viewer
 from services.gateway.routes.leads import presented
 from services.gateway.routes.policy import READERS as REQUEST_READERS
 from services.gateway.routes.supervision import PROBLEM_READERS
+from services.policy.client import PolicyClient
+from services.supervision.client import SupervisionClient
 from shared import scope
+from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
 from shared.schemas import Strict, validated
 
 
@@ -119,8 +122,8 @@ NOTHING = {"items": [], "total": 0}
 
 class SearchRoutes:
     search_leads = RpcProxy("leads")
-    search_supervision = RpcProxy("supervision")
-    search_policy = RpcProxy("policy")
+    search_supervision = SupervisionClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
+    search_policy = PolicyClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
     search_branches = RpcProxy("branches")
 
     @api("GET", "/api/v1/search", roles=EVERYONE, query=SearchQuery, response=SearchResult,
@@ -133,9 +136,9 @@ class SearchRoutes:
         department_leads = self.department_leads(principal)  # shared/scope.py, as GET /leads
         leads = call(self.search_leads, "list", page, scope.lead_filter(principal, department_leads))
         leads["items"] = [presented(principal, x, department_leads) for x in leads["items"]]
-        problems = (call(self.search_supervision, "list_problems", page, dict(principal))
+        problems = (self.search_supervision.list_problems(page, dict(principal))
                     if role in PROBLEM_READERS else NOTHING)
-        requests = (call(self.search_policy, "list_requests", page, dict(principal))
+        requests = (self.search_policy.list_requests(page, dict(principal))
                     if role in REQUEST_READERS else NOTHING)
         visits = (call(self.search_branches, "search_visits", query.q, query.limit,
                        viewer(request)) if role in TRIP_READERS else NOTHING)

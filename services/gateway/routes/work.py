@@ -8,6 +8,10 @@ from nameko.rpc import RpcProxy
 from services.gateway.http import api, call
 from services.gateway.routes import EVERYONE
 from services.gateway.views import MyWork
+from services.policy.client import PolicyClient
+from services.sla.client import SlaClient
+from services.supervision.client import SupervisionClient
+from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
 
 QUEUE_SIZE = "50"
 
@@ -25,16 +29,16 @@ def clock_owner(principal: dict) -> dict:
 
 class WorkRoutes:
     leads = RpcProxy("leads")
-    sla = RpcProxy("sla")
-    policy = RpcProxy("policy")
-    supervision = RpcProxy("supervision")
+    sla = SlaClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
+    policy = PolicyClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
+    supervision = SupervisionClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
 
     @api("GET", "/api/v1/me/work", roles=EVERYONE, response=MyWork,
          summary="What is mine: overdue and due-soon clocks, my projects (project lead, "
                  "service group), my team's, department's or branch's queue")
     def my_work(self, request):
         principal = dict(request.principal)
-        clocks = call(self.sla, "my_clocks", clock_owner(principal))
+        clocks = self.sla.my_clocks(clock_owner(principal))
         return {"role": principal["role"], "overdue": clocks["overdue"],
                 "due_soon": clocks["due_soon"],
                 "projects": call(self.leads, "projects_of", principal["username"]),
@@ -53,11 +57,10 @@ class WorkRoutes:
                     "leads": self.leads_where({"team_id": principal["team_id"],
                                                "status": "active"})}
         if role == "department":
-            problems = call(self.supervision, "list_problems", {"page_size": QUEUE_SIZE},
+            problems = self.supervision.list_problems({"page_size": QUEUE_SIZE},
                             principal)["items"]
             return {"kind": "department", "department": principal.get("department"),
-                    "requests": call(self.policy, "list_requests",
-                                     {"status": "open", "page_size": QUEUE_SIZE},
+                    "requests": self.policy.list_requests({"status": "open", "page_size": QUEUE_SIZE},
                                      principal)["items"],
                     "problems": [p for p in problems if p["status"] != "resolved"]}
         if role == "branch_member":
@@ -67,8 +70,7 @@ class WorkRoutes:
         if role == "admin":
             return {"kind": "triage", "leads": self.leads_where({"routing": "triage"})}
         return {"kind": "breached",
-                "clocks": call(self.sla, "list_clocks",
-                               {"state": "breached", "page_size": QUEUE_SIZE})["items"]}
+                "clocks": self.sla.list_clocks({"state": "breached", "page_size": QUEUE_SIZE})["items"]}
 
     def leads_where(self, filters: dict) -> list[dict]:
         return call(self.leads, "list", {**filters, "page_size": QUEUE_SIZE})["items"]
