@@ -29,6 +29,8 @@ from services.gateway.views import AttachmentList, AttachmentView, SealInfo, Sea
 from shared import filetypes
 from shared.errors import InvalidInput, NotFound
 from shared.jsonable import jsonable
+from services.branches.client import BranchesClient
+from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
 
 DEFAULT_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file
@@ -93,7 +95,7 @@ def content_disposition(filename: str) -> str:
 class PaperRoutes:
     supervision = RpcProxy("supervision")
     policy = RpcProxy("policy")
-    branches = RpcProxy("branches")
+    branches = BranchesClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
 
     # -- whose is it, may the caller see it -------------------------------------------------
     def check_owner(self, request, owner: str) -> None:
@@ -116,7 +118,7 @@ class PaperRoutes:
         elif kind == "problem":
             call(self.supervision, "get_problem", rest, actor)
         elif kind == "visit":
-            call(self.branches, "get_visit", rest, {
+            self.branches.get_visit(rest, {
                 "username": principal["username"], "role": principal["role"],
                 "branch_id": principal.get("branch_id")})
 

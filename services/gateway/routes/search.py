@@ -21,6 +21,9 @@ from services.gateway.routes.policy import READERS as REQUEST_READERS
 from services.gateway.routes.supervision import PROBLEM_READERS
 from shared import scope
 from shared.schemas import Strict, validated
+from services.branches.client import BranchesClient
+from services.leads.client import LeadsClient
+from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
 
 
 class SearchQuery(Strict):
@@ -118,10 +121,10 @@ NOTHING = {"items": [], "total": 0}
 
 
 class SearchRoutes:
-    search_leads = RpcProxy("leads")
+    search_leads = LeadsClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
     search_supervision = RpcProxy("supervision")
     search_policy = RpcProxy("policy")
-    search_branches = RpcProxy("branches")
+    search_branches = BranchesClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
 
     @api("GET", "/api/v1/search", roles=EVERYONE, query=SearchQuery, response=SearchResult,
          summary="Search leads (title, company, credit code, contact), problems (title), policy "
@@ -131,13 +134,13 @@ class SearchRoutes:
         principal, role = request.principal, request.principal["role"]
         page = {"q": query.q, "page_size": str(query.limit)}
         department_leads = self.department_leads(principal)  # shared/scope.py, as GET /leads
-        leads = call(self.search_leads, "list", page, scope.lead_filter(principal, department_leads))
+        leads = self.search_leads.list(page, scope.lead_filter(principal, department_leads))
         leads["items"] = [presented(principal, x, department_leads) for x in leads["items"]]
         problems = (call(self.search_supervision, "list_problems", page, dict(principal))
                     if role in PROBLEM_READERS else NOTHING)
         requests = (call(self.search_policy, "list_requests", page, dict(principal))
                     if role in REQUEST_READERS else NOTHING)
-        visits = (call(self.search_branches, "search_visits", query.q, query.limit,
+        visits = (self.search_branches.search_visits(query.q, query.limit,
                        viewer(request)) if role in TRIP_READERS else NOTHING)
         return {
             "q": query.q,

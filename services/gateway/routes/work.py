@@ -8,6 +8,8 @@ from nameko.rpc import RpcProxy
 from services.gateway.http import api, call
 from services.gateway.routes import EVERYONE
 from services.gateway.views import MyWork
+from services.leads.client import LeadsClient
+from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
 
 QUEUE_SIZE = "50"
 
@@ -24,7 +26,7 @@ def clock_owner(principal: dict) -> dict:
 
 
 class WorkRoutes:
-    leads = RpcProxy("leads")
+    leads = LeadsClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
     sla = RpcProxy("sla")
     policy = RpcProxy("policy")
     supervision = RpcProxy("supervision")
@@ -37,7 +39,7 @@ class WorkRoutes:
         clocks = call(self.sla, "my_clocks", clock_owner(principal))
         return {"role": principal["role"], "overdue": clocks["overdue"],
                 "due_soon": clocks["due_soon"],
-                "projects": call(self.leads, "projects_of", principal["username"]),
+                "projects": self.leads.projects_of(principal["username"]),
                 "queue": self.queue(principal)}
 
     def queue(self, principal: dict) -> dict:
@@ -71,4 +73,4 @@ class WorkRoutes:
                                {"state": "breached", "page_size": QUEUE_SIZE})["items"]}
 
     def leads_where(self, filters: dict) -> list[dict]:
-        return call(self.leads, "list", {**filters, "page_size": QUEUE_SIZE})["items"]
+        return self.leads.list({**filters, "page_size": QUEUE_SIZE})["items"]
