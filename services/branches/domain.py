@@ -12,8 +12,18 @@ from typing import Iterable
 
 from services.leads.domain import STAGES
 from shared import scope
+from shared.change import Change
+from shared.events import LeadSourced, TripDayUnreported
 from shared.messages_zh import field_message
 from shared.company import company_name_key
+
+class BranchesRefusal(Exception):
+    """A rule of the branches refused a request: a 409 whose extra is `answer`."""
+
+    def __init__(self, message: str, answer: dict | None = None):
+        super().__init__(message)
+        self.answer = answer or {}
+
 
 # A lead at any of these stages is a signed project.
 SIGNED_STAGES = frozenset(STAGES[STAGES.index("signed"):])
@@ -236,3 +246,45 @@ def apply_stage_change(row: dict | None, to_stage: str, at: datetime) -> dict:
     else:
         fields["signed_at"] = None
     return fields
+
+
+def summary_id(trip_id: str, day) -> str:
+    return f"{trip_id}:{day}"
+
+
+def lead_sourced(visit: dict, trip: dict, lead_in, lead_id: str, by: str,
+                 now: datetime) -> tuple[dict, Change]:
+    """A visit becoming a lead of the branch: the claim on the company (what the first report
+    keeps), and the visit's change naming the lead, with `lead_sourced`. 409 for a visit that
+    became a lead already."""
+    if visit.get("lead_id"):
+        raise BranchesRefusal("这次拜访已转为线索", {"existing_id": visit["lead_id"]})
+    company = lead_in.company_name or visit["company"]
+    credit_code = lead_in.credit_code or visit.get("credit_code")
+    claim = {"lead_id": lead_id, "branch_id": trip["branch_id"], "visit_id": visit["_id"],
+             "company_name": company, "credit_code": credit_code, "claimed_at": now,
+             "claimed_by": by}
+    return claim, Change(set={"lead_id": lead_id}, events=(LeadSourced(
+        lead_id=lead_id, branch_id=trip["branch_id"], trip_id=trip["_id"],
+        visit_id=visit["_id"], sourced_by=by, title=lead_in.title or company,
+        company_name=company, credit_code=credit_code, industry=lead_in.industry,
+        investment_cny=lead_in.investment_cny, land_mu=lead_in.land_mu,
+        region=lead_in.region or trip["destination"],
+        contact=(lead_in.contact.model_dump(exclude_none=True) if lead_in.contact
+                 else visit.get("contact")),
+        first_contact_at=visit["visited_at"], notes=lead_in.notes or visit.get("notes")),))
+
+
+def day_summary(trip: dict, day: date, figures: dict, written: dict | None, secretary: str,
+                now: datetime) -> tuple[dict, tuple]:
+    """A trip day's nightly summary, and `trip_day_unreported` when the day had no visit and
+    nobody wrote about it (the secretary is told)."""
+    unreported = figures["visit_count"] == 0 and written is None
+    summary = {"_id": summary_id(trip["_id"], day), "trip_id": trip["_id"],
+               "branch_id": trip["branch_id"], "destination": trip["destination"],
+               "produced_at": now, **figures, "unreported": unreported}
+    if not unreported:
+        return summary, ()
+    return summary, (TripDayUnreported(branch_id=trip["branch_id"], trip_id=trip["_id"],
+                                       day=day, destination=trip["destination"],
+                                       secretary=secretary),)

@@ -13,8 +13,24 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.branches import domain
+from shared.change import Change
 from shared.errors import Conflict, NotFound
-from shared.storage import EPOCH, MongoRepository
+from shared.events import make_event
+from shared.storage import EPOCH, MongoRepository, update_of
+
+
+def envelopes(events, at):
+    """The branches' events (payloads) in their envelopes, occurred `at`."""
+    return [make_event("branches", e, at) for e in events]
+
+
+# A trip's status on a day (ISO date) as a filter on its dates.
+def trip_status_filter(status: str | None, today: str) -> dict:
+    return {
+        "upcoming": {"start_date": {"$gt": today}},
+        "ongoing": {"start_date": {"$lte": today}, "end_date": {"$gte": today}},
+        "finished": {"end_date": {"$lt": today}},
+    }.get(status or "", {})
 
 
 class BranchesRepository(MongoRepository):
@@ -76,7 +92,10 @@ class BranchesRepository(MongoRepository):
             raise NotFound(f"没有行程 {trip_id}")
         return trip
 
-    def list_trips(self, query: dict, page: int, page_size: int):
+    def list_trips(self, branch_id: str, status: str | None, today: str, page: int,
+                   page_size: int):
+        """A page of the branch's trips, latest first; `status` as of `today`."""
+        query = {"branch_id": branch_id, **trip_status_filter(status, today)}
         return self.page("trips", query, [("start_date", DESCENDING), ("_id", ASCENDING)],
                          page, page_size)
 
@@ -123,9 +142,13 @@ class BranchesRepository(MongoRepository):
             query["day"] = {"$lte": up_to_day}
         return list(self.db.visits.find(query).sort([("visited_at", ASCENDING), ("_id", ASCENDING)]))
 
-    def search_visits(self, query: dict, limit: int) -> tuple[list[dict], int]:
-        """Visits whose `search_keys` hold the query's, within the scope `query` adds; at most
+    def search_visits(self, keys: list[str], branch_id: str | None,
+                      limit: int) -> tuple[list[dict], int]:
+        """Visits whose `search_keys` hold all of `keys` (of one branch, unless None); at most
         `limit`, latest first, and how many match."""
+        query: dict = {"search_keys": {"$all": keys}}
+        if branch_id is not None:
+            query["branch_id"] = branch_id
         found = list(self.db.visits.find(query, hint="search_keys").limit(limit))
         found.sort(key=lambda v: v["visited_at"], reverse=True)
         return found, self.db.visits.count_documents(query, hint="search_keys")
@@ -162,7 +185,7 @@ class BranchesRepository(MongoRepository):
     def get_summary(self, summary_id: str) -> dict | None:
         return self.db.summaries.find_one({"_id": summary_id})
 
-    def produce_summary(self, summary: dict, events=()) -> bool:
+    def produce_summary(self, summary: dict, events=(), at=None) -> bool:
         """Store a day's nightly summary unless one was produced already; True for the producer.
 
         Members may have written their plan for the day before: that document is completed,
@@ -181,7 +204,7 @@ class BranchesRepository(MongoRepository):
                 raise DuplicateKeyError(f"summary {key} produced already")
 
         try:
-            self.commit(change, events)
+            self.commit(change, envelopes(events, at))
         except DuplicateKeyError:
             return False
         return True
@@ -200,17 +223,18 @@ class BranchesRepository(MongoRepository):
     def find_claim(self, keys: list[str]) -> dict | None:
         return self.db.lead_claims.find_one({"_id": {"$in": keys}})
 
-    def claim_company(self, keys: list[str], claim: dict, visit_id: str, events) -> None:
-        """Record that this branch reported the company (under each key) and which lead the
-        visit became, with the `lead_sourced` event; 409 when another report got there first."""
+    def claim_company(self, keys: list[str], claim: dict, visit_change: Change, at) -> None:
+        """Record that this branch reported the company (under each key) and the visit's change
+        (the lead it became) with its `lead_sourced` event; 409 when another report got there
+        first."""
         def change(session):
             self.db.lead_claims.insert_many([{"_id": key, **claim} for key in keys],
                                             session=session)
-            self.db.visits.update_one({"_id": visit_id}, {"$set": {"lead_id": claim["lead_id"]}},
+            self.db.visits.update_one({"_id": claim["visit_id"]}, update_of(visit_change),
                                       session=session)
 
         try:
-            self.commit(change, events)
+            self.commit(change, envelopes(visit_change.events, at))
         except DuplicateKeyError:
             existing = self.find_claim(keys)
             raise already_claimed(existing) from None

@@ -1,42 +1,37 @@
 """The branches service: the six regional Party branches, their outbound trips, visit logs,
-nightly summaries, the leads they source and their results.
+nightly summaries, the leads they source and their results. Entrypoints only, each
+validate -> use case (usecases.py) -> view.
 
 Every RPC that touches a branch's work takes the caller as `viewer` ({username, role,
 branch_id}) and answers 404 for what the viewer may not see (domain.may_read/may_write).
 """
 from __future__ import annotations
 
-import logging
-import uuid
-from datetime import date, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import yaml
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 
 from services.branches import domain
-from services.leads.domain import query_keys, search_keys
-from services.branches.repository import BranchesRepository, already_claimed
+from services.branches.repository import BranchesRepository
 from services.branches.schemas import (
-    BranchUpdate, LeadFromVisit, PeriodQuery, SummaryAmend, TripCreate, TripQuery, TripUpdate,
-    VisitCreate, VisitUpdate, Viewer,
+    BranchUpdate, BranchView, LeadFromVisit, LeadSourcedView, PeriodQuery, SummaryAmend,
+    SummaryView, TripCreate, TripQuery, TripUpdate, TripView, VisitCreate, VisitUpdate,
+    VisitView, Viewer,
 )
+from services.branches.usecases import BranchesUseCases
+from services.leads.client import LeadsClient
+from services.leads.domain import search_keys
 from shared.clock import Clock
-from shared.company import company_keys
-from shared.errors import Conflict, InvalidInput, NotFound, field_invalid
-from shared.events import LeadSourced, TripDayUnreported, make_event
 from shared.handlers import on_event
 from shared.idempotency import IdempotencyKey, new_id
 from shared.jsonable import jsonable
-from shared.messages_zh import detail_of
-from shared.rpc import call
 from shared.schemas import PageQuery, page_of, validated
 from shared.storage import Storage
 from shared.timers import timer_from_config
 
-log = logging.getLogger(__name__)
 BRANCHES_FILE = Path(__file__).with_name("data") / "branches.yaml"
 
 
@@ -50,13 +45,21 @@ def seed_from_file(repository: BranchesRepository, config: dict) -> None:
     repository.add_search_keys("visits", {"company": 1}, lambda v: search_keys(v["company"]))
 
 
-def view(document: dict, **extra) -> dict:
-    return jsonable({"id": document["_id"], **{k: v for k, v in document.items()
-                                               if k not in ("_id", "search_keys")}, **extra})
+def shown_by(model):
+    """A view of a stored document that sends only the fields `model` names (an allow-list)."""
+    names = tuple(info.alias or name for name, info in model.model_fields.items() if name != "id")
+
+    def view(document: dict, **extra) -> dict:
+        return jsonable({"id": document["_id"], **{f: document[f] for f in names if f in document},
+                         **extra})
+    return view
 
 
-def summary_id(trip_id: str, day) -> str:
-    return f"{trip_id}:{day}"
+branch_view = shown_by(BranchView)
+trip_document_view = shown_by(TripView)
+visit_view = shown_by(VisitView)
+summary_view = shown_by(SummaryView)
+SOURCED_FIELDS = tuple(LeadSourcedView.model_fields)
 
 
 class BranchesService:
@@ -66,19 +69,21 @@ class BranchesService:
     clock = Clock()
     idempotency_key = IdempotencyKey()
     config = Config()
-    leads = RpcProxy("leads")
-
-    # -- settings ---------------------------------------------------------------------------
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.config.get("BRANCH_TIMEZONE") or "Asia/Shanghai")
+    leads = LeadsClient()
 
     @property
-    def summary_at(self):
-        return domain.parse_summary_time(self.config.get("BRANCH_SUMMARY_AT") or "21:00")
+    def cases(self) -> BranchesUseCases:
+        zone = ZoneInfo(self.config.get("BRANCH_TIMEZONE") or "Asia/Shanghai")
+        summary_at = domain.parse_summary_time(self.config.get("BRANCH_SUMMARY_AT") or "21:00")
+        return BranchesUseCases(self.storage, self.clock.now(), zone, summary_at, self.leads)
 
-    def today(self):
-        return domain.local_day(self.clock.now(), self.zone)
+    def trip_view(self, trip: dict, today: str) -> dict:
+        status = ("upcoming" if trip["start_date"] > today
+                  else "finished" if trip["end_date"] < today else "ongoing")
+        return trip_document_view(trip, status=status)
+
+    def trips_shown(self, cases: BranchesUseCases, trips: list[dict]) -> list[dict]:
+        return [self.trip_view(t, cases.today.isoformat()) for t in trips]
 
     # -- branches ---------------------------------------------------------------------------
     @rpc
@@ -87,149 +92,86 @@ class BranchesService:
 
     @rpc
     def list_branches(self) -> list[dict]:
-        return [view(b) for b in self.storage.all()]
+        return [branch_view(b) for b in self.storage.all()]
 
     @rpc
     def get_branch(self, branch_id: str) -> dict:
-        return view(self.storage.get(branch_id))
+        return branch_view(self.storage.get(branch_id))
 
     @rpc
     def update_branch(self, branch_id: str, body: dict, viewer: dict) -> dict:
         """An admin's edit of names, regions, members or secretary."""
         edit = validated(BranchUpdate, body)
         who = validated(Viewer, viewer, ("viewer",))
-        if who.role != "admin":
-            raise NotFound(f"没有党支部 {branch_id}")
-        branch = self.storage.get(branch_id)
-        fields = edit.model_dump(exclude_none=True)
-        members = fields.get("members", branch.get("members") or [])
-        secretary = fields.get("secretary", branch.get("secretary"))
-        problem = domain.secretary_problem(secretary, members)
-        if problem:
-            loc = "secretary" if "secretary" in fields else "members"
-            raise field_invalid(["body", loc], problem)
-        fields.update(updated_at=self.clock.now(), updated_by=who.username)
-        return view(self.storage.update_branch(branch_id, fields))
+        return branch_view(self.cases.update_branch(branch_id, edit, who))
 
     # -- trips ------------------------------------------------------------------------------
     @rpc
     def create_trip(self, branch_id: str, body: dict, viewer: dict) -> dict:
         trip_in = validated(TripCreate, body)
-        who = self.writable_branch(branch_id, viewer)
-        self.check_dates(trip_in.start_date, trip_in.end_date)
-        now = self.clock.now()
-        trip_id = new_id(who.username, self.idempotency_key)
-        if self.idempotency_key and self.storage.find_trip(trip_id):
-            return self.trip_view(self.storage.find_trip(trip_id))  # a retry of the same POST
-        trip = {
-            "_id": trip_id, "branch_id": branch_id,
-            **trip_in.model_dump(mode="json", exclude_none=True),
-            "members": trip_in.members or [who.username],
-            "created_at": now, "created_by": who.username, "updated_at": now,
-        }
-        return self.trip_view(self.storage.insert_trip(trip))
+        who = validated(Viewer, viewer, ("viewer",))
+        cases = self.cases
+        trip = cases.create_trip(branch_id, trip_in, who, new_id(who.username, self.idempotency_key),
+                                 bool(self.idempotency_key))
+        return self.trips_shown(cases, [trip])[0]
 
     @rpc
     def list_trips(self, branch_id: str, query: dict, viewer: dict) -> dict:
         q = validated(TripQuery, query, ("query",))
-        self.readable_branch(branch_id, viewer)
-        today = self.today().isoformat()
-        filters = {"branch_id": branch_id, **{
-            "upcoming": {"start_date": {"$gt": today}},
-            "ongoing": {"start_date": {"$lte": today}, "end_date": {"$gte": today}},
-            "finished": {"end_date": {"$lt": today}},
-        }.get(q.status, {})}
-        trips, total = self.storage.list_trips(filters, q.page, q.page_size)
-        return page_of([self.trip_view(t) for t in trips], total, q)
+        who = validated(Viewer, viewer, ("viewer",))
+        cases = self.cases
+        trips, total = cases.list_trips(branch_id, q, who)
+        return page_of(self.trips_shown(cases, trips), total, q)
 
     @rpc
     def get_trip(self, trip_id: str, viewer: dict) -> dict:
-        return self.trip_view(self.readable_trip(trip_id, viewer))
+        cases = self.cases
+        trip = cases.readable_trip(trip_id, validated(Viewer, viewer, ("viewer",)))
+        return self.trips_shown(cases, [trip])[0]
 
     @rpc
     def update_trip(self, trip_id: str, body: dict, viewer: dict) -> dict:
         """Adjust the plan: destination, dates, members, targets. Visits already logged must
         stay within the dates."""
         edit = validated(TripUpdate, body)
-        trip, who = self.writable_trip(trip_id, viewer)
-        fields = edit.model_dump(mode="json", exclude_none=True)
-        start = edit.start_date or date.fromisoformat(trip["start_date"])
-        end = edit.end_date or date.fromisoformat(trip["end_date"])
-        self.check_dates(start, end)
-        span = self.storage.visit_day_span(trip_id)
-        if span and (span[0] < start.isoformat() or span[1] > end.isoformat()):
-            msg = f"已记录 {span[0]} 至 {span[1]} 的拜访：行程日期须包含这些天"
-            loc = "start_date" if span[0] < start.isoformat() else "end_date"
-            raise field_invalid(["body", loc], msg)
-        fields.update(updated_at=self.clock.now(), updated_by=who.username)
-        return self.trip_view(self.storage.update_trip(trip_id, fields))
+        who = validated(Viewer, viewer, ("viewer",))
+        cases = self.cases
+        return self.trips_shown(cases, [cases.update_trip(trip_id, edit, who)])[0]
 
     # -- visits -----------------------------------------------------------------------------
     @rpc
     def log_visit(self, trip_id: str, body: dict, viewer: dict) -> dict:
         """A visit, from a phone: only `company` is required; `visited_at` defaults to now."""
         visit_in = validated(VisitCreate, body)
-        trip, who = self.writable_trip(trip_id, viewer)
-        now = self.clock.now()
-        visited_at = visit_in.visited_at or now
-        problem = domain.visit_time_problem(
-            visited_at, now, date.fromisoformat(trip["start_date"]),
-            date.fromisoformat(trip["end_date"]), self.zone)
-        if problem:
-            raise field_invalid(["body", "visited_at"], problem)
-        visit_id = new_id(who.username, self.idempotency_key)
-        if self.idempotency_key and self.storage.find_visit(visit_id):
-            return view(self.storage.find_visit(visit_id))  # a phone that sent it again
-        visit = {
-            "_id": visit_id, "trip_id": trip_id, "branch_id": trip["branch_id"],
-            **visit_in.model_dump(mode="json", exclude_none=True),
-            "visited_at": visited_at.astimezone(timezone.utc),
-            "day": domain.local_day(visited_at, self.zone).isoformat(),
-            "visitors": visit_in.visitors or [who.username],
-            "lead_id": None, "created_at": now, "created_by": who.username,
-            "search_keys": search_keys(visit_in.company),
-        }
-        self.storage.insert_visit(visit)
-        self.refresh_summary(trip, visit["day"])
-        return view(visit)
+        who = validated(Viewer, viewer, ("viewer",))
+        return visit_view(self.cases.log_visit(
+            trip_id, visit_in, who, new_id(who.username, self.idempotency_key),
+            bool(self.idempotency_key)))
 
     @rpc
     def list_visits(self, trip_id: str, query: dict, viewer: dict) -> dict:
         q = validated(PageQuery, query, ("query",))
-        self.readable_trip(trip_id, viewer)
-        visits, total = self.storage.page_of_visits(trip_id, q.page, q.page_size)
-        return page_of([view(v) for v in visits], total, q)
+        visits, total = self.cases.list_visits(trip_id, q, validated(Viewer, viewer, ("viewer",)))
+        return page_of([visit_view(v) for v in visits], total, q)
 
     @rpc
     def search_visits(self, q: str, limit: int, viewer: dict) -> dict:
         """Visits whose company matches `q`, of the branches the viewer may read:
         {items (at most `limit`), total}."""
-        who = validated(Viewer, viewer, ("viewer",)).model_dump()
-        keys = query_keys(q)
-        if not keys:
-            raise field_invalid(["query", "q"], "至少输入一个字")
-        query: dict = {"search_keys": {"$all": keys}}
-        if who["role"] not in domain.READ_ALL_ROLES:  # a branch member: the own branch only
-            query["branch_id"] = who.get("branch_id") or "-"
-        visits, total = self.storage.search_visits(query, max(1, min(int(limit), 50)))
-        return {"items": [view(v) for v in visits
-                          if domain.may_read(who, v["branch_id"])], "total": total}
+        visits, total = self.cases.search_visits(q, limit, validated(Viewer, viewer, ("viewer",)))
+        return {"items": [visit_view(v) for v in visits], "total": total}
 
     @rpc
     def get_visit(self, visit_id: str, viewer: dict) -> dict:
-        return view(self.readable_visit(visit_id, viewer))
+        return visit_view(self.cases.readable_visit(visit_id,
+                                                    validated(Viewer, viewer, ("viewer",))))
 
     @rpc
     def update_visit(self, visit_id: str, body: dict, viewer: dict) -> dict:
         """Fill in a visit later: outcome, interest, next step, notes, who went."""
         edit = validated(VisitUpdate, body)
-        visit = self.readable_visit(visit_id, viewer)
-        trip, who = self.writable_trip(visit["trip_id"], viewer)
-        fields = edit.model_dump(mode="json", exclude_none=True)
-        fields.update(updated_at=self.clock.now(), updated_by=who.username)
-        updated = self.storage.update_visit(visit_id, fields)
-        self.refresh_summary(trip, visit["day"])
-        return view(updated)
+        who = validated(Viewer, viewer, ("viewer",))
+        return visit_view(self.cases.update_visit(visit_id, edit, who))
 
     # -- a visit becomes a lead ---------------------------------------------------------------
     @rpc
@@ -237,154 +179,40 @@ class BranchesService:
         """Turn a visit into a lead sourced by the branch. The first branch to report a company
         keeps the credit; a later report is 409 with the existing lead's id."""
         lead_in = validated(LeadFromVisit, body)
-        visit = self.readable_visit(visit_id, viewer)
-        trip, who = self.writable_trip(visit["trip_id"], viewer)
-        if visit.get("lead_id"):
-            raise Conflict("这次拜访已转为线索", {"existing_id": visit["lead_id"]})
-        company = lead_in.company_name or visit["company"]
-        credit_code = lead_in.credit_code or visit.get("credit_code")
-        keys = company_keys(company, credit_code)
-        claimed = self.storage.find_claim(keys)
-        if claimed:
-            raise already_claimed(claimed)
-        existing = self.existing_lead(credit_code, company)
-        if existing:
-            extra = {"existing_id": existing["id"]}
-            if existing.get("source_branch_id"):
-                extra["branch_id"] = existing["source_branch_id"]
-            raise Conflict("这家企业已有线索", extra)
-
-        now = self.clock.now()
-        lead_id = uuid.uuid4().hex
-        sourced = LeadSourced(
-            lead_id=lead_id, branch_id=trip["branch_id"], trip_id=trip["_id"],
-            visit_id=visit_id, sourced_by=who.username, title=lead_in.title or company,
-            company_name=company, credit_code=credit_code, industry=lead_in.industry,
-            investment_cny=lead_in.investment_cny, land_mu=lead_in.land_mu,
-            region=lead_in.region or trip["destination"],
-            contact=(lead_in.contact.model_dump(exclude_none=True) if lead_in.contact
-                     else visit.get("contact")),
-            first_contact_at=visit["visited_at"], notes=lead_in.notes or visit.get("notes"),
-        )
-        claim = {"lead_id": lead_id, "branch_id": trip["branch_id"], "visit_id": visit_id,
-                 "company_name": company, "credit_code": credit_code, "claimed_at": now,
-                 "claimed_by": who.username}
-        self.storage.claim_company(keys, claim, visit_id, [make_event(self.name, sourced, now)])
-        return {"lead_id": lead_id, "visit_id": visit_id, "branch_id": trip["branch_id"],
-                "company_name": company, "credit_code": credit_code}
-
-    def existing_lead(self, credit_code, company_name) -> dict | None:
-        """The leads service's lead for this company, if any (`leads.find_existing`)."""
-        return call(self.leads, "find_existing", credit_code, company_name)  # or Unavailable
+        claim = self.cases.source_lead(visit_id, lead_in, validated(Viewer, viewer, ("viewer",)))
+        return {f: claim[f] for f in SOURCED_FIELDS}
 
     # -- nightly summaries ------------------------------------------------------------------
     @rpc
     def trip_summaries(self, trip_id: str, viewer: dict) -> list[dict]:
-        self.readable_trip(trip_id, viewer)
-        return [view(s) for s in self.storage.summaries_of_trip(trip_id)]
+        return [summary_view(s) for s in self.cases.trip_summaries(
+            trip_id, validated(Viewer, viewer, ("viewer",)))]
 
     @rpc
     def amend_summary(self, trip_id: str, day: str, body: dict, viewer: dict) -> dict:
         """Members add the next day's plan (or notes) to a day's summary, also before 21:00."""
         amend = validated(SummaryAmend, body)
-        trip, who = self.writable_trip(trip_id, viewer)
-        on = self.trip_day(trip, day)
-        if on > self.today():
-            msg = f"{on} 还没到：今晚的安排请写在今天的小结里"
-            raise field_invalid(["path", "day"], msg)
-        fields = {**amend.model_dump(exclude_none=True),
-                  "amended_at": self.clock.now(), "amended_by": who.username}
-        on_insert = {"trip_id": trip_id, "branch_id": trip["branch_id"], "day": on.isoformat(),
-                     "destination": trip["destination"]}
-        return view(self.storage.amend_summary(summary_id(trip_id, on), on_insert, fields))
+        who = validated(Viewer, viewer, ("viewer",))
+        return summary_view(self.cases.amend_summary(trip_id, day, amend, who))
 
     @timer_from_config("BRANCH_SUMMARY_INTERVAL", 60.0)
     def summarise_trip_days(self) -> int:
         """Every trip day past the summary time gets its summary, once across replicas; a day
         with no visits and nothing written raises `trip_day_unreported`. Days missed while the
         service was down are caught up within BRANCH_SUMMARY_LOOKBACK_DAYS."""
-        now = self.clock.now()
-        today = domain.local_day(now, self.zone)
-        first = today - timedelta(days=int(self.config.get("BRANCH_SUMMARY_LOOKBACK_DAYS") or 7))
-        produced = 0
-        for trip in self.storage.trips_with_days_between(first.isoformat(), today.isoformat()):
-            days = [d for d in domain.days_due(
-                date.fromisoformat(trip["start_date"]),
-                date.fromisoformat(trip["end_date"]), now, self.summary_at, self.zone)
-                if d >= first]
-            existing = self.storage.summaries_by_id([summary_id(trip["_id"], d) for d in days])
-            for day in days:
-                found = existing.get(summary_id(trip["_id"], day))
-                if found is None or "produced_at" not in found:
-                    produced += self.produce_summary(trip, day, found, now)
-        return produced
-
-    def produce_summary(self, trip: dict, day, written: dict | None, now) -> bool:
-        key = summary_id(trip["_id"], day)
-        figures = self.figures(trip, day.isoformat())
-        unreported = figures["visit_count"] == 0 and written is None
-        summary = {"_id": key, "trip_id": trip["_id"], "branch_id": trip["branch_id"],
-                   "destination": trip["destination"], "produced_at": now, **figures,
-                   "unreported": unreported}
-        events = []
-        if unreported:
-            events = [make_event(self.name, TripDayUnreported(
-                branch_id=trip["branch_id"], trip_id=trip["_id"], day=day,
-                destination=trip["destination"], secretary=self.secretary_of(trip["branch_id"]),
-            ), now)]
-        won = self.storage.produce_summary(summary, events)
-        if not won and unreported:
-            # Members wrote about the day meanwhile (or another replica produced it).
-            won = self.storage.produce_summary({**summary, "unreported": False})
-        if won:  # a visit logged while we built it is counted too
-            self.storage.refresh_summary_figures(key, self.figures(trip, day.isoformat()))
-        return won
-
-    def figures(self, trip: dict, day: str) -> dict:
-        so_far = self.storage.visits_of_trip(trip["_id"], up_to_day=day)
-        return domain.summary_figures(
-            date.fromisoformat(day), [v for v in so_far if v["day"] == day],
-            trip.get("targets") or [], so_far)
-
-    def refresh_summary(self, trip: dict, day: str) -> None:
-        """A visit logged or edited after its day's summary was produced updates the figures."""
-        summary = self.storage.get_summary(summary_id(trip["_id"], day))
-        if summary and "produced_at" in summary:
-            self.storage.refresh_summary_figures(summary["_id"], self.figures(trip, day))
-
-    def secretary_of(self, branch_id: str) -> str:
-        branch = self.storage.get(branch_id)
-        secretary = branch.get("secretary") or (branch.get("members") or [{}])[0]
-        return secretary.get("username") or ""
+        return self.cases.summarise_trip_days(
+            int(self.config.get("BRANCH_SUMMARY_LOOKBACK_DAYS") or 7))
 
     # -- results ----------------------------------------------------------------------------
     @rpc
     def results(self, branch_id: str, query: dict) -> dict:
         """Visits, leads sourced, signed, investment signed and conversion for a period."""
-        q = validated(PeriodQuery, query, ("query",))
-        branch = self.storage.get(branch_id)
-        period = domain.local_period(q.from_, q.to, self.zone)
-        visits = self.storage.visit_counts(period, branch_id).get(branch_id, 0)
-        figures = domain.branch_results(branch_id, visits, self.storage.sourced_leads(branch_id),
-                                        period)
-        return jsonable({**figures, "name_zh": branch["name_zh"], "from": q.from_, "to": q.to})
+        return jsonable(self.cases.results(branch_id, validated(PeriodQuery, query, ("query",))))
 
     @rpc
     def ranking(self, query: dict) -> dict:
         """The six branches ranked by investment signed, then signed, sourced and visits."""
-        q = validated(PeriodQuery, query, ("query",))
-        period = domain.local_period(q.from_, q.to, self.zone)
-        visits = self.storage.visit_counts(period)
-        leads_by_branch: dict[str, list] = {}
-        for row in self.storage.sourced_leads():
-            leads_by_branch.setdefault(row.get("branch_id"), []).append(row)
-        branches = self.storage.all()
-        names = {b["_id"]: b["name_zh"] for b in branches}
-        rows = [domain.branch_results(b["_id"], visits.get(b["_id"], 0),
-                                      leads_by_branch.get(b["_id"], []), period)
-                for b in branches]
-        ranked = [{**row, "name_zh": names[row["branch_id"]]} for row in domain.ranking(rows)]
-        return jsonable({"from": q.from_, "to": q.to, "items": ranked})
+        return jsonable(self.cases.ranking(validated(PeriodQuery, query, ("query",))))
 
     # -- results kept current from the leads service's events ---------------------------------
     @on_event("leads", "lead_created")
@@ -396,62 +224,3 @@ class BranchesService:
     def count_stage_change(self, envelope, changed):
         if changed.source_branch_id:
             self.storage.record_stage_change(envelope, changed)
-
-    # -- scope --------------------------------------------------------------------------------
-    def readable_branch(self, branch_id: str, viewer: dict) -> Viewer:
-        who = validated(Viewer, viewer, ("viewer",))
-        if not domain.may_read(who.model_dump(), branch_id):
-            raise NotFound(f"没有党支部 {branch_id}")  # 404, not 403: ids leak nothing
-        self.storage.get(branch_id)
-        return who
-
-    def writable_branch(self, branch_id: str, viewer: dict) -> Viewer:
-        who = validated(Viewer, viewer, ("viewer",))
-        if not domain.may_write(who.model_dump(), branch_id):
-            raise NotFound(f"没有党支部 {branch_id}")
-        self.storage.get(branch_id)
-        return who
-
-    def readable_trip(self, trip_id: str, viewer: dict) -> dict:
-        who = validated(Viewer, viewer, ("viewer",))
-        trip = self.storage.get_trip(trip_id)
-        if not domain.may_read(who.model_dump(), trip["branch_id"]):
-            raise NotFound(f"没有行程 {trip_id}")
-        return trip
-
-    def writable_trip(self, trip_id: str, viewer: dict) -> tuple[dict, Viewer]:
-        who = validated(Viewer, viewer, ("viewer",))
-        trip = self.storage.get_trip(trip_id)
-        if not domain.may_write(who.model_dump(), trip["branch_id"]):
-            raise NotFound(f"没有行程 {trip_id}")
-        return trip, who
-
-    def readable_visit(self, visit_id: str, viewer: dict) -> dict:
-        who = validated(Viewer, viewer, ("viewer",))
-        visit = self.storage.get_visit(visit_id)
-        if not domain.may_read(who.model_dump(), visit["branch_id"]):
-            raise NotFound(f"没有拜访记录 {visit_id}")
-        return visit
-
-    @staticmethod
-    def check_dates(start, end) -> None:
-        errors = domain.trip_date_problems(start, end)
-        if errors:
-            raise InvalidInput(detail_of(errors), {"errors": errors})
-
-    @staticmethod
-    def trip_day(trip: dict, day: str):
-        """`day` as a date of the trip; 404 when it is not one of the trip's days."""
-        try:
-            on = date.fromisoformat(day)
-        except ValueError:
-            raise NotFound(f"这次行程没有 {day} 这一天") from None
-        if not trip["start_date"] <= on.isoformat() <= trip["end_date"]:
-            raise NotFound(f"这次行程（{trip['start_date']} 至 {trip['end_date']}）没有 {day} 这一天")
-        return on
-
-    def trip_view(self, trip: dict) -> dict:
-        today = self.today().isoformat()
-        status = ("upcoming" if trip["start_date"] > today
-                  else "finished" if trip["end_date"] < today else "ongoing")
-        return view(trip, status=status)

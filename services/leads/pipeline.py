@@ -11,6 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.leads import progress
+from services.leads.errors import BadMoveTime, MoveRefused, ReasonRequired
+from services.leads.progress import STAGE_MILESTONES
+from shared.change import Change
+from shared.events import LeadStageChanged, LeadStatusChanged
+from shared.scope import Principal
+
 STAGES = ("lead", "negotiating", "signed", "land", "construction", "production")
 STAGE_LABELS_ZH = {
     "lead": "线索", "negotiating": "在谈", "signed": "签约",
@@ -31,13 +38,6 @@ def zs(status: str) -> str:
 # Roles that may move a lead back (a correction, or a deal that fell back to talks).
 BACKWARD_ROLES = frozenset({"leader", "admin"})
 
-# Arriving at these stages reaches the milestone of the same meaning in the plan.
-STAGE_MILESTONES = {
-    "signed": "signed", "land": "land_listed",
-    "construction": "groundbreaking", "production": "production",
-}
-
-
 @dataclass(frozen=True)
 class AllowedMove:
     stage: str
@@ -48,22 +48,6 @@ class AllowedMove:
         # Strings only: nameko stringifies other scalars in an error crossing RPC. Every kind
         # but "forward" needs a reason.
         return {"stage": self.stage, "kind": self.kind}
-
-
-class MoveRefused(Exception):
-    """The machine forbids this move; `allowed` lists what it would accept (a 409)."""
-
-    def __init__(self, message: str, allowed: list[AllowedMove]):
-        super().__init__(message)
-        self.allowed = allowed
-
-
-class ReasonRequired(Exception):
-    """The move is allowed only with a reason, and none was given (a 422 on the note)."""
-
-
-class BadMoveTime(Exception):
-    """The `at` of a move is in the future or before the lead's previous move (a 422)."""
 
 
 def stage_index(stage: str) -> int:
@@ -99,9 +83,12 @@ def check_move(stage: str, target: str, status: str, role: str, reason: str | No
             why = f"只有县领导或管理员可以把线索从{zh(stage)}退回{zh(target)}"
         else:
             why = f"不能从{zh(stage)}移到{zh(target)}"
-        raise MoveRefused(why, allowed)
+        raise MoveRefused(why, allowed, {"current": stage, "lead_status": status,
+                                         "allowed": [m.as_dict() for m in allowed]})
     if move.needs_reason and not (reason or "").strip():
-        raise ReasonRequired(f"从{zh(stage)}{KIND_ZH.get(move.kind, '移到')}{zh(target)}须在 note 中说明原因")
+        raise ReasonRequired(
+            f"从{zh(stage)}{KIND_ZH.get(move.kind, '移到')}{zh(target)}须在 note 中说明原因",
+            ["body", "note"])
     return move
 
 
@@ -130,10 +117,64 @@ STATUS_MOVES = {
 def check_status_change(current: str, target: str, reason: str | None) -> None:
     """Losing a lead or reviving a lost one needs a reason; a no-op change is refused."""
     if target not in STATUS_MOVES[current]:
+        allowed = [AllowedMove(s, "status", s == "lost" or current == "lost")
+                   for s in STATUS_MOVES[current]]
         raise MoveRefused(
             f"线索已是{zs(current)}状态" if target == current
             else f"不能从{zs(current)}改为{zs(target)}",
-            [AllowedMove(s, "status", s == "lost" or current == "lost") for s in STATUS_MOVES[current]],
-        )
+            allowed, {"current": current, "allowed": [m.stage for m in allowed]})
     if (target == "lost" or current == "lost") and not (reason or "").strip():
-        raise ReasonRequired(f"从{zs(current)}改为{zs(target)}须说明原因（reason）")
+        raise ReasonRequired(f"从{zs(current)}改为{zs(target)}须说明原因（reason）",
+                             ["body", "reason"])
+
+
+# -- the decisions: what a move or a status change sets, appends and announces -----------------
+
+def move(lead: dict, to: str, principal: Principal, note: str | None, at: datetime | None,
+         now: datetime) -> Change:
+    """The lead moved to `to` (at `at`, default now): its stage, the history entries and
+    `lead_stage_changed`, with `milestone_reached` when the arrival reaches a planned milestone
+    not reached before. Refused (MoveRefused, ReasonRequired, BadMoveTime) as the machine says."""
+    allowed = check_move(lead["stage"], to, lead["status"], principal.role, note)
+    at = at or now
+    check_move_time(at, lead["stage_history"][-1]["at"], now)
+    by = principal.username
+    change = Change(
+        set={"stage": allowed.stage, "stage_index": stage_index(allowed.stage),
+             "updated_at": now, "updated_by": by},
+        append={
+            "stage_history": ({"stage": allowed.stage, "from": lead["stage"], "kind": allowed.kind,
+                               "at": at, "by": by, "note": note},),
+            "changes": ({"at": now, "by": by, "action": "stage",
+                         "fields": {"stage": {"from": lead["stage"], "to": allowed.stage}},
+                         "note": note},),
+        },
+        events=(LeadStageChanged(
+            lead_id=lead["_id"], title=lead["title"], from_stage=lead["stage"],
+            to_stage=allowed.stage, at=at, by=by, team_id=lead.get("team_id"),
+            source_branch_id=lead.get("source_branch_id"), investment_cny=lead["investment_cny"],
+            major=lead["major"], move=allowed.kind, note=note),))
+    milestone = milestone_of_move(allowed)
+    planned = {item["milestone"]: item for item in progress.plan_of(lead)}
+    if milestone in planned and milestone not in progress.dates_of(lead):
+        change = change.causing(progress.milestone_reached(
+            lead, planned[milestone], progress.county_date(at), None, by))
+    return change
+
+
+def change_status(lead: dict, to: str, reason: str | None, by: str, now: datetime) -> Change:
+    """The lead's status set to `to`: the histories and `lead_status_changed`."""
+    check_status_change(lead["status"], to, reason)
+    return Change(
+        set={"status": to, "updated_at": now, "updated_by": by},
+        append={
+            "status_history": ({"status": to, "from": lead["status"], "at": now, "by": by,
+                                "reason": reason},),
+            "changes": ({"at": now, "by": by, "action": "status",
+                         "fields": {"status": {"from": lead["status"], "to": to}},
+                         "note": reason},),
+        },
+        events=(LeadStatusChanged(
+            lead_id=lead["_id"], title=lead["title"], from_status=lead["status"], to_status=to,
+            reason=reason, at=now, by=by, team_id=lead.get("team_id"), stage=lead["stage"],
+            investment_cny=lead["investment_cny"], major=lead["major"]),))

@@ -8,9 +8,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from services.leads.pipeline import STAGE_MILESTONES
+from shared.events import MilestoneReached
 
 COUNTY_TZ = ZoneInfo("Asia/Shanghai")
+
+# Arriving at these stages reaches the milestone of the same meaning in the plan.
+STAGE_MILESTONES = {
+    "signed": "signed", "land": "land_listed",
+    "construction": "groundbreaking", "production": "production",
+}
 
 # Milestones the county names; a plan may add its own keys with their own labels.
 MILESTONE_LABELS_ZH = {
@@ -65,6 +71,37 @@ def milestone_dates(first_contact_at: datetime | None, stage_history: list[dict]
             dates[milestone] = county_date(entry["at"])
     dates.update(actuals)
     return dates
+
+
+def recorded_actuals(lead: dict) -> dict[str, date]:
+    """The actual dates recorded by hand on the lead (`milestones`)."""
+    return {key: date.fromisoformat(m["actual_date"])
+            for key, m in (lead.get("milestones") or {}).items()}
+
+
+def plan_of(lead: dict) -> list[dict]:
+    """The plan of the lead's four ones, each planned date as a date."""
+    four_ones = lead.get("four_ones") or {}
+    return [{**item, "planned_date": date.fromisoformat(item["planned_date"])}
+            for item in four_ones.get("plan", [])]
+
+
+def dates_of(lead: dict) -> dict[str, date]:
+    """When each of the lead's milestones happened (milestone_dates of the lead)."""
+    return milestone_dates(lead.get("first_contact_at"), lead.get("stage_history") or [],
+                           recorded_actuals(lead))
+
+
+def milestone_reached(lead: dict, item: dict, actual: date, previous: date | None,
+                      by: str) -> MilestoneReached:
+    """`milestone_reached` for the plan's `item`, reached on `actual` (`previous`: the date it
+    had before, when it is recorded again)."""
+    return MilestoneReached(
+        lead_id=lead["_id"], title=lead["title"], milestone=item["milestone"],
+        label=label_of(item["milestone"], item.get("label")),
+        planned_date=item["planned_date"], actual_date=actual,
+        days_late=(actual - item["planned_date"]).days, previous_actual_date=previous,
+        team_id=lead.get("team_id"), major=lead["major"], by=by)
 
 
 def cycle_times(dates: dict[str, date]) -> list[dict]:
@@ -127,10 +164,7 @@ def report_row(lead: dict) -> list:
     plan against actual as [key, label, planned_date, actual_date or None] (none when lost)."""
     milestones = []
     if lead["status"] != "lost":
-        actuals = {key: date.fromisoformat(m["actual_date"])
-                   for key, m in (lead.get("milestones") or {}).items()}
-        dates = milestone_dates(lead.get("first_contact_at"), lead.get("stage_history") or [],
-                                actuals)
+        dates = dates_of(lead)
         milestones = [[item["milestone"], label_of(item["milestone"], item.get("label")),
                        str(item["planned_date"]),
                        dates[item["milestone"]].isoformat() if item["milestone"] in dates

@@ -8,10 +8,12 @@ import zlib
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from services.leads.domain import duplicate_lead
+from services.leads.errors import DuplicateLead
 from services.leads.progress import report_row
+from shared.change import Change
 from shared.errors import Conflict, NotFound
-from shared.storage import MongoRepository, choose_hint, plain_indexes, run_transaction
+from shared.events import EventData, make_event
+from shared.storage import MongoRepository, choose_hint, plain_indexes, run_transaction, update_of
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,11 @@ def search_key_to_match(keys: list[str]) -> str:
     a bigram rather than a single character (far rarer in Chinese text), the rarest-looking
     one first. SecantusDB scans on `$all`, and MongoDB too walks one key's entries only."""
     return min(keys, key=lambda k: (-len(k), k))
+
+
+def envelopes(events, at):
+    """The leads' events (payloads) in their envelopes, occurred `at`."""
+    return [make_event("leads", e, at) for e in events]
 
 
 class LeadsRepository(MongoRepository):
@@ -120,16 +127,16 @@ class LeadsRepository(MongoRepository):
     def exists(self, lead_id: str) -> bool:
         return self.db.leads.find_one({"_id": lead_id}, {"_id": 1}) is not None
 
-    def insert(self, lead: dict, events) -> dict:
+    def insert(self, lead: dict, events: tuple[EventData, ...], at) -> dict:
         def change(session):
             self.db.leads.insert_one(lead, session=session)
             self.save_report_row(lead, session)
         try:
-            self.commit(change, events)
+            self.commit(change, envelopes(events, at))
         except DuplicateKeyError:
             # Lost a race with an identical lead: report the one that won.
             existing = self.find_duplicate(lead["company"].get("credit_code"), lead["title"])
-            raise duplicate_lead(existing["_id"] if existing else None) from None
+            raise DuplicateLead(existing["_id"] if existing else None) from None
         return lead
 
     def existing_ids(self, ids: list[str]) -> set[str]:
@@ -152,7 +159,7 @@ class LeadsRepository(MongoRepository):
                 found.setdefault(d["_id"], d)
         return sorted(found.values(), key=lambda d: d["created_at"])
 
-    def insert_many(self, leads: list[dict], events) -> None:
+    def insert_many(self, leads: list[dict], events: list[EventData], at) -> None:
         """Leads imported from one chunk of a ledger, with their events, all or nothing (one
         transaction: one insert of the leads, one of their outbox entries); a DuplicateKeyError
         (a concurrent import of the same rows) leaves nothing written.
@@ -163,20 +170,20 @@ class LeadsRepository(MongoRepository):
         one database. Published per chunk, that fan-out ran beside the import and held each
         chunk for seconds (a 5,000-row commit of minutes); the loop sends the entries 100 a pass
         after their grace, so the fan-out follows the import instead of slowing it."""
-        events = list(events)
+        stored = envelopes(events, at)
 
         def work(session):
             self.db.leads.insert_many(leads, ordered=True, session=session)
-            self._store_in_outbox(events, session)
+            self._store_in_outbox(stored, session)
         run_transaction(self.client, work, self.transaction_time_limit)
 
-    def insert_sourced(self, envelope, lead: dict, events) -> bool:
+    def insert_sourced(self, envelope, lead: dict, events: tuple[EventData, ...]) -> bool:
         """Create a lead a branch sourced, once per event; False when it was not created."""
         try:
             def change(session):
                 self.db.leads.insert_one(lead, session=session)
                 self.save_report_row(lead, session)
-            return self.apply_once(envelope, change, events)
+            return self.apply_once(envelope, change, envelopes(events, envelope.occurred_at))
         except DuplicateKeyError:
             # Same id (created already) or same credit code and title: record the event as
             # applied without a lead, so that a redelivery does not try again.
@@ -191,14 +198,11 @@ class LeadsRepository(MongoRepository):
         return lead
 
     def list(self, query: dict, sort: list, page: int, page_size: int,
-             projection: dict | None = None) -> tuple[list[dict], int, bool]:
+             projection: dict | None = None,
+             keys: list[str] | None = None) -> tuple[list[dict], int, bool]:
         """One page, major projects first (the green channel), then `sort`; and the total,
-        counted up to TOTAL_CAP (True when capped). `search_keys: [...]` in `query`: the leads
-        holding every one of those keys."""
-        query = dict(query)
-        keys = query.pop("search_keys", None)
-        if isinstance(keys, dict):  # {"$all": [...]}, as MongoDB would take it
-            keys = keys["$all"]
+        counted up to TOTAL_CAP (True when capped). `keys`: the leads holding every one of
+        those search keys."""
         order = GREEN_FIRST + sort + [("_id", ASCENDING)]
         if keys:
             return self._search(query, keys, order, page, page_size, projection)
@@ -291,26 +295,26 @@ class LeadsRepository(MongoRepository):
                                       {"$setOnInsert": {"leads": built}}, upsert=True)
         return built
 
-    def update(self, lead: dict, update: dict, events) -> dict:
-        """Apply `update` if the lead is still at the version read; else 409 (changed meanwhile).
-        Returns the lead as written (no second read)."""
-        def change(session):
+    def update(self, lead: dict, change: Change, at) -> dict:
+        """Store `change` and its events (occurred `at`) if the lead is still at the version
+        read; else 409 (changed meanwhile). Returns the lead as written (no second read)."""
+        def write(session):
             after = self.update_at_version(
-                "leads", lead["_id"], lead["version"], update, session,
+                "leads", lead["_id"], lead["version"], update_of(change), session,
                 Conflict("线索已被他人修改，请刷新后重试",
                          {"lead_id": lead["_id"]}))
             self.save_report_row(after, session)
             return after
 
         try:
-            return self.commit(change, events)
+            return self.commit(write, envelopes(change.events, at))
         except DuplicateKeyError:
             existing = self.find_duplicate(
-                update["$set"].get("company", lead["company"]).get("credit_code"),
-                update["$set"].get("title", lead["title"]))
-            raise duplicate_lead(existing["_id"] if existing else None) from None
+                change.set.get("company", lead["company"]).get("credit_code"),
+                change.set.get("title", lead["title"]))
+            raise DuplicateLead(existing["_id"] if existing else None) from None
 
-    def record_assignment(self, envelope, lead_id: str, fields: dict, change: dict) -> bool:
+    def record_assignment(self, envelope, lead_id: str, change: Change) -> bool:
         """Store the team the teams service chose, unless a later assignment is already there
         (a reassignment can overtake the first assignment on the broker)."""
         at = envelope.occurred_at
@@ -325,11 +329,8 @@ class LeadsRepository(MongoRepository):
                 return
             if current.get("team_assigned_at") is not None and current["team_assigned_at"] > stored_at:
                 return
-            result = self.db.leads.update_one(
-                {"_id": lead_id},
-                {"$set": {**fields, "team_assigned_at": at}, "$push": {"changes": change}},
-                session=session,
-            )
+            result = self.db.leads.update_one({"_id": lead_id}, update_of(change),
+                                              session=session)
             if result.modified_count:
                 self.save_report_row(self.db.leads.find_one({"_id": lead_id}, session=session),
                                      session)

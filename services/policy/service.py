@@ -8,8 +8,9 @@ from __future__ import annotations
 import base64
 
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 
+from services.leads.client import LeadsClient
 from services.policy import domain, usecases
 from services.policy.batch_sheet import batch_key
 from services.policy.letter import LetterSetter, departments_in_order
@@ -25,7 +26,6 @@ from shared.units import check_unit
 from shared.handlers import on_event
 from shared.idempotency import IdempotencyKey, new_id
 from shared.jsonable import jsonable
-from shared.rpc import call
 from shared.schemas import page_of, validated
 from shared.storage import Storage
 from shared.view_fields import fields_of, picked
@@ -54,7 +54,7 @@ class PolicyService:
     storage = Storage(PolicyRepository, on_start=seed_routes)
     clock = Clock()
     config = Config()
-    leads = RpcProxy("leads")
+    leads = LeadsClient()
     idempotency_key = IdempotencyKey()
     letters = LetterSetter()
 
@@ -68,7 +68,7 @@ class PolicyService:
 
     # -- intake ------------------------------------------------------------------------------
     def get_lead(self, lead_id: str) -> dict:
-        return call(self.leads, "get", lead_id)
+        return self.leads.get(lead_id)
 
     @rpc
     def submit(self, body: dict, actor: dict) -> dict:

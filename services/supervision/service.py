@@ -20,12 +20,14 @@ from pathlib import Path
 import eventlet
 import yaml
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 
+from services.leads.client import LeadsClient
 from services.leads.domain import search_keys
 from services.supervision import domain, exports, periods, reports, tasks, usecases
 from services.supervision.background import NOT_YET, Background
 from services.supervision.repository import SupervisionRepository
+from services.teams.client import TeamsClient
 from services.supervision.schemas import (
     AnalysisIn, BimonthQuery, FeedbackIn, GenerateIn, MonthQuery, PlanIn, ProblemCreate,
     ProblemFilter, ProblemView, ProgressReportIn, QuarterQuery, ResolveIn, Showcase, TackleList,
@@ -34,7 +36,6 @@ from services.supervision.schemas import (
 from shared.backdating import BACKDATE_DAYS
 from shared.clock import Clock
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.rpc import call
 from shared.events import ReportPublished, YellowCardIssued, YellowCardReason, make_event
 from shared.handlers import on_event
 from shared.idempotency import IdempotencyKey, new_id
@@ -136,8 +137,10 @@ class SupervisionService:
     clock = Clock()
     idempotency_key = IdempotencyKey()
     config = Config()
-    leads = RpcProxy("leads")
-    teams = RpcProxy("teams")
+    leads = LeadsClient()
+    # The county-wide projects list may take longer than a request (a report is made by a timer).
+    report_leads = LeadsClient(timeout=REPORT_RPC_TIMEOUT_SECONDS)
+    teams = TeamsClient()
 
     @rpc
     def health(self):
@@ -166,7 +169,7 @@ class SupervisionService:
     def raise_problem(self, body: dict, actor: dict) -> dict:
         problem_in = validated(ProblemCreate, body)
         return problem_view(usecases.raise_problem(
-            self.storage, problem_in, lambda lead_id: call(self.leads, "get", lead_id),
+            self.storage, problem_in, self.leads.get,
             new_id(actor["username"], self.idempotency_key),
             bool(self.idempotency_key), actor, self.backdate_days, self.clock.now()))
 
@@ -395,7 +398,7 @@ class SupervisionService:
 
     def first_record(self):
         """The county's first record: its first lead, problem, policy request or breach."""
-        found = [at for at in (call(self.leads, "first_created_at"), *self.storage.first_records())
+        found = [at for at in (self.leads.first_created_at(), *self.storage.first_records())
                  if at is not None]
         return min((datetime.fromisoformat(a) if isinstance(a, str) else a for a in found),
                    default=None)
@@ -481,14 +484,14 @@ class SupervisionService:
         if period.report == periods.QUARTERLY:
             return reports.tackle_list(period, projects)
         towns = {u["name"] for u in self.storage.units() if u["kind"] == "town"}
-        team_names = {t["id"]: t["name_zh"] for t in call(self.teams, "list_teams")}
+        team_names = {t["id"]: t["name_zh"] for t in self.teams.list_teams()}
         return reports.yellow_cards(period, projects, self.breaches_until(period.end), towns,
                                     team_names, self.yellow_card_points)
 
     # -- facts for the reports --------------------------------------------------------------
     def projects(self, with_plans: bool) -> list[reports.Project]:
         """Every lead with its plan against actual, in one RPC to leads (report_projects)."""
-        found = call(self.leads, "report_projects", timeout=REPORT_RPC_TIMEOUT_SECONDS)
+        found = self.report_leads.report_projects()
         column = {name: i for i, name in enumerate(found["fields"])}
         day, moment = lru_cache(maxsize=None)(date.fromisoformat), lru_cache(maxsize=None)(
             datetime.fromisoformat)

@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from shared.change import Change
+from shared.events import LeadAssigned, LeadUnrouted, RoutingRuleChanged
 from shared.text import fold_text
+
+# Where a lead whose industry no rule covers waits for an admin.
+TRIAGE = "triage"
 
 # Full-width to half-width, case and spacing folded, so 'Solar　PV' matches 'solar pv'.
 normalise_industry = fold_text
@@ -15,8 +21,18 @@ class Route:
     keyword: str
 
 
-class DuplicateKeyword(ValueError):
-    pass
+class TeamsRefusal(Exception):
+    """A rule of the teams refused a request; `loc` names the field of a 422, else a 409
+    whose extra is `answer`."""
+
+    def __init__(self, message: str, loc: list[str] | None = None, answer: dict | None = None):
+        super().__init__(message)
+        self.loc = loc
+        self.answer = answer or {}
+
+
+class DuplicateKeyword(TeamsRefusal, ValueError):
+    """The teams file names one industry keyword for two teams."""
 
 
 def routing_table(teams: list[dict]) -> dict[str, str]:
@@ -197,3 +213,72 @@ def open_counts_of_figures(figures: list[dict]) -> dict[str, int]:
 
 def lost_of_figures(figures: list[dict]) -> int:
     return sum(f.get("count", 0) for f in figures if f["kind"] == "lost")
+
+
+def county_leader(team: dict) -> str:
+    leader = team["leader"]
+    return f"{leader['name']}（{leader['title']}）"
+
+
+def assignment(lead, team: dict | None, route: Route | None, open_counts: dict[str, int],
+               now: datetime) -> Change:
+    """A new lead (`lead_created`) under the team its industry routes to, with the member who
+    has the fewest open leads (`lead_assigned`); in triage (`lead_unrouted`) when no rule
+    covers the industry."""
+    fields = {"title": lead.title, "investment_cny": lead.investment_cny, "major": lead.major,
+              "assigned_at": now}
+    if team is None or route is None:
+        return Change(set={**fields, "team_id": TRIAGE, "owner": None},
+                      events=(LeadUnrouted(lead_id=lead.lead_id, title=lead.title,
+                                           industry=lead.industry),))
+    owner = pick_owner(team.get("members", []), open_counts)
+    return Change(
+        set={**fields, "team_id": team["_id"], "owner": owner},
+        events=(LeadAssigned(
+            lead_id=lead.lead_id, title=lead.title, team_id=team["_id"],
+            team_name=team["name_zh"], county_leader=county_leader(team),
+            matched_keyword=route.keyword, major=lead.major, owner=owner),))
+
+
+def reassignment(lead: dict, team: dict, owner: str | None, reason: str | None,
+                 open_counts: dict[str, int], by: str, now: datetime) -> Change:
+    """The lead moved to `team` (and `owner`, else the member with the fewest open leads):
+    `lead_assigned` again, with the previous team, who and why. 422 for an owner who is not
+    a member, 409 when the lead is there already."""
+    members = [m["username"] for m in team.get("members", [])]
+    if owner is not None and owner not in members:
+        raise TeamsRefusal(f"{owner} 不是 {team['_id']} 的成员；成员：{'、'.join(members)}",
+                           loc=["body", "owner"])
+    if team["_id"] == lead["team_id"] and (owner is None or owner == lead.get("owner")):
+        raise TeamsRefusal(f"线索已在 {team['_id']}",
+                           answer={"team_id": lead["team_id"], "owner": lead.get("owner")})
+    owner = owner or pick_owner(team.get("members", []), open_counts)
+    return Change(
+        set={"team_id": team["_id"], "owner": owner, "assigned_at": now, "assigned_by": by},
+        events=(LeadAssigned(
+            lead_id=lead["_id"], title=lead.get("title") or "", team_id=team["_id"],
+            team_name=team["name_zh"], county_leader=county_leader(team),
+            matched_keyword="", major=bool(lead.get("major")), owner=owner,
+            previous_team_id=lead["team_id"], assigned_by=by, reason=reason),))
+
+
+def rerouting(updated, team: dict, route: Route, previous_team_id: str | None,
+              open_counts: dict[str, int], now: datetime) -> Change:
+    """A lead whose industry changed (`lead_updated`) to another team's chain: it moves there,
+    with the reason its history keeps."""
+    owner = pick_owner(team.get("members", []), open_counts)
+    return Change(
+        set={"team_id": team["_id"], "owner": owner, "assigned_at": now},
+        events=(LeadAssigned(
+            lead_id=updated.lead_id, title=updated.title, team_id=team["_id"],
+            team_name=team["name_zh"], county_leader=county_leader(team),
+            matched_keyword=route.keyword, major=updated.major, owner=owner,
+            previous_team_id=previous_team_id, assigned_by=updated.by,
+            reason=f"行业变更为「{updated.industry}」，按产业链改由{team['name_zh']}承接"),))
+
+
+def rule_moved(keyword: str, team_id: str | None, previous_team_id: str | None,
+               by: str) -> RoutingRuleChanged:
+    """`routing_rule_changed`: the keyword now routes to `team_id` (None: to triage)."""
+    return RoutingRuleChanged(keyword=keyword, team_id=team_id,
+                              previous_team_id=previous_team_id, by=by)

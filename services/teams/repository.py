@@ -4,8 +4,10 @@ from __future__ import annotations
 from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
 
 from services.teams import domain
+from shared.change import Change
 from shared.errors import Conflict, NotFound
-from shared.storage import MongoRepository
+from shared.events import EventData, make_event
+from shared.storage import MongoRepository, update_of
 
 # What the team keeps of each lead, for its pipeline and its members' workload.
 TEAM_LEAD_FIELDS = {"team_id": 1, "stage": 1, "status": 1, "investment_cny": 1, "major": 1,
@@ -13,6 +15,11 @@ TEAM_LEAD_FIELDS = {"team_id": 1, "stage": 1, "status": 1, "investment_cny": 1, 
 
 
 COUNTED_MARKER = "counted"
+
+
+def envelopes(events, at):
+    """The teams' events (payloads) in their envelopes, occurred `at`."""
+    return [make_event("teams", e, at) for e in events]
 
 
 class TeamsRepository(MongoRepository):
@@ -96,24 +103,28 @@ class TeamsRepository(MongoRepository):
         """Open leads per owner in the team (not lost, not in production), from the counters."""
         return domain.open_counts_of_figures(self.figures(team_id))
 
-    def assign(self, envelope, lead_id: str, fields: dict, events) -> bool:
+    def assign(self, envelope, lead_id: str, change: Change, at) -> bool:
         """Record the lead under its team (or in triage) and publish the outcome, once. A stage
         change that overtook the lead's creation has made the record already: keep its stage."""
-        def change(session):
+        def write(session):
             before = self.db.team_leads.find_one_and_update(
                 {"_id": lead_id},
-                {"$set": fields, "$setOnInsert": {"stage": "lead", "status": "active"}},
+                {**update_of(change), "$setOnInsert": {"stage": "lead", "status": "active"}},
                 upsert=True, session=session, return_document=ReturnDocument.BEFORE)
-            after = {"stage": "lead", "status": "active", **(before or {}), **fields}
+            after = {"stage": "lead", "status": "active", **(before or {}), **change.set}
             self._add_figures(before, after, session)
 
-        return self.apply_once(envelope, change, events)
+        return self.apply_once(envelope, write, envelopes(change.events, at))
 
     def find_team_lead(self, lead_id: str) -> dict | None:
         return self.db.team_leads.find_one({"_id": lead_id})
 
-    def record_lead(self, envelope, lead_id: str, fields: dict, stamp: str, events=()) -> bool:
-        """Keep the team's copy of a lead current; an older event never overwrites a newer one."""
+    def record_lead(self, envelope, lead_id: str, change: Change, stamp: str,
+                    now=None) -> bool:
+        """Keep the team's copy of a lead current (`change.set`; its events, if any, occurred
+        `now`); an older event never overwrites a newer one."""
+        fields = change.set
+        events = envelopes(change.events, now)
         at = envelope.occurred_at
         stored_at = at.replace(microsecond=at.microsecond // 1000 * 1000)  # BSON keeps ms
 
@@ -129,21 +140,21 @@ class TeamsRepository(MongoRepository):
 
         return self.apply_once(envelope, apply, events)
 
-    def reassign(self, lead: dict, fields: dict, events) -> None:
-        def change(session):
+    def reassign(self, lead: dict, change: Change, at) -> None:
+        def write(session):
             # By `_id` alone (SecantusDB scans on a second predicate); the team read is checked.
             before = self.db.team_leads.find_one_and_update(
-                {"_id": lead["_id"]}, {"$set": fields}, session=session,
+                {"_id": lead["_id"]}, update_of(change), session=session,
                 return_document=ReturnDocument.BEFORE)
             if before is None or before.get("team_id") != lead["team_id"]:
                 raise Conflict("线索已被改派，请刷新后重试",
                                {"lead_id": lead["_id"]})
-            self._add_figures(before, {**before, **fields}, session)
+            self._add_figures(before, {**before, **change.set}, session)
 
-        self.commit(change, events)
+        self.commit(write, envelopes(change.events, at))
 
     def move_keyword(self, spellings: dict[str, list[str]], keyword: str, team_id: str | None,
-                     events) -> None:
+                     event: EventData, at) -> None:
         """Take every spelling of `keyword` from the teams that have it and give it to `team_id`
         (None: to nobody), in one transaction so that no keyword ever names two teams."""
         def change(session):
@@ -154,4 +165,4 @@ class TeamsRepository(MongoRepository):
                 self.db.teams.update_one({"_id": team_id}, {"$addToSet": {"industries": keyword}},
                                          session=session)
 
-        self.commit(change, events)
+        self.commit(change, envelopes((event,), at))

@@ -1,28 +1,27 @@
 """The teams service: the six specialist teams, the routing of each new lead to one of them,
-reassignment, and each team's pipeline and members' workload."""
+reassignment, and each team's pipeline and members' workload. Entrypoints only, each
+validate -> use case (usecases.py) -> view."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import yaml
 from nameko.rpc import rpc
 
-from services.leads.domain import STAGES
 from services.teams import domain
+from services.teams.domain import TRIAGE, county_leader  # noqa: F401  (bench/bench.py seeds with them)
 from services.teams.repository import TeamsRepository
-from services.teams.schemas import Reassignment, RoutingRule
+from services.teams.schemas import Reassignment, RoutingRule, TeamView
+from services.teams.usecases import TeamsUseCases
 from shared.clock import Clock
-from shared.errors import Conflict, NotFound, field_error
-from shared.events import LeadAssigned, LeadUnrouted, RoutingRuleChanged, make_event
 from shared.handlers import on_event
 from shared.jsonable import jsonable
 from shared.schemas import validated
 from shared.storage import Storage
 
-log = logging.getLogger(__name__)
 TEAMS_FILE = Path(__file__).with_name("data") / "teams.yaml"
-TRIAGE = "triage"
+# What a team's answer names (TeamView's fields): an allow-list, so a stored field is not sent.
+TEAM_FIELDS = tuple(name for name in TeamView.model_fields if name != "id")
 
 
 def load_teams_file(path: Path = TEAMS_FILE) -> list[dict]:
@@ -36,13 +35,9 @@ def seed_from_file(repository: TeamsRepository, config: dict) -> None:
     repository.seed(load_teams_file())
 
 
-def team_view(team: dict) -> dict:
-    return jsonable({"id": team["_id"], **{k: v for k, v in team.items() if k != "_id"}})
-
-
-def county_leader(team: dict) -> str:
-    leader = team["leader"]
-    return f"{leader['name']}（{leader['title']}）"
+def team_view(team: dict, **figures) -> dict:
+    return jsonable({"id": team["_id"], **{f: team[f] for f in TEAM_FIELDS if f in team},
+                     **figures})
 
 
 class TeamsService:
@@ -50,6 +45,10 @@ class TeamsService:
 
     storage = Storage(TeamsRepository, on_start=seed_from_file)
     clock = Clock()
+
+    @property
+    def cases(self) -> TeamsUseCases:
+        return TeamsUseCases(self.storage, self.clock.now())
 
     @rpc
     def health(self):
@@ -67,119 +66,38 @@ class TeamsService:
     @rpc
     def get_team(self, team_id: str) -> dict:
         """The team with its pipeline (count and investment per stage) and members' workload."""
-        team = self.storage.get(team_id)
-        figures = self.storage.figures(team_id)  # counters: the same cost at any number of leads
-        view = team_view(team)
-        view["pipeline"] = domain.pipeline_of_figures(figures, STAGES)
-        view["workload"] = domain.workload_of_figures(team.get("members", []), figures)
-        view["totals"] = {
-            "open_leads": sum(row["open_leads"] for row in view["workload"]),
-            "investment_cny": sum(row["investment_cny"] for row in view["pipeline"]),
-            "lost": domain.lost_of_figures(figures),
-        }
-        return view
+        team, figures = self.cases.team_figures(team_id)
+        return team_view(team, **figures)
 
     # -- assignment ------------------------------------------------------------------------
 
     @on_event("leads", "lead_created")
     def assign_lead(self, envelope, lead):
         """Route by industry; an industry no rule covers goes to triage with an alert to admin."""
-        teams = self.storage.all()
-        route = domain.pick_team(lead.industry, domain.routing_table(teams))
-        now = self.clock.now()
-        fields = {"title": lead.title, "investment_cny": lead.investment_cny, "major": lead.major,
-                  "assigned_at": now}
-        if route is None:
-            fields.update(team_id=TRIAGE, owner=None)
-            event = LeadUnrouted(lead_id=lead.lead_id, title=lead.title, industry=lead.industry)
-            log.warning("no team covers industry %r; lead %s waits in triage", lead.industry, lead.lead_id)
-        else:
-            team = next(t for t in teams if t["_id"] == route.team_id)
-            owner = domain.pick_owner(team.get("members", []), self.storage.open_counts(team["_id"]))
-            fields.update(team_id=team["_id"], owner=owner)
-            event = LeadAssigned(
-                lead_id=lead.lead_id, title=lead.title, team_id=team["_id"],
-                team_name=team["name_zh"], county_leader=county_leader(team),
-                matched_keyword=route.keyword, major=lead.major, owner=owner,
-            )
-        self.storage.assign(envelope, lead.lead_id, fields, [make_event(self.name, event, now)])
+        self.cases.assign_lead(envelope, lead)
 
     @rpc
     def reassign(self, lead_id: str, body: dict, actor: str) -> dict:
         """Move a lead to another team or member (a leader or an admin; the gateway checks the
         role). Sends `lead_assigned` again, with `previous_team_id`, `assigned_by` and `reason`."""
-        move = validated(Reassignment, body)
-        lead = self.storage.team_lead(lead_id)
-        try:
-            team = self.storage.get(move.team_id)
-        except NotFound:
-            raise field_error(["body", "team_id"], f"没有专业招商协作组 {move.team_id}") from None
-        members = [m["username"] for m in team.get("members", [])]
-        if move.owner is not None and move.owner not in members:
-            raise field_error(["body", "owner"],
-                              f"{move.owner} 不是 {team['_id']} 的成员；成员：{'、'.join(members)}")
-        if move.team_id == lead["team_id"] and (move.owner is None or move.owner == lead.get("owner")):
-            raise Conflict(f"线索已在 {move.team_id}",
-                           {"team_id": lead["team_id"], "owner": lead.get("owner")})
-        owner = move.owner or domain.pick_owner(team.get("members", []),
-                                                self.storage.open_counts(team["_id"]))
-        now = self.clock.now()
-        event = LeadAssigned(
-            lead_id=lead_id, title=lead.get("title") or "", team_id=team["_id"],
-            team_name=team["name_zh"], county_leader=county_leader(team),
-            matched_keyword="", major=bool(lead.get("major")), owner=owner,
-            previous_team_id=lead["team_id"], assigned_by=actor, reason=move.reason,
-        )
-        self.storage.reassign(lead, {"team_id": team["_id"], "owner": owner, "assigned_at": now,
-                                     "assigned_by": actor},
-                              [make_event(self.name, event, now)])
-        return {"lead_id": lead_id, "team_id": team["_id"], "team_name": team["name_zh"],
-                "owner": owner, "previous_team_id": lead["team_id"]}
+        lead, change = self.cases.reassign(lead_id, validated(Reassignment, body), actor)
+        assigned = change.events[0]
+        return {"lead_id": lead_id, "team_id": assigned.team_id, "team_name": assigned.team_name,
+                "owner": assigned.owner, "previous_team_id": lead["team_id"]}
 
     # -- the team's copy of each lead ------------------------------------------------------
 
     @on_event("leads", "lead_stage_changed")
     def record_stage(self, envelope, changed):
-        self.storage.record_lead(envelope, changed.lead_id, {
-            "stage": changed.to_stage, "investment_cny": changed.investment_cny,
-            "major": changed.major, "title": changed.title}, "stage_event_at")
+        self.cases.record_stage(envelope, changed)
 
     @on_event("leads", "lead_status_changed")
     def record_status(self, envelope, changed):
-        self.storage.record_lead(envelope, changed.lead_id, {"status": changed.to_status},
-                                 "status_event_at")
+        self.cases.record_status(envelope, changed)
 
     @on_event("leads", "lead_updated")
     def record_update(self, envelope, updated):
-        """Keep the copy current; a changed industry routes the lead again, to the team of its
-        new chain (with the reason, which the lead's history keeps)."""
-        fields = {"title": updated.title, "investment_cny": updated.investment_cny,
-                  "major": updated.major}
-        events = []
-        if "industry" in updated.changed:
-            moved = self.reroute(updated)
-            if moved is not None:
-                fields.update(moved[0])
-                events = [make_event(self.name, moved[1], self.clock.now())]
-        self.storage.record_lead(envelope, updated.lead_id, fields, "fields_event_at", events)
-
-    def reroute(self, updated):
-        """(fields, lead_assigned) when the new industry belongs to another team, else None."""
-        teams = self.storage.all()
-        route = domain.pick_team(updated.industry, domain.routing_table(teams))
-        current = self.storage.find_team_lead(updated.lead_id) or {}
-        if route is None or route.team_id == current.get("team_id"):
-            return None
-        team = next(t for t in teams if t["_id"] == route.team_id)
-        owner = domain.pick_owner(team.get("members", []), self.storage.open_counts(team["_id"]))
-        event = LeadAssigned(
-            lead_id=updated.lead_id, title=updated.title, team_id=team["_id"],
-            team_name=team["name_zh"], county_leader=county_leader(team),
-            matched_keyword=route.keyword, major=updated.major, owner=owner,
-            previous_team_id=current.get("team_id"), assigned_by=updated.by,
-            reason=f"行业变更为「{updated.industry}」，按产业链改由{team['name_zh']}承接")
-        return ({"team_id": team["_id"], "owner": owner,
-                 "assigned_at": self.clock.now()}, event)
+        self.cases.record_update(envelope, updated)
 
     # -- routing rules ---------------------------------------------------------------------
 
@@ -190,30 +108,8 @@ class TeamsService:
 
     @rpc
     def set_routing_rule(self, body: dict, actor: str) -> dict:
-        rule = validated(RoutingRule, body)
-        teams = self.storage.all()
-        if rule.team_id not in {t["_id"] for t in teams}:
-            raise field_error(["body", "team_id"], f"没有专业招商协作组 {rule.team_id}")
-        keyword = domain.normalise_industry(rule.keyword)
-        spellings = domain.keyword_spellings(teams, keyword)
-        previous = next(iter(spellings), None)
-        if spellings == {rule.team_id: [keyword]}:
-            return {"keyword": keyword, "team_id": rule.team_id, "previous_team_id": previous}
-        event = RoutingRuleChanged(keyword=keyword, team_id=rule.team_id,
-                                   previous_team_id=previous, by=actor)
-        self.storage.move_keyword(spellings, keyword, rule.team_id,
-                                  [make_event(self.name, event, self.clock.now())])
-        return {"keyword": keyword, "team_id": rule.team_id, "previous_team_id": previous}
+        return self.cases.set_routing_rule(validated(RoutingRule, body), actor)
 
     @rpc
     def delete_routing_rule(self, keyword: str, actor: str) -> dict:
-        teams = self.storage.all()
-        keyword = domain.normalise_industry(keyword)
-        spellings = domain.keyword_spellings(teams, keyword)
-        if not spellings:
-            raise NotFound(f"没有关键词 {keyword} 的分派规则")
-        previous = next(iter(spellings))
-        event = RoutingRuleChanged(keyword=keyword, team_id=None, previous_team_id=previous, by=actor)
-        self.storage.move_keyword(spellings, keyword, None,
-                                  [make_event(self.name, event, self.clock.now())])
-        return {"keyword": keyword, "team_id": None, "previous_team_id": previous}
+        return self.cases.delete_routing_rule(keyword, actor)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Response
 
-from services.gateway.http import api, call, query_params
+from services.gateway.http import api, query_params
 from services.gateway.routes import EVERYONE
 from services.gateway.routes.branches import TRIP_READERS, viewer
 from services.gateway.routes.leads import presented
@@ -29,6 +28,8 @@ from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
 from shared.schemas import PageQuery as VisitPage
 from shared.schemas import validated
 from shared.xlsx import Column as C
+from services.branches.client import BranchesClient
+from services.leads.client import LeadsClient
 
 MAX_EXPORT_ROWS = 10_000
 PAGE = 200
@@ -96,10 +97,10 @@ def workbook_response(name: str, title: str, filters: dict, columns, rows,
         "Content-Disposition": f'attachment; filename="{filename}"'})
 
 class ExportRoutes:
-    leads = RpcProxy("leads")
+    leads = LeadsClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
     policy = PolicyClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
     supervision = SupervisionClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
-    branches = RpcProxy("branches")
+    branches = BranchesClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
 
     @api("GET", "/api/v1/leads.xlsx", roles=EVERYONE, query=LeadFilter, produces=xlsx.MEDIA_TYPE,
          summary="The leads list as an Excel workbook (same filters and scope as GET /leads)")
@@ -109,7 +110,7 @@ class ExportRoutes:
         principal = request.principal
         department_leads = self.department_leads(principal)
         within = scope.lead_filter(principal, department_leads)
-        found = all_pages(lambda f: call(self.leads, "list", f, within), query_params(request))
+        found = all_pages(lambda f: self.leads.list(f, within), query_params(request))
         rows = [{**lead, "company_name": lead["company"]["name"],
                  "credit_code": lead["company"].get("credit_code"),
                  "stage_zh": STAGE_LABELS_ZH.get(lead["stage"], lead["stage"]),
@@ -151,8 +152,8 @@ class ExportRoutes:
     def visits_xlsx(self, request, trip_id):
         validated(VisitPage, query_params(request), ("query",))
         who = viewer(request)
-        trip = call(self.branches, "get_trip", trip_id, who)
-        found = all_pages(lambda f: call(self.branches, "list_visits", trip_id, f, who),
+        trip = self.branches.get_trip(trip_id, who)
+        found = all_pages(lambda f: self.branches.list_visits(trip_id, f, who),
                           query_params(request))
         rows = [{**v, "interest_zh": INTEREST_ZH.get(v.get("interest"), v.get("interest"))}
                 for v in found]

@@ -18,11 +18,10 @@ import time
 from zoneinfo import ZoneInfo
 
 
-from nameko.rpc import RpcProxy
 from werkzeug.http import parse_options_header
 from werkzeug.wrappers import Response
 
-from services.gateway.http import api, call, query_params
+from services.gateway.http import api, query_params
 from services.gateway.routes.paper import invalid, uploaded_file
 from services.gateway.views import LedgerImport, PolicyImport
 from services.leads import ledger
@@ -30,11 +29,14 @@ from services.policy import batch_sheet
 from services.policy.client import PolicyClient
 from services.policy.domain import CATEGORY_LABELS_ZH
 from services.policy.schemas import PolicyImportQuery
-from shared import filetypes, rpc, xlsx
+from shared import filetypes, xlsx
 from shared.clock import clock_from_config
 from shared.errors import InvalidInput
 from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
 from shared.schemas import validated
+from services.branches.client import BranchesClient
+from services.leads.client import LeadsClient
+from services.teams.client import TeamsClient
 
 IMPORTERS = ("admin", "leader", "team_member")
 POLICY_IMPORTERS = ("admin", "leader", "team_member")  # who submits requests (routes/policy.py)
@@ -75,10 +77,11 @@ def dry_run_flag(request) -> bool:
 
 
 class ImportRoutes:
-    leads = RpcProxy("leads")
-    teams = RpcProxy("teams")
-    branches = RpcProxy("branches")
+    teams = TeamsClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
+    branches = BranchesClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
     policy = PolicyClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
+    # A chunk's RPC may outlast the request's deadline (LeadsCalls.import_ledger): its own timeout.
+    ledger_leads = LeadsClient(timeout=CHUNK_TIMEOUT_SECONDS)
 
     @api("GET", "/api/v1/leads/import/template.xlsx", roles=IMPORTERS, produces=xlsx.MEDIA_TYPE,
          summary="The ledger template: the columns POST /leads/import reads, one example row")
@@ -98,10 +101,10 @@ class ImportRoutes:
         # Asked before the workbook is read: reading 5,000 rows takes seconds, more than the
         # request's deadline leaves for these calls (the chunks wait their own time).
         known = ledger.Known(
-            routing={r["keyword"]: r["team_id"] for r in call(self.teams, "routing_rules")},
-            teams={t["id"]: t.get("name_zh") or t["id"] for t in call(self.teams, "list_teams")},
+            routing={r["keyword"]: r["team_id"] for r in self.teams.routing_rules()},
+            teams={t["id"]: t.get("name_zh") or t["id"] for t in self.teams.list_teams()},
             branches={b["id"]: b.get("name_zh") or b["id"]
-                      for b in call(self.branches, "list_branches")})
+                      for b in self.branches.list_branches()})
         try:
             columns, data, units = ledger.read(content)
         except ledger.LedgerRefused as exc:
@@ -130,8 +133,7 @@ class ImportRoutes:
         answer = {"created": [], "would_create": [], "already_imported": [],
                   "possible_duplicates": []}
         def one(chunk):
-            return rpc.call(self.leads, "import_ledger", chunk, principal["username"], dry_run,
-                            timeout=CHUNK_TIMEOUT_SECONDS, beyond_deadline=True)
+            return self.ledger_leads.import_ledger(chunk, principal["username"], dry_run)
 
         # One chunk after another: RPCs from a GreenPool's threads off the worker hung the
         # next request's import in the suite (tests/interface/test_paper_imports.py).

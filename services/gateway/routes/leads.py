@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from nameko.rpc import RpcProxy
 
-from services.gateway.http import api, call, json_body, query_params
+from services.gateway.http import api, json_body, query_params
 from services.gateway.routes import EVERYONE
 from services.leads.schemas import (
     CycleTimes, FourOnes, LeadCreate, LeadFilter, LeadPage, LeadPatch, LeadView, MilestoneActual,
@@ -15,6 +14,7 @@ from shared import scope
 from shared.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unavailable
 from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
 from shared.scope import Principal
+from services.leads.client import LeadsClient
 
 WRITERS_OF_LEADS = ("admin", "leader", "team_member", "branch_member")
 # Moving a project along, its status and its four ones: the teams' work, and the leaders'.
@@ -37,7 +37,7 @@ def presented(principal, lead: dict, department_leads=None) -> dict:
 
 
 class LeadRoutes:
-    leads = RpcProxy("leads")
+    leads = LeadsClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
     policy = PolicyClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
     supervision = SupervisionClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
 
@@ -59,7 +59,7 @@ class LeadRoutes:
             department_leads = self.department_leads(principal)
             if lead_id not in department_leads:  # no need to ask leads
                 raise NotFound(f"no lead {lead_id}")
-        lead = call(self.leads, "get", lead_id)
+        lead = self.leads.get(lead_id)
         allowed = scope.may_read_lead if reading else scope.may_see_lead
         if not allowed(principal, lead, department_leads):
             raise NotFound(f"没有线索 {lead_id}")
@@ -84,7 +84,7 @@ class LeadRoutes:
         if not existing_id:
             return exc
         try:
-            existing = call(self.leads, "get", existing_id)
+            existing = self.leads.get(existing_id)
         except NotFound:
             return exc
         if scope.may_see_lead(request.principal, existing):
@@ -112,7 +112,7 @@ class LeadRoutes:
         body = json_body(request)
         self.source_branch_of(request, body)
         try:
-            created = call(self.leads, "create", body, request.principal["username"])
+            created = self.leads.create(body, request.principal["username"])
         except Conflict as exc:
             raise self.conflict_in_scope(request, exc) from None
         return 201, presented(request.principal, created)
@@ -123,7 +123,7 @@ class LeadRoutes:
     def list_leads(self, request):
         principal = request.principal
         department_leads = self.department_leads(principal)
-        page = call(self.leads, "list", query_params(request),
+        page = self.leads.list(query_params(request),
                     scope.lead_filter(principal, department_leads))
         page["items"] = [presented(principal, lead, department_leads) for lead in page["items"]]
         return page
@@ -161,7 +161,7 @@ class LeadRoutes:
             raise field_error(["body", "source_branch_id"], "来源分部只能由管理员修改")
         self.check_may_act(request, lead_id)
         try:
-            updated = call(self.leads, "update", lead_id, body, request.principal["username"])
+            updated = self.leads.update(lead_id, body, request.principal["username"])
         except Conflict as exc:
             raise self.conflict_in_scope(request, exc) from None
         return presented(request.principal, updated)
@@ -172,7 +172,7 @@ class LeadRoutes:
     def move_stage(self, request, lead_id):
         body = json_body(request)
         self.check_may_act(request, lead_id)
-        return call(self.leads, "move_stage", lead_id, body, request.principal["username"],
+        return self.leads.move_stage(lead_id, body, request.principal["username"],
                     request.principal["role"])
 
     @api("POST", "/api/v1/leads/<string:lead_id>/status", roles=PROJECT_WORKERS,
@@ -180,7 +180,7 @@ class LeadRoutes:
     def change_status(self, request, lead_id):
         body = json_body(request)
         self.check_may_act(request, lead_id)
-        return call(self.leads, "change_status", lead_id, body, request.principal["username"])
+        return self.leads.change_status(lead_id, body, request.principal["username"])
 
     @api("PUT", "/api/v1/leads/<string:lead_id>/four-ones", roles=PROJECT_WORKERS, body=FourOnes,
          response=LeadView,
@@ -188,7 +188,7 @@ class LeadRoutes:
     def put_four_ones(self, request, lead_id):
         body = json_body(request)
         self.check_may_act(request, lead_id)
-        return call(self.leads, "set_four_ones", lead_id, body, request.principal["username"])
+        return self.leads.set_four_ones(lead_id, body, request.principal["username"])
 
     @api("POST", "/api/v1/leads/<string:lead_id>/milestones/<string:milestone>",
          roles=PROJECT_WORKERS, body=MilestoneActual, response=ProgressTable,
@@ -196,7 +196,7 @@ class LeadRoutes:
     def record_milestone(self, request, lead_id, milestone):
         body = json_body(request)
         self.check_may_act(request, lead_id)
-        return call(self.leads, "record_milestone", lead_id, milestone, body,
+        return self.leads.record_milestone(lead_id, milestone, body,
                     request.principal["username"])
 
     @api("GET", "/api/v1/leads/<string:lead_id>/progress", roles=EVERYONE,
@@ -204,7 +204,7 @@ class LeadRoutes:
          summary="The dynamic progress table: planned vs actual, days early or late, next due")
     def get_progress(self, request, lead_id):
         self.check_visible(request, lead_id, reading=True)
-        table = call(self.leads, "progress", lead_id)
+        table = self.leads.progress(lead_id)
         return scope.without_phones(table) if request.principal["role"] == "department" else table
 
     @api("GET", "/api/v1/leads/<string:lead_id>/cycle-times", roles=EVERYONE,
@@ -212,4 +212,4 @@ class LeadRoutes:
          summary="Days from first contact to signing, signing to land listing, to groundbreaking...")
     def get_cycle_times(self, request, lead_id):
         self.check_visible(request, lead_id, reading=True)
-        return call(self.leads, "cycle_times", lead_id)
+        return self.leads.cycle_times(lead_id)

@@ -16,12 +16,11 @@ import io
 import uuid
 from urllib.parse import quote
 
-from nameko.rpc import RpcProxy
 from werkzeug.formparser import FormDataParser
 from werkzeug.http import parse_options_header
 from werkzeug.wrappers import Response
 
-from services.gateway.http import api, call
+from services.gateway.http import api
 from services.gateway.problems import Forbidden
 from services.gateway.repository import AttachmentsRepository
 from services.gateway.routes import EVERYONE
@@ -31,6 +30,7 @@ from services.supervision.client import SupervisionClient
 from shared import filetypes
 from shared.errors import InvalidInput, NotFound
 from shared.jsonable import jsonable
+from services.branches.client import BranchesClient
 from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
 
 DEFAULT_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
@@ -96,7 +96,7 @@ def content_disposition(filename: str) -> str:
 class PaperRoutes:
     supervision = SupervisionClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
     policy = PolicyClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
-    branches = RpcProxy("branches")
+    branches = BranchesClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
 
     # -- whose is it, may the caller see it -------------------------------------------------
     def check_owner(self, request, owner: str) -> None:
@@ -119,7 +119,7 @@ class PaperRoutes:
         elif kind == "problem":
             self.supervision.get_problem(rest, actor)
         elif kind == "visit":
-            call(self.branches, "get_visit", rest, {
+            self.branches.get_visit(rest, {
                 "username": principal["username"], "role": principal["role"],
                 "branch_id": principal.get("branch_id")})
 

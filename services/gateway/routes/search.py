@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
-from nameko.rpc import RpcProxy
 from pydantic import BaseModel, Field
 
-from services.gateway.http import api, call, query_params
+from services.gateway.http import api, query_params
 from services.gateway.routes import EVERYONE
 from services.gateway.routes.branches import TRIP_READERS, viewer
 from services.gateway.routes.leads import presented
@@ -24,6 +23,8 @@ from services.supervision.client import SupervisionClient
 from shared import scope
 from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
 from shared.schemas import Strict, validated
+from services.branches.client import BranchesClient
+from services.leads.client import LeadsClient
 
 
 class SearchQuery(Strict):
@@ -121,10 +122,10 @@ NOTHING = {"items": [], "total": 0}
 
 
 class SearchRoutes:
-    search_leads = RpcProxy("leads")
+    search_leads = LeadsClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
     search_supervision = SupervisionClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
     search_policy = PolicyClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
-    search_branches = RpcProxy("branches")
+    search_branches = BranchesClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
 
     @api("GET", "/api/v1/search", roles=EVERYONE, query=SearchQuery, response=SearchResult,
          summary="Search leads (title, company, credit code, contact), problems (title), policy "
@@ -134,13 +135,13 @@ class SearchRoutes:
         principal, role = request.principal, request.principal["role"]
         page = {"q": query.q, "page_size": str(query.limit)}
         department_leads = self.department_leads(principal)  # shared/scope.py, as GET /leads
-        leads = call(self.search_leads, "list", page, scope.lead_filter(principal, department_leads))
+        leads = self.search_leads.list(page, scope.lead_filter(principal, department_leads))
         leads["items"] = [presented(principal, x, department_leads) for x in leads["items"]]
         problems = (self.search_supervision.list_problems(page, dict(principal))
                     if role in PROBLEM_READERS else NOTHING)
         requests = (self.search_policy.list_requests(page, dict(principal))
                     if role in REQUEST_READERS else NOTHING)
-        visits = (call(self.search_branches, "search_visits", query.q, query.limit,
+        visits = (self.search_branches.search_visits(query.q, query.limit,
                        viewer(request)) if role in TRIP_READERS else NOTHING)
         return {
             "q": query.q,

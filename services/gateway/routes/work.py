@@ -3,11 +3,11 @@ the projects I lead or serve in, and my team's, department's or branch's queue; 
 through the service that owns it, in the caller's scope."""
 from __future__ import annotations
 
-from nameko.rpc import RpcProxy
 
-from services.gateway.http import api, call
+from services.gateway.http import api
 from services.gateway.routes import EVERYONE
 from services.gateway.views import MyWork
+from services.leads.client import LeadsClient
 from services.policy.client import PolicyClient
 from services.sla.client import SlaClient
 from services.supervision.client import SupervisionClient
@@ -28,7 +28,7 @@ def clock_owner(principal: dict) -> dict:
 
 
 class WorkRoutes:
-    leads = RpcProxy("leads")
+    leads = LeadsClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
     sla = SlaClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
     policy = PolicyClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
     supervision = SupervisionClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
@@ -41,7 +41,7 @@ class WorkRoutes:
         clocks = self.sla.my_clocks(clock_owner(principal))
         return {"role": principal["role"], "overdue": clocks["overdue"],
                 "due_soon": clocks["due_soon"],
-                "projects": call(self.leads, "projects_of", principal["username"]),
+                "projects": self.leads.projects_of(principal["username"]),
                 "queue": self.queue(principal)}
 
     def queue(self, principal: dict) -> dict:
@@ -73,4 +73,4 @@ class WorkRoutes:
                 "clocks": self.sla.list_clocks({"state": "breached", "page_size": QUEUE_SIZE})["items"]}
 
     def leads_where(self, filters: dict) -> list[dict]:
-        return call(self.leads, "list", {**filters, "page_size": QUEUE_SIZE})["items"]
+        return self.leads.list({**filters, "page_size": QUEUE_SIZE})["items"]
