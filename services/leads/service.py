@@ -139,8 +139,8 @@ class LeadsService:
         `{row, key, lead, stage}`. A row whose key is a lead already is `already_imported`
         (a re-import or a retried commit creates nothing); one with the credit code and title
         of another lead is a duplicate; the rest are created (unless `dry_run`) in one
-        transaction. Leads of a company already known are created and listed as
-        possible duplicates."""
+        transaction, their events held for `publish_imported` (`held_events`). Leads of a
+        company already known are created and listed as possible duplicates."""
         now = self.clock.now()
         known = self.storage.existing_ids([r["key"] for r in rows])
         answer = {"created": [], "would_create": [], "already_imported": [], "duplicates": [],
@@ -188,10 +188,16 @@ class LeadsService:
             answer["would_create"].append({"row": r["row"], "id": r["key"]})
             leads.append(lead)
             events.append(make_event(self.name, self.created_event(lead), now))
+        answer["held_events"] = []
         if not dry_run and leads:
-            self.storage.insert_many(leads, events)
+            answer["held_events"] = self.storage.insert_many(leads, events)
             answer["created"] = answer["would_create"]
         return jsonable(answer)
+
+    @rpc
+    def publish_imported(self, event_ids: list[str]) -> int:
+        """The events of an import's chunks (`held_events`), published once all are committed."""
+        return self.storage.publish_held(event_ids)
 
     @on_event("branches", "lead_sourced")
     def create_sourced(self, envelope, sourced):
