@@ -545,7 +545,14 @@ class OutboxRelay:
                 self._send(entry["source"], entry["type"], entry["payload"],
                            entry.get(CORRELATION_KEY))
                 published.append(entry["_id"])
-        finally:  # the broker went away mid-batch: the rest go again when their claim ends
+        except Exception:
+            # The broker went away mid-batch: the rest are free for the next pass at once,
+            # rather than after the claim (or an import's hold) runs out.
+            self.db.outbox.update_many({"_id": {"$in": [e["_id"] for e in entries
+                                                        if e["_id"] not in published]}},
+                                       {"$set": {"claimed_until": EPOCH}})
+            raise
+        finally:
             self._mark_sent(published)
         return len(published)
 

@@ -139,3 +139,15 @@ def test_held_events_wait_for_their_writer_and_are_sent_by_the_relay_if_it_never
     # The writer broke off before publishing the rest: once the hold runs out, the relay does.
     relay.db.outbox.update_many({"_id": {"$in": ids[120:]}}, {"$set": {"claimed_until": EPOCH}})
     assert relay.publish_pending() == 30 and sorted(drain()) == sorted(ids[120:])
+
+
+def test_a_batch_the_broker_refused_is_free_again_for_the_next_pass(config, mongo_uri):
+    unreachable = {**config, "AMQP_URI": "amqp://guest:guest@127.0.0.1:9/"}  # nothing listens
+    relay, _ = relay_on(unreachable, mongo_uri)
+    left = stragglers(relay.db, 5)
+
+    assert relay.publish_pending() == 0  # never raises: the loop tries again
+
+    entries = list(relay.db.outbox.find({"_id": {"$in": left}}))
+    assert [e["sent_at"] for e in entries] == [None] * 5
+    assert all(e["claimed_until"] == EPOCH for e in entries)  # not held for CLAIM_FOR
