@@ -273,9 +273,31 @@ class MongoRepository:
             raise conflict
         return after
 
-    def _store_in_outbox(self, events: list[Envelope], session) -> None:
+    def _store_in_outbox(self, events: list[Envelope], session,
+                         held_until: datetime = EPOCH) -> None:
         if events:
-            self.db.outbox.insert_many([outbox_document(e) for e in events], session=session)
+            self.db.outbox.insert_many([outbox_document(e, held_until) for e in events],
+                                       session=session)
+
+    def commit_held(self, change: Callable, events: Iterable[Envelope], hold: timedelta):
+        """`commit`, but the events are held (claimed for `hold`) instead of published: the
+        caller publishes them with `publish_held` once a larger whole is committed (the
+        chunks of an import), so that the work they cause follows the whole instead of
+        competing with it. Should that never come, the relay sends them after `hold`."""
+        events = list(events)
+
+        def work(session):
+            result = change(session)
+            self._store_in_outbox(events, session, held_until=utcnow() + hold)
+            return result
+
+        return run_transaction(self.client, work, self.transaction_time_limit)
+
+    def publish_held(self, event_ids: list[str]) -> int:
+        """Publish the events `commit_held` stored (those still unsent), a batch per write."""
+        if self.relay is None:
+            return 0
+        return self.relay.publish_held(event_ids)
 
     def _publish(self, events: list[Envelope]) -> None:
         if events and self.relay is not None:
@@ -361,6 +383,9 @@ APPLIED_EVENTS_KEEP = timedelta(days=30)
 # How often the relay forgets what is past its window, and how many documents at most per pass.
 FORGET_EVERY_SECONDS = 60.0
 FORGET_BATCH = 1000
+# Unsent entries the relay reads a pass, and claims (then marks sent) a transaction.
+STRAGGLER_READ = 1000
+STRAGGLER_BATCH = 100
 
 
 def history_indexes() -> dict[str, list[IndexModel]]:
@@ -415,7 +440,10 @@ def matches_simple(doc: dict, where: dict) -> bool:
     return True
 
 
-def outbox_document(envelope: Envelope) -> dict:
+def outbox_document(envelope: Envelope, held_until: datetime = EPOCH) -> dict:
+    """`held_until`: a claim the writer keeps on the entry to publish it itself later (a bulk
+    import, once all of it is committed); should the writer never do it, the relay sends the
+    entry when the claim runs out."""
     return {
         "_id": str(envelope.event_id),
         "source": envelope.source,
@@ -423,7 +451,7 @@ def outbox_document(envelope: Envelope) -> dict:
         "payload": envelope.model_dump(mode="json"),
         "created_at": utcnow(),
         "sent_at": None,
-        "claimed_until": EPOCH,
+        "claimed_until": held_until,
         # The request that caused this event: published as a header so consumers log it too.
         CORRELATION_KEY: current_correlation_id(),
     }
@@ -477,41 +505,78 @@ class OutboxRelay:
         for envelope in events:
             self._send(envelope.source, envelope.type, envelope.model_dump(mode="json"),
                        correlation_id)
-        self.db.outbox.update_many({"_id": {"$in": [str(e.event_id) for e in events]}},
-                                   {"$set": {"sent_at": utcnow()}})
+        self._mark_sent([str(e.event_id) for e in events])
         return len(events)
 
-    def _publish_stragglers(self, batch: int = 100) -> int:
-        """What a crash or a broker outage left unsent. The query reads the unsent entries only
-        (index `unsent`), so it costs the same however much history the outbox holds."""
+    def _publish_stragglers(self) -> int:
+        """What a crash or a broker outage left unsent, a batch per claim: one read of the
+        unsent entries past their grace (index `unsent`), then for each STRAGGLER_BATCH of them
+        one claim transaction, the publishes, and one write marking them sent. Returns how many
+        were sent; STRAGGLER_READ or more means more may be waiting (`run_forever` goes on)."""
         now = utcnow()
-        stragglers = list(self.db.outbox.find(
+        # On SecantusDB a read costs every entry of its index range whatever the limit (on
+        # MongoDB the limit bounds it), so the range is read once a pass, not once a batch.
+        unclaimed = [entry["_id"] for entry in self.db.outbox.find(
             {"sent_at": None, "created_at": {"$lt": now - self.grace}},
-            {"_id": 1}).limit(batch))
+            {"_id": 1, "claimed_until": 1}).limit(STRAGGLER_READ)
+            if entry.get("claimed_until", EPOCH) < now]
+        return sum(self._send_entries(self._claim(unclaimed[at:at + STRAGGLER_BATCH], now))
+                   for at in range(0, len(unclaimed), STRAGGLER_BATCH))
+
+    def publish_held(self, entry_ids: list[str]) -> int:
+        """Entries their writer held (`MongoRepository.commit_held`): its claim is theirs, so
+        they are read by `_id` and sent without a claim of their own, STRAGGLER_BATCH a write."""
         sent = 0
-        for straggler in stragglers:
-            entry = self._claim(straggler["_id"], now)
-            if entry is None:
-                continue  # another worker or replica has it
-            self._send(entry["source"], entry["type"], entry["payload"], entry.get(CORRELATION_KEY))
-            self.db.outbox.update_one({"_id": entry["_id"]}, {"$set": {"sent_at": utcnow()}})
-            sent += 1
+        try:
+            for at in range(0, len(entry_ids), STRAGGLER_BATCH):
+                sent += self._send_entries([
+                    entry for entry in self.db.outbox.find(
+                        {"_id": {"$in": entry_ids[at:at + STRAGGLER_BATCH]}})
+                    if entry["sent_at"] is None])
+        except Exception:  # broker or database down: the loop sends them when the hold ends
+            log.warning("outbox relay could not publish held events; will retry", exc_info=True)
         return sent
 
-    def _claim(self, entry_id: str, now: datetime) -> dict | None:
-        """The entry, claimed for CLAIM_FOR, or None if it is sent or claimed by another.
-        A transaction with a read and a write on `_id` alone (SecantusDB scans on a second
-        predicate beside `_id`): two claimers conflict and the retry sees the claim."""
-        def work(session):
-            entry = self.db.outbox.find_one({"_id": entry_id}, session=session)
-            if entry is None or entry["sent_at"] is not None or entry["claimed_until"] >= now:
-                return None
-            self.db.outbox.update_one({"_id": entry_id},
-                                      {"$set": {"claimed_until": now + CLAIM_FOR}},
-                                      session=session)
-            return entry
+    def _send_entries(self, entries: list[dict]) -> int:
+        """Publish outbox entries, then mark them sent in one write."""
+        published = []
+        try:
+            for entry in entries:
+                self._send(entry["source"], entry["type"], entry["payload"],
+                           entry.get(CORRELATION_KEY))
+                published.append(entry["_id"])
+        except Exception:
+            # The broker went away mid-batch: the rest are free for the next pass at once,
+            # rather than after the claim (or an import's hold) runs out.
+            self.db.outbox.update_many({"_id": {"$in": [e["_id"] for e in entries
+                                                        if e["_id"] not in published]}},
+                                       {"$set": {"claimed_until": EPOCH}})
+            raise
+        finally:
+            self._mark_sent(published)
+        return len(published)
 
-        return run_transaction(self.db.client, work)
+    def _claim(self, entry_ids: list[str], now: datetime) -> list[dict]:
+        """Those of the entries still unsent and unclaimed, claimed for CLAIM_FOR in one
+        transaction (read and written by `_id` alone: SecantusDB scans on a second predicate
+        beside `_id`). Two claimers of the same entries conflict, and the retry sees the other's
+        claim, so an entry goes to one of them."""
+        def work(session):
+            free = [entry for entry in self.db.outbox.find({"_id": {"$in": entry_ids}},
+                                                           session=session)
+                    if entry["sent_at"] is None and entry.get("claimed_until", EPOCH) < now]
+            if free:
+                self.db.outbox.update_many({"_id": {"$in": [entry["_id"] for entry in free]}},
+                                           {"$set": {"claimed_until": now + CLAIM_FOR}},
+                                           session=session)
+            return free
+
+        return run_transaction(self.db.client, work) if entry_ids else []
+
+    def _mark_sent(self, entry_ids: list[str]) -> None:
+        if entry_ids:
+            self.db.outbox.update_many({"_id": {"$in": entry_ids}},
+                                       {"$set": {"sent_at": utcnow()}})
 
     def _send(self, source: str, event_type: str, payload: dict, correlation_id) -> None:
         exchange = self._exchange(source)
@@ -544,7 +609,7 @@ class OutboxRelay:
         self._running = True
         last_forget = 0.0
         while self._running:
-            self.publish_pending()
+            backlog = self.publish_pending() >= STRAGGLER_READ  # more may wait: no pause
             if time.monotonic() - last_forget >= FORGET_EVERY_SECONDS:
                 last_forget = time.monotonic()
                 try:
@@ -552,7 +617,7 @@ class OutboxRelay:
                 except Exception:  # the database is away: the next pass tries again
                     log.warning("could not forget old outbox entries and event ids",
                                 exc_info=True)
-            eventlet.sleep(self.interval)
+            eventlet.sleep(0 if backlog else self.interval)
 
     def stop(self):
         self._running = False

@@ -5,6 +5,9 @@ use: half-width brackets, money in 万元 or 元 instead of 亿元). A file with
 knows, or without a required column, is refused as a whole; a row with a bad value is refused
 with its reason, naming its row number in the sheet and the column, and the others are kept.
 
+Formulas are never evaluated, as in the policy batch sheet: a formula cell gives the result the
+spreadsheet saved with it, and one without a saved result is refused for its row and column.
+
 Each row gets a key from its title and company (credit code, else the folded name): the lead
 imported from it has that key as its id, so importing the same file again, or retrying a
 commit that broke off, creates nothing twice.
@@ -101,9 +104,11 @@ def header_row(rows: list[tuple]) -> int:
     raise LedgerRefused("找不到表头：前10行中没有“项目名称”列（请使用导入模板）")
 
 
-def read(content: bytes) -> tuple[list[LedgerColumn | None], list[tuple[int, tuple]], dict]:
-    """The columns of the header row and the data rows (their sheet row numbers kept); refuses
-    an unknown header, a missing required column or a sheet without data rows."""
+def read(content: bytes) -> tuple[list[LedgerColumn | None], list[tuple[int, tuple, set]],
+                                  dict]:
+    """The columns of the header row and the data rows: (sheet row number, values, indexes of
+    the row's formula cells); refuses an unknown header, a missing required column or a sheet
+    without data rows."""
     sheet_rows = xlsx.read_rows(content)
     at = header_row(sheet_rows)
     headers = sheet_rows[at]
@@ -127,13 +132,16 @@ def read(content: bytes) -> tuple[list[LedgerColumn | None], list[tuple[int, tup
     missing = [c.header for c in COLUMNS if c.required and c not in columns]
     if missing:
         raise LedgerRefused(f"缺少必填列：{'、'.join('“' + m + '”' for m in missing)}")
-    data = [(at + 1 + i + 1, row) for i, row in enumerate(sheet_rows[at + 1:])
-            if any(v not in (None, "") and str(v).strip() for v in row)]
+    data = [(index, row) for index, row in enumerate(sheet_rows)
+            if index > at and any(v not in (None, "") and str(v).strip() for v in row)]
     if not data:
         raise LedgerRefused("没有数据行：表头下面是空的")
     if len(data) > MAX_ROWS:
         raise LedgerRefused(f"一次最多导入 {MAX_ROWS} 行，本文件有 {len(data)} 行")
-    return columns, data, units
+    formulas: dict[int, set[int]] = {}
+    for r, c in xlsx.formula_cells(content):
+        formulas.setdefault(r, set()).add(c)
+    return columns, [(index + 1, row, formulas.get(index, set())) for index, row in data], units
 
 
 def as_text(value) -> str | None:
@@ -184,14 +192,26 @@ def row_key(title: str, company_name: str, credit_code: str | None) -> str:
 
 
 def check_row(row_number: int, columns, raw: tuple, units: dict, known: Known,
-              today: date) -> LedgerRow:
+              today: date, formulas: set[int] = frozenset()) -> LedgerRow:
+    """One data row checked; `formulas`: the indexes of its formula cells (a formula without
+    the result saved with the file is refused for its column, and checked no further)."""
     values = {c.key: raw[i] if i < len(raw) else None for i, c in enumerate(columns) if c}
     row = LedgerRow(row_number, values)
+    unresolved = {columns[i].key for i in xlsx.unresolved_formulas(raw, formulas)
+                  if i < len(columns) and columns[i]}
 
-    def error(key: str, message: str):
+    def say(key: str, message: str):
         header = next(c.header for c in COLUMNS if c.key == key)
         row.errors.append({"row": row_number, "column": header,
                            "msg": f"第{row_number}行“{header}”：{message}"})
+
+    def error(key: str, message: str):
+        if key not in unresolved:  # its formula is the error
+            say(key, message)
+
+    for column in COLUMNS:
+        if column.key in unresolved:
+            say(column.key, xlsx.FORMULA_WITHOUT_RESULT)
 
     text = {k: as_text(values.get(k)) for k in ("title", "company_name", "credit_code",
                                                   "industry", "region", "source", "stage",

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import logging
-
 import zlib
+from datetime import timedelta
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
@@ -13,7 +13,7 @@ from services.leads.progress import report_row
 from shared.change import Change
 from shared.errors import Conflict, NotFound
 from shared.events import EventData, make_event
-from shared.storage import MongoRepository, choose_hint, plain_indexes, run_transaction, update_of
+from shared.storage import MongoRepository, choose_hint, plain_indexes, update_of
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,10 @@ def build_report_rows(repository: "LeadsRepository", config: dict) -> int:
     """At start: the rows of leads taken in before the rows existed (once)."""
     return repository.build_report_rows()
 
+
+# How long an import's events wait for the import to be committed whole and publish them: longer
+# than the largest import takes; an import that breaks off has them sent by the relay after it.
+IMPORT_HOLD = timedelta(minutes=5)
 
 # A list's total is counted up to this many; past it the answer says `total_capped: true`.
 TOTAL_CAP = 1000
@@ -159,23 +163,19 @@ class LeadsRepository(MongoRepository):
                 found.setdefault(d["_id"], d)
         return sorted(found.values(), key=lambda d: d["created_at"])
 
-    def insert_many(self, leads: list[dict], events: list[EventData], at) -> None:
+    def insert_many(self, leads: list[dict], events: list[EventData], at) -> list[str]:
         """Leads imported from one chunk of a ledger, with their events, all or nothing (one
-        transaction: one insert of the leads, one of their outbox entries); a DuplicateKeyError
-        (a concurrent import of the same rows) leaves nothing written.
-
-        The events are left to the outbox relay's loop rather than published here (bench/
-        ledger.py): each imported lead sets off some ten transactions in five services (its
-        team, the leads' copy of the assignment, clocks, branches, notifications), all on the
-        one database. Published per chunk, that fan-out ran beside the import and held each
-        chunk for seconds (a 5,000-row commit of minutes); the loop sends the entries 100 a pass
-        after their grace, so the fan-out follows the import instead of slowing it."""
+        transaction: one insert of the leads, one of their outbox entries; a DuplicateKeyError,
+        a concurrent import of the same rows, leaves nothing written). The events are held
+        until the whole import is in (`publish_held`, bench/ledger.py): on SecantusDB the
+        transactions of the ten or so handlers each lead sets off wait behind the import's
+        and the import's behind theirs, so a fan-out beside the import slowed both severalfold.
+        Returns the held events' ids."""
         stored = envelopes(events, at)
-
-        def work(session):
-            self.db.leads.insert_many(leads, ordered=True, session=session)
-            self._store_in_outbox(stored, session)
-        run_transaction(self.client, work, self.transaction_time_limit)
+        self.commit_held(lambda session: self.db.leads.insert_many(leads, ordered=True,
+                                                                   session=session),
+                         stored, IMPORT_HOLD)
+        return [str(e.event_id) for e in stored]
 
     def insert_sourced(self, envelope, lead: dict, events: tuple[EventData, ...]) -> bool:
         """Create a lead a branch sourced, once per event; False when it was not created."""

@@ -62,9 +62,14 @@ class LeadsService:
         `{row, key, lead, stage}`. A row whose key is a lead already is `already_imported`
         (a re-import or a retried commit creates nothing); one with the credit code and title
         of another lead is a duplicate; the rest are created (unless `dry_run`) in one
-        transaction. Leads of a company already known are created and listed as
-        possible duplicates."""
+        transaction, their events held for `publish_imported` (`held_events`). Leads of a
+        company already known are created and listed as possible duplicates."""
         return jsonable(self.cases.import_ledger(rows, actor, dry_run))
+
+    @rpc
+    def publish_imported(self, event_ids: list[str]) -> int:
+        """The events of an import's chunks (`held_events`), published once all are committed."""
+        return self.storage.publish_held(event_ids)
 
     @on_event("branches", "lead_sourced")
     def create_sourced(self, envelope, sourced):

@@ -107,8 +107,10 @@ class LeadsUseCases:
                     "row": r["row"], "leads": [d["id"] for d in lead["possible_duplicates"]]})
             answer["would_create"].append({"row": r["row"], "id": r["key"]})
             leads.append(lead)
+        answer["held_events"] = []
         if not dry_run and leads:
-            self.repository.insert_many(leads, [domain.created(lead) for lead in leads], self.now)
+            answer["held_events"] = self.repository.insert_many(
+                leads, [domain.created(lead) for lead in leads], self.now)
             answer["created"] = answer["would_create"]
         return answer
 

@@ -129,15 +129,15 @@ def check_row(row_number: int, columns: list[SheetColumn | None], raw: tuple,
         row.errors.append({"row": row_number, "column": column.header,
                            "msg": f"第{row_number}行“{column.header}”：{message}"})
 
+    unresolved = xlsx.unresolved_formulas(raw, formulas)
     for index, column in enumerate(columns):
         if column is None:
             continue
-        value = raw[index] if index < len(raw) else None
-        if index in formulas and value is None:
-            error(column, "是公式，且文件里没有它的计算结果：请复制后“选择性粘贴—数值”再导入")
+        if index in unresolved:
+            error(column, xlsx.FORMULA_WITHOUT_RESULT)
             values[column.key] = None
             continue
-        values[column.key] = as_text(value)
+        values[column.key] = as_text(raw[index] if index < len(raw) else None)
     for column in COLUMNS:
         text = values.get(column.key)
         if column.required and not text and not any(e["column"] == column.header

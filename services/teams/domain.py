@@ -138,8 +138,32 @@ def keyword_spellings(teams: list[dict], keyword: str) -> dict[str, list[str]]:
 # difference to counter documents in the same transaction: `figure_increments(after)` minus
 # `figure_increments(before)`.
 
-def figure_id(team_id: str, kind: str, key: str) -> str:
-    return f"{team_id}\x1f{kind}\x1f{key}"
+# Each counter is kept in this many documents, summed when read: the assignments of one team
+# that run at once each add to one of them, rather than all conflicting on one document (a
+# write conflict costs the transaction a retry; at ten workers most of them did).
+FIGURE_SHARDS = 8
+
+
+def figure_id(team_id: str, kind: str, key: str, shard: int = 0) -> str:
+    return f"{team_id}\x1f{kind}\x1f{key}" + (f"\x1f{shard}" if shard else "")
+
+
+def merged_shards(figures: list[dict]) -> list[dict]:
+    """One row per counter, its shards' documents added up (a shard alone may be below zero:
+    a lead is counted in one shard and may leave from another)."""
+    merged: dict[tuple, dict] = {}
+    for row in figures:
+        target = merged.setdefault((row.get("team_id"), row["kind"], row["key"]),
+                                   {"team_id": row.get("team_id"), "kind": row["kind"],
+                                    "key": row["key"]})
+        for field, value in row.items():
+            if field == "by_stage":
+                stages = target.setdefault("by_stage", {})
+                for stage, n in (value or {}).items():
+                    stages[stage] = stages.get(stage, 0) + n
+            elif isinstance(value, int) and not isinstance(value, bool):
+                target[field] = target.get(field, 0) + value
+    return list(merged.values())
 
 
 def figure_increments(lead: dict | None) -> dict[tuple[str, str, str], dict[str, int]]:
@@ -178,7 +202,8 @@ def figure_changes(before: dict | None, after: dict | None) -> dict[tuple, dict[
 def pipeline_of_figures(figures: list[dict], stages: tuple[str, ...]) -> list[dict]:
     """As `pipeline`, from the counters."""
     by_stage = {s: {"stage": s, "count": 0, "investment_cny": 0, "major": 0} for s in stages}
-    for row in sorted((f for f in figures if f["kind"] == "stage"), key=lambda f: f["key"]):
+    for row in sorted((f for f in merged_shards(figures) if f["kind"] == "stage"),
+                      key=lambda f: f["key"]):
         if row["key"] not in by_stage and not row.get("count"):
             continue
         target = by_stage.setdefault(row["key"], {"stage": row["key"], "count": 0,
@@ -193,7 +218,8 @@ def workload_of_figures(members: list[dict], figures: list[dict]) -> list[dict]:
     rows = {m["username"]: {"username": m["username"], "name": m.get("name"), "open_leads": 0,
                             "major_leads": 0, "investment_cny": 0, "by_stage": {}}
             for m in members}
-    for row in sorted((f for f in figures if f["kind"] == "owner"), key=lambda f: f["key"]):
+    for row in sorted((f for f in merged_shards(figures) if f["kind"] == "owner"),
+                      key=lambda f: f["key"]):
         owner = row["key"]
         if owner not in rows and not row.get("open_leads"):
             continue
@@ -208,11 +234,12 @@ def workload_of_figures(members: list[dict], figures: list[dict]) -> list[dict]:
 
 
 def open_counts_of_figures(figures: list[dict]) -> dict[str, int]:
-    return {f["key"]: f.get("open_leads", 0) for f in figures if f["kind"] == "owner" and f["key"]}
+    return {f["key"]: f.get("open_leads", 0) for f in merged_shards(figures)
+            if f["kind"] == "owner" and f["key"]}
 
 
 def lost_of_figures(figures: list[dict]) -> int:
-    return sum(f.get("count", 0) for f in figures if f["kind"] == "lost")
+    return sum(f.get("count", 0) for f in figures if f["kind"] == "lost")  # shards add up too
 
 
 def county_leader(team: dict) -> str:

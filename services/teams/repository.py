@@ -1,6 +1,8 @@
 """The teams database (`kuaiban_teams`): teams with their routing keywords, and the leads each holds."""
 from __future__ import annotations
 
+import random
+
 from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
 
 from services.teams import domain
@@ -51,8 +53,9 @@ class TeamsRepository(MongoRepository):
     def _add_figures(self, before: dict | None, after: dict | None, session) -> None:
         changes = domain.figure_changes(before, after)
         if changes:
+            shard = random.randrange(domain.FIGURE_SHARDS)
             self.db.team_figures.bulk_write([
-                UpdateOne({"_id": domain.figure_id(*key)},
+                UpdateOne({"_id": domain.figure_id(*key, shard)},
                           {"$inc": amounts,
                            "$setOnInsert": {"team_id": key[0], "kind": key[1], "key": key[2]}},
                           upsert=True)

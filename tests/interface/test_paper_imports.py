@@ -87,6 +87,8 @@ def test_a_ledger_imports_with_a_dry_run_and_a_commit_and_once_only(
         [None, "某公司", None, "光伏", 1, None, None, None, None, None, None],
         ["坏行：投资不是数", "某公司", None, "光伏", "很多", None, None, None, None, None, None],
         ["坏行：阶段", "某公司", None, "光伏", 1, None, None, None, "谈恋爱", None, None],
+        # A formula (openpyxl writes it without a result): never evaluated, refused.
+        ["坏行：公式", "某公司", None, "光伏", "=E3*2", None, None, None, None, None, None],
         good[7],  # the same row twice in one file
     ]
     content = workbook(good[:half] + bad + good[half:])
@@ -97,7 +99,7 @@ def test_a_ledger_imports_with_a_dry_run_and_a_commit_and_once_only(
     dry = dry.json()
     print(f"\ndry run of {dry['rows']} rows: {dry['seconds']} s")
     assert (dry["rows"], dry["valid"], dry["would_create"], dry["created"]) == (
-        ROWS + 8, ROWS, ROWS, 0)
+        ROWS + len(bad), ROWS, ROWS, 0)
     messages = {e["row"]: e for e in dry["errors"]}
     assert set(messages) == set(bad_rows) - {max(bad_rows)}
     first_bad = min(bad_rows)
@@ -110,6 +112,9 @@ def test_a_ledger_imports_with_a_dry_run_and_a_commit_and_once_only(
     assert messages[first_bad + 4]["column"] == "项目名称"
     assert "不是数字" in messages[first_bad + 5]["msg"]
     assert "未知阶段" in messages[first_bad + 6]["msg"]
+    assert messages[first_bad + 7] == {
+        "row": first_bad + 7, "column": "总投资（亿元）",
+        "msg": f"第{first_bad + 7}行“总投资（亿元）”：{xlsx.FORMULA_WITHOUT_RESULT}"}
     assert dry["duplicates"] == [{"row": max(bad_rows), "existing_id": None,
                                   "msg": f"第{max(bad_rows)}行：与第{7 + 3}行重复"}]
     assert leads.count_documents({}) == 0  # a dry run writes nothing

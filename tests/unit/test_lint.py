@@ -35,6 +35,14 @@ def test_make_test_runs_lint_first_and_lint_runs_both_checks():
     planned = run("make", "-n", "test").stdout.splitlines()
     ruff = next(i for i, line in enumerate(planned) if "-m ruff check ." in line)
     mypy = next(i for i, line in enumerate(planned) if "-m mypy shared" in line)
-    pytest = next(i for i, line in enumerate(planned) if "-m pytest" in line)
-    assert ruff < mypy < pytest
+    suite = next(i for i, line in enumerate(planned) if "-m tests.tiers" in line)
+    assert ruff < mypy < suite
     assert "services/leads/domain.py" in planned[mypy]  # the shell's glob: every domain module
+
+
+def test_the_two_sessions_of_make_test_run_every_tier():
+    from tests.tiers import SESSIONS
+
+    tiers = {path.parent.relative_to(ROOT).as_posix() for path in (ROOT / "tests").glob("*/test_*.py")}
+    planned = [path for paths in SESSIONS.values() for path in paths]
+    assert sorted(planned) == sorted(tiers), "a tier missing from tests/tiers.py, or in both sessions"

@@ -110,3 +110,33 @@ def test_a_ledger_row_becomes_a_lead_or_says_what_is_wrong_with_it():
     assert [e["column"] for e in wrong.errors] == [
         "统一社会信用代码", "总投资（亿元）", "首次接触日期", "专业招商协作组"]
     assert all(e["msg"].startswith("第9行“") for e in wrong.errors)
+
+
+def test_a_ledger_formula_without_its_result_is_refused_with_its_row_and_column():
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["涟水县招商项目台账"])
+    sheet.append(["项目名称", "企业名称", "行业", "总投资（亿元）"])
+    sheet.append(["电池片项目", "捷泰新能源", "光伏", "=B9*2"])  # a formula, no saved result
+    sheet.append(["=CONCAT(\"电池\",\"项目\")", "捷泰新能源", "光伏", 3])
+    sheet.append(["组件项目", "捷泰新能源", "光伏", 4])
+    typed = sheet.cell(row=5, column=1)
+    typed.value, typed.data_type = "=不是公式，是字", "s"  # text typed with a leading "="
+    out = io.BytesIO()
+    book.save(out)
+    content = out.getvalue()
+    assert xlsx.has_formulas(content)
+
+    columns, data, units = ledger.read(content)
+    rows = [ledger.check_row(n, columns, raw, units, KNOWN, date(2026, 12, 1), formulas)
+            for n, raw, formulas in data]
+    assert rows[0].errors == [{"row": 3, "column": "总投资（亿元）", "msg":
+                               f"第3行“总投资（亿元）”：{xlsx.FORMULA_WITHOUT_RESULT}"}]
+    assert [(e["row"], e["column"]) for e in rows[1].errors] == [(4, "项目名称")]
+    assert rows[2].errors == [] and rows[2].lead["title"] == "=不是公式，是字"
+
+
+def test_a_workbook_without_formulas_is_not_read_a_second_time():
+    content = xlsx.one_sheet("台账", "台账", "", [xlsx.Column("title", "项目名称", "text")],
+                             [{"title": "=SUM(1,2)"}])  # text that looks like a formula
+    assert not xlsx.has_formulas(content) and xlsx.formula_cells(content) == set()

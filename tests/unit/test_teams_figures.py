@@ -1,21 +1,27 @@
 """A team's counters, added up change by change, say what counting its leads says."""
 import random
 
+import pytest
+
 from services.leads.domain import STAGES
 from services.teams.domain import (
-    figure_changes, lost_of_figures, open_counts_of_figures, pipeline, pipeline_of_figures,
+    FIGURE_SHARDS, figure_changes, lost_of_figures, open_counts_of_figures, pipeline, pipeline_of_figures,
     workload, workload_of_figures,
 )
 
 MEMBERS = [{"username": "xny.zhao", "name": "赵磊"}, {"username": "xny.sun", "name": "孙悦"}]
 
 
-def counters_after(history: list[tuple[dict | None, dict]]) -> list[dict]:
-    """The counter documents after each change of `history`, as the repository keeps them."""
+def counters_after(history: list[tuple[dict | None, dict]], shards: int = 1) -> list[dict]:
+    """The counter documents after each change of `history`, as the repository keeps them:
+    each change added to one of `shards` documents of each counter, chosen at random."""
     totals: dict = {}
+    rng = random.Random(11)
     for before, after in history:
+        shard = rng.randrange(shards)
         for (team, kind, key), amounts in figure_changes(before, after).items():
-            row = totals.setdefault((team, kind, key), {"team_id": team, "kind": kind, "key": key})
+            row = totals.setdefault((team, kind, key, shard),
+                                    {"team_id": team, "kind": kind, "key": key})
             for field, amount in amounts.items():
                 if field.startswith("by_stage."):
                     stage = field.split(".", 1)[1]
@@ -25,7 +31,8 @@ def counters_after(history: list[tuple[dict | None, dict]]) -> list[dict]:
     return list(totals.values())
 
 
-def test_counters_match_the_leads_after_random_changes():
+@pytest.mark.parametrize("shards", [1, FIGURE_SHARDS])
+def test_counters_match_the_leads_after_random_changes(shards):
     rng = random.Random(7)
     leads: dict[str, dict] = {}
     history = []
@@ -46,7 +53,7 @@ def test_counters_match_the_leads_after_random_changes():
             after["investment_cny"] = rng.randrange(1, 50) * 10_000_000
         history.append((before, after))
         leads[lead_id] = after
-    figures = counters_after(history)
+    figures = counters_after(history, shards)
     assert pipeline_of_figures(figures, STAGES) == pipeline(list(leads.values()), STAGES)
     by_user = lambda rows: sorted(rows, key=lambda r: str(r["username"]))  # noqa: E731
     assert by_user(workload_of_figures(MEMBERS, figures)) == by_user(
