@@ -103,7 +103,7 @@ export default function Workbench() {
       <FormError error={work.error} onRetry={work.reload} />
       <Row gutter={[12, 12]}>
         {stats.map((t) => (
-          <Col key={t.title} xs={12} md={Math.floor(24 / stats.length)}><Card size="small"><Statistic title={t.title} value={t.value} valueStyle={{ color: t.color }} /></Card></Col>))}
+          <Col key={t.title} xs={12} md={{ flex: "1 1 0" }}><Card size="small"><Statistic title={t.title} value={t.value} valueStyle={{ color: t.color }} /></Card></Col>))}
       </Row>
       <Row gutter={12} style={{ marginTop: 12 }}>
         <Col xs={24} lg={14}>
