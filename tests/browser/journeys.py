@@ -586,7 +586,7 @@ def every_screen_at_desk_and_phone_width(run: Run) -> None:
     page.get_by_role("button", name=re.compile("交办任务")).click()
     dialog = page.get_by_role("dialog")
     title = "督促捷泰二期签约" + run.job.get("suffix", "")
-    dialog.get_by_label("任务").fill(title)
+    dialog.get_by_label("任务", exact=True).fill(title)
     pick(page, "工作领域", "项目推进")
     pick(page, "责任县领导", "陈国华")
     pick_date(page, dialog.get_by_label("到期日期"), county_now().strftime("%Y-%m-%d"))

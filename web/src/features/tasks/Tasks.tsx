@@ -89,10 +89,10 @@ function TaskList() {
   return (
     <>
       <Space wrap style={{ marginBottom: 12 }}>
-        <Select aria-label="县领导" placeholder="县领导" allowClear showSearch optionFilterProp="label" style={{ width: 200 }} value={q.leader}
+        <Select aria-label="按县领导筛选" placeholder="县领导" allowClear showSearch optionFilterProp="label" style={{ width: 200 }} value={q.leader}
           options={leaderChoices(leaderList.data ?? [])} onChange={(v) => set({ leader: v })} />
-        <Select aria-label="工作领域" placeholder="工作领域" allowClear style={{ width: 140 }} value={q.area} options={AREAS} onChange={(v) => set({ area: v })} />
-        <Select aria-label="任务状态" placeholder="状态" allowClear style={{ width: 120 }} value={q.status} options={TASK_STATUSES} onChange={(v) => set({ status: v })} />
+        <Select aria-label="按工作领域筛选" placeholder="工作领域" allowClear style={{ width: 140 }} value={q.area} options={AREAS} onChange={(v) => set({ area: v })} />
+        <Select aria-label="按状态筛选" placeholder="状态" allowClear style={{ width: 120 }} value={q.status} options={TASK_STATUSES} onChange={(v) => set({ status: v })} />
         {mayAssign(me.role) && <Button type="primary" icon={<PlusOutlined />} onClick={() => setAssigning(true)}>交办任务</Button>}
       </Space>
       <FormError error={tasks.error} onRetry={tasks.reload} />
