@@ -52,6 +52,11 @@ class AccountsRepository(MongoRepository):
         result = self.db.users.update_one({"_id": user["_id"]}, {"$setOnInsert": user}, upsert=True)
         return result.upserted_id is not None
 
+    def leaders(self) -> list[dict]:
+        """The enabled county leaders' accounts, by username (a few dozen at most)."""
+        return list(self.db.users.find({"role": "leader", "disabled": {"$ne": True}},
+                                       sort=[("_id", ASCENDING)]))
+
     def page_of_users(self, page: int, page_size: int):
         return self.page("users", {}, [("_id", ASCENDING)], page, page_size)
 

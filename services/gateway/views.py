@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Literal, Optional
 
+from pydantic import RootModel
+
 from services.gateway.schemas import Role
 from services.leads.schemas import LeadSummary, LeadView
 from services.policy.schemas import Category, PolicyRequestView
@@ -41,6 +43,17 @@ class UserView(View):
     last_login_at: Optional[Timestamp] = None
     failed_logins: Optional[int] = None
     locked_until: Optional[Timestamp] = None
+
+
+class LeaderAccount(View):
+    """A county leader's account as the workers who name one see it (no role, no scope)."""
+
+    username: str
+    display_name: str
+
+
+class LeaderList(RootModel[list[LeaderAccount]]):
+    pass
 
 
 class UserPage(Page):

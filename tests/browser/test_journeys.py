@@ -4,6 +4,7 @@ critical accessibility violation on any screen visited (axe-core), at desk and p
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import pytest
 
@@ -94,13 +95,22 @@ def test_team_member_takes_in_a_lead_and_submits_the_requests(county, tmp_path, 
     journey.update(result["figures"])
     status, lead = county.request("GET", f"/api/v1/leads/{journey['lead_id']}")
     assert lead["stage"] == "negotiating" and lead["investment_cny"] == 2_500_000_000
-    assert lead["four_ones"]["project_lead"]["name"] == "陈国华"
+    # The project lead is the leader's account, picked from the list, shown by name.
+    assert lead["four_ones"]["project_lead"] == {"name": "陈国华", "title": "常务副县长", "username": "leader.chen"}
     status, request = county.request("GET", f"/api/v1/policy-requests/{journey['request_id']}")
     assert [i["department"] for i in request["items"]] == ["县自然资源和规划局", "县自然资源和规划局", "县供电公司"]
     assert "7天" in result["figures"]["problem_field_error"]  # the server's 422, beside the field
     status, problem = county.request("GET", f"/api/v1/problems/{journey['problem_id']}")
     assert problem["owner_department"] == "县自然资源和规划局" and problem["complexity"] == "complex"
     assert problem["lead_id"] == journey["lead_id"] and problem["backdated"]["days"] >= 5.9
+    # The ledger's two valid rows became leads (the bad and the repeated row did not); the
+    # enterprise's batch became one request routed item by item.
+    status, found = county.request("GET", "/api/v1/leads?q=%E5%85%89%E5%82%A8%E4%B8%80%E4%BD%93%E5%8C%96&page_size=50")
+    assert [lead["title"] for lead in found["items"]] == ["光储一体化组件项目"]
+    assert "不是 Excel 工作簿" in result["figures"]["import_file_error"]
+    status, batch = county.request("GET", f"/api/v1/policy-requests/{journey['imported_request_id']}")
+    assert [(i["topic"], i["department"]) for i in batch["items"]] == [
+        ("三期用地预留", "县自然资源和规划局"), ("蒸汽管网", "县住房和城乡建设局")]
 
 
 def test_department_replies_pauses_and_resumes(county, tmp_path, journey):
@@ -118,7 +128,15 @@ def test_department_replies_pauses_and_resumes(county, tmp_path, journey):
 
 
 def test_leader_reassigns_a_lead(county, tmp_path, journey):
-    result = run_scenario("leader_reassigns_a_green_channel_lead", county, tmp_path, lead_id=journey["lead_id"])
+    # A task the supervision office assigned this leader (its screens are the inspector's tour).
+    status, task = county.request("POST", "/api/v1/tasks", {
+        "title": "推动捷泰二期签约", "area": "investment", "leader": "leader.chen",
+        "due_date": (date.today() + timedelta(days=10)).isoformat()})
+    assert status == 201, task
+    result = run_scenario("leader_reassigns_a_green_channel_lead", county, tmp_path, lead_id=journey["lead_id"],
+                          task_title=task["title"])
+    status, task = county.request("GET", f"/api/v1/tasks/{task['id']}")
+    assert task["progress_pct"] == 60 and task["history"][-1]["by"] == "leader.chen"
     # The export holds the filtered list: the two Jietai leads and nothing else.
     assert "捷泰" in result["figures"]["leads_xlsx"]
     rows = result["figures"]["leads_xlsx_rows"]
@@ -143,7 +161,8 @@ def test_branch_member_logs_a_visit_offline_on_a_phone_and_it_is_recorded_once(c
 def test_every_screen_at_desk_and_phone_width(county, tmp_path, journey):
     paths = {"admin": [f"/leads/{journey['lead_id']}", f"/policy/{journey['request_id']}"],
              "department": [f"/policy/{journey['request_id']}"]} if journey else {}
-    for width in ("desk", "phone"):
-        run_scenario(f"every_admin_screen_at_{width}_width", county, tmp_path, detail_paths=paths)
+    run_scenario("every_admin_screen", county, tmp_path, detail_paths=paths)
     result = run_scenario("every_screen_at_desk_and_phone_width", county, tmp_path, detail_paths=paths)
-    assert result["figures"]["xlsx"].endswith(".xlsx")
+    assert result["figures"]["xlsx"].endswith(".xlsx") and result["figures"]["weekly_xlsx"].endswith(".xlsx")
+    status, tasks = county.request("GET", "/api/v1/tasks?leader=leader.chen&area=projects")
+    assert [t["title"] for t in tasks["items"]] == ["督促捷泰二期签约"]

@@ -104,3 +104,40 @@ def test_my_work_per_role_and_a_lead_with_its_open_problems_and_requests(web_ses
     assert [(p["id"], p["my_role"]) for p in work(zhao)["projects"]] == [
         (lead["id"], "service_group")]
     assert work(admin)["queue"]["kind"] == "triage"
+
+
+def test_a_project_lead_picked_from_the_leaders_list_finds_the_project_in_my_work(
+        web_session, admin):
+    member = user(web_session, admin, "ne-member", "team_member", team_id="new-energy")
+    chen = user(web_session, admin, "chen.gh", "leader")
+    user(web_session, admin, "off.leader", "leader")
+    assert web_session.patch("/api/v1/users/off.leader", headers=admin,
+                             json={"disabled": True}).status_code == 200
+    user(web_session, admin, "zrj", "department", department=LAND)
+    # The leaders a team member picks from: enabled leaders' accounts, username and name only.
+    leaders = web_session.get("/api/v1/leaders", headers=member)
+    assert leaders.status_code == 200, leaders.text
+    assert leaders.json() == [{"username": "chen.gh", "display_name": "chen.gh"}]
+    assert web_session.get("/api/v1/leaders", headers=user(
+        web_session, admin, "zrj2", "department", department=LAND)).status_code == 403
+    lead = web_session.post("/api/v1/leads", json=SOLAR, headers=member).json()
+    eventually(lambda: web_session.get(f"/api/v1/leads/{lead['id']}", headers=admin)
+               .json()["team_id"])
+    url = f"/api/v1/leads/{lead['id']}/four-ones"
+    # An account that is not a county leader's (a department's, a disabled one): 422 on the
+    # field, and nothing recorded.
+    for username in ("zrj", "off.leader", "nobody"):
+        refused = web_session.put(url, headers=member, json={
+            **FOUR_ONES, "project_lead": {"name": "某某", "username": username}})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["loc"] == ["body", "project_lead", "username"]
+        assert "不是县领导账户" in refused.json()["errors"][0]["msg"]
+    assert web_session.get(f"/api/v1/leads/{lead['id']}", headers=admin).json().get("four_ones") is None
+    assert web_session.put(url, headers=member, json={
+        **FOUR_ONES, "project_lead": {"name": "陈国华", "username": "chen.gh"}}).status_code == 200
+    assert [p["id"] for p in web_session.get("/api/v1/me/work", headers=chen).json()[
+        "projects"]] == [lead["id"]]
+    # A project lead typed as a name alone (as older leads have it) is still accepted and shown.
+    typed = web_session.put(url, headers=member, json={
+        **FOUR_ONES, "project_lead": {"name": "王县长"}})
+    assert typed.status_code == 200 and typed.json()["four_ones"]["project_lead"]["name"] == "王县长"

@@ -13,7 +13,7 @@ from services.gateway.schemas import (
 from services.gateway.throttle import TRUSTED_FOR, client_address, rules_from_config
 from services.gateway.tokens import TokenCodec, hash_password, password_matches
 from services.gateway.views import (
-    AuditPage, IssuedToken, PasswordChanged, UserPage, UserView,
+    AuditPage, IssuedToken, LeaderList, PasswordChanged, UserPage, UserView,
 )
 from shared.clock import utcnow
 from shared.errors import InvalidInput, NotFound
@@ -49,6 +49,8 @@ USER_FIELDS = ("display_name", "role", "team_id", "branch_id", "department", "di
 # Verified when the account is unknown or disabled, so that the answer takes as long as for a
 # wrong password: the time tells nothing about which usernames exist.
 DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+# Who names a county leader: as a project's lead (四个一) or as a task's owner (督查室).
+LEADER_LIST_READERS = ("admin", "inspector", "leader", "team_member")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -147,6 +149,13 @@ class AccountRoutes:
         if user is None:
             raise NotFound("该账户已不存在")
         return user_view(user)
+
+    @api("GET", "/api/v1/leaders", roles=LEADER_LIST_READERS, response=LeaderList,
+         summary="The county leaders' accounts (username, name): whom a project lead or a "
+                 "leader's task names")
+    def list_leaders(self, request):
+        return [{"username": u["_id"], "display_name": u.get("display_name") or u["_id"]}
+                for u in self.accounts.leaders()]
 
     @api("POST", "/api/v1/users", roles=("admin",), body=UserCreate, response=UserView,
          summary="Create an account")

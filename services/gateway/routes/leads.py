@@ -70,6 +70,18 @@ class LeadRoutes:
         if not Principal.of(request.principal).reads_all:
             self.visible_lead(request, lead_id, reading=reading)
 
+    def check_project_lead_account(self, body) -> None:
+        """A project lead named by account is a county leader's (GET /leaders): /me/work finds
+        the projects by that account. A lead typed as a name alone (older leads) stays valid."""
+        project_lead = body.get("project_lead") if isinstance(body, dict) else None
+        username = project_lead.get("username") if isinstance(project_lead, dict) else None
+        if not isinstance(username, str) or not username:
+            return
+        account = self.accounts.find(username)
+        if account is None or account.get("role") != "leader" or account.get("disabled"):
+            raise field_error(["body", "project_lead", "username"],
+                              f"{username} 不是县领导账户：请从县领导名单中选择项目长")
+
     def check_may_act(self, request, lead_id: str) -> dict:
         """The lead if the caller may change it: 404 outside scope, 403 for a leader's read-only
         view of another team's project."""
@@ -187,6 +199,7 @@ class LeadRoutes:
          summary="The four ones: project lead, service group, plan of milestones")
     def put_four_ones(self, request, lead_id):
         body = json_body(request)
+        self.check_project_lead_account(body)
         self.check_may_act(request, lead_id)
         return self.leads.set_four_ones(lead_id, body, request.principal["username"])
 

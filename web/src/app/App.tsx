@@ -15,14 +15,17 @@ const ChangePassword = lazy(() => import("../features/account/ChangePassword"));
 const Workbench = lazy(() => import("../features/workbench/Workbench"));
 const LeadList = lazy(() => import("../features/leads/LeadList"));
 const LeadNew = lazy(() => import("../features/leads/LeadNew"));
+const LedgerImport = lazy(() => import("../features/leads/LedgerImport"));
 const LeadDetail = lazy(() => import("../features/leads/LeadDetail"));
 const PolicyList = lazy(() => import("../features/policy/PolicyList"));
 const PolicyNew = lazy(() => import("../features/policy/PolicyNew"));
+const PolicyImport = lazy(() => import("../features/policy/PolicyImport"));
 const PolicyDetail = lazy(() => import("../features/policy/PolicyDetail"));
 const ProblemList = lazy(() => import("../features/supervision/ProblemList"));
 const ProblemNew = lazy(() => import("../features/supervision/ProblemNew"));
 const ProblemDetail = lazy(() => import("../features/supervision/ProblemDetail"));
 const Reports = lazy(() => import("../features/supervision/Reports"));
+const Tasks = lazy(() => import("../features/tasks/Tasks"));
 const BranchHome = lazy(() => import("../features/branches/BranchHome"));
 const TripDetail = lazy(() => import("../features/branches/TripDetail"));
 const VisitForm = lazy(() => import("../features/branches/VisitForm"));
@@ -45,7 +48,9 @@ const only = (roles: Role[], el: ReactNode) => <RequireAuth roles={roles}>{el}</
 const LEAD_READERS: Role[] = ["admin", "leader", "team_member", "branch_member", "inspector"];
 const LEAD_WRITERS: Role[] = ["admin", "leader", "team_member", "branch_member"];
 const POLICY_READERS: Role[] = ["admin", "leader", "team_member", "department", "inspector"];
+// Who submits requests and imports a ledger or a batch (routes/policy.py, routes/imports.py).
 const SUBMITTERS: Role[] = ["admin", "leader", "team_member"];
+// The supervision reports and the leaders' tasks (county leadership, the supervision office).
 const REPORT_READERS: Role[] = ["admin", "leader", "inspector"];
 const TRIP_READERS: Role[] = ["admin", "leader", "inspector", "branch_member"];
 
@@ -62,14 +67,17 @@ const router = createBrowserRouter([
       { path: "password", element: <ChangePassword /> },
       { path: "leads", element: only(LEAD_READERS, <LeadList />) },
       { path: "leads/new", element: only(LEAD_WRITERS, <LeadNew />) },
+      { path: "leads/import", element: only(SUBMITTERS, <LedgerImport />) },
       { path: "leads/:id", element: only(LEAD_READERS, <LeadDetail />) },
       { path: "policy", element: only(POLICY_READERS, <PolicyList />) },
       { path: "policy/new", element: only(SUBMITTERS, <PolicyNew />) },
+      { path: "policy/import", element: only(SUBMITTERS, <PolicyImport />) },
       { path: "policy/:id", element: only(POLICY_READERS, <PolicyDetail />) },
       { path: "problems", element: only(POLICY_READERS, <ProblemList />) },
       { path: "problems/new", element: only(SUBMITTERS, <ProblemNew />) },
       { path: "problems/:id", element: only(POLICY_READERS, <ProblemDetail />) },
       { path: "supervision", element: only(REPORT_READERS, <Reports />) },
+      { path: "tasks", element: only(REPORT_READERS, <Tasks />) },
       { path: "branches", element: only(TRIP_READERS, <BranchHome />) },
       { path: "trips/:id", element: only(TRIP_READERS, <TripDetail />) },
       { path: "trips/:id/visit", element: only(["admin", "branch_member"], <VisitForm />) },

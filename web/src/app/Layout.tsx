@@ -12,8 +12,7 @@ const { Header, Sider, Content } = Layout;
 
 function selectedKey(path: string): string {
   if (path === "/") return "/";
-  if (path.startsWith("/leads/new")) return "/leads/new";
-  if (path.startsWith("/policy/new")) return "/policy/new";
+  for (const sub of ["/leads/new", "/leads/import", "/policy/new", "/policy/import"]) if (path.startsWith(sub)) return sub;
   if (path.startsWith("/problems/new")) return "/problems/new";
   const first = "/" + path.split("/")[1];
   if (first === "/admin") return "/" + path.split("/").slice(1, 3).join("/");

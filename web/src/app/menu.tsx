@@ -1,7 +1,7 @@
 import type { ReactNode } from "react";
 import {
   AlertOutlined, AuditOutlined, BellOutlined, DashboardOutlined, FileTextOutlined,
-  FlagOutlined, ProjectOutlined, SettingOutlined,
+  FlagOutlined, ProjectOutlined, ScheduleOutlined, SettingOutlined,
 } from "@ant-design/icons";
 import type { Role } from "../lib/session";
 
@@ -16,17 +16,20 @@ export const MENU: MenuEntry[] = [
     children: [
       { key: "/leads", label: "线索列表" },
       { key: "/leads/new", label: "新建线索", roles: ["admin", "leader", "team_member", "branch_member"] },
+      { key: "/leads/import", label: "导入台账", roles: ["admin", "leader", "team_member"] },
     ] },
   { key: "/policy", label: "政策诉求", icon: <FileTextOutlined />, roles: ["admin", "leader", "team_member", "department", "inspector"],
     children: [
       { key: "/policy", label: "诉求列表" },
       { key: "/policy/new", label: "批量提交诉求", roles: ["admin", "leader", "team_member"] },
+      { key: "/policy/import", label: "Excel 导入诉求", roles: ["admin", "leader", "team_member"] },
     ] },
   { key: "/problems", label: "问题闭环", icon: <AlertOutlined />, roles: ["admin", "leader", "team_member", "department", "inspector"],
     children: [
       { key: "/problems", label: "问题列表" },
       { key: "/problems/new", label: "提出问题", roles: ["admin", "leader", "team_member"] },
     ] },
+  { key: "/tasks", label: "县领导任务", icon: <ScheduleOutlined />, roles: ["admin", "leader", "inspector"] },
   { key: "/supervision", label: "督查", icon: <AuditOutlined />, roles: ["admin", "leader", "inspector"] },
   { key: "/branches", label: "区域党支部", icon: <FlagOutlined />, roles: ["admin", "leader", "inspector", "branch_member"] },
   { key: "/notifications", label: "通知", icon: <BellOutlined />, roles: ALL },

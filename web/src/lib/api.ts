@@ -79,3 +79,20 @@ export async function download(path: string, filename: string, query?: Record<st
 export function cleanQuery<T extends object>(q: T): T {
   return Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined && v !== null && v !== "")) as T;
 }
+
+export const XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/** Sends a workbook (.xlsx) as the body of an import, with the token and a key of its own. */
+export async function postWorkbook<T>(path: string, query: Record<string, string | undefined>, file: Blob): Promise<T> {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== "") params.set(k, v);
+  const response = await fetch(`${path}?${params}`, {
+    method: "POST", body: file,
+    headers: { Authorization: `Bearer ${currentToken() ?? ""}`, "Content-Type": XLSX_TYPE, "Idempotency-Key": newIdempotencyKey() },
+  });
+  if (response.status === 401) onExpired();
+  let body: unknown = null;
+  try { body = await response.json(); } catch { /* not JSON */ }
+  if (!response.ok) throw await problemOf(response, body);
+  return body as T;
+}

@@ -35,3 +35,7 @@ export const SLA_LABELS: Record<string, { text: string; color: string }> = {
   met: { text: "按时办结", color: "blue" },
   met_late: { text: "超时办结", color: "volcano" },
 };
+
+// The county leaders' accounts a project lead or a task names (GET /leaders).
+export interface LeaderAccount { username: string; display_name: string }
+export const leaders = () => once("leaders", () => unwrap<LeaderAccount[]>(client.GET("/api/v1/leaders")));

@@ -7,10 +7,12 @@ import {
 import { useApi } from "../../lib/useApi";
 import { formatCny, formatMu } from "../../lib/money";
 import { dayjs, formatDate, formatTime } from "../../lib/dates";
-import { STAGE_LABELS, STAGES, STATUS_LABELS, teams, type Team } from "../../lib/reference";
+import { leaders, STAGE_LABELS, STAGES, STATUS_LABELS, teams, type LeaderAccount, type Team } from "../../lib/reference";
 import { useSession } from "../../lib/auth";
 import { applyProblem, FormError } from "../../components/FormError";
 import { allowedMoves, STATUS_MOVES, statusNeedsReason } from "./pipeline";
+import { describeChange, MILESTONES } from "./history";
+import { initialLeader, leaderOptions, projectLeadFor, projectLeadText } from "./projectLead";
 import {
   changeStatus, getCycleTimes, getLead, getProgress, moveStage, putFourOnes, reassign, recordMilestone,
   type FourOnes, type Lead, type Progress,
@@ -19,19 +21,6 @@ import {
 const Chart = lazy(() => import("../../components/Chart"));
 
 const KIND_LABELS: Record<string, string> = { forward: "推进", skip: "跨阶段", backward: "退回", created: "登记" };
-const MILESTONES = [
-  { value: "signed", label: "签约" }, { value: "relocation_done", label: "居民搬迁完成" }, { value: "land_listed", label: "土地挂牌" },
-  { value: "land_delivered", label: "交地" }, { value: "groundbreaking", label: "开工" }, { value: "trial_production", label: "试生产" },
-  { value: "production", label: "投产" },
-];
-const FIELD_LABELS: Record<string, string> = {
-  stage: "阶段", status: "状态", team_id: "招商组", owner: "跟进人", title: "项目名称", industry: "产业", investment_cny: "投资额",
-  land_mu: "用地", region: "地区", notes: "备注", major: "重大项目", company: "企业", contact: "联系人", first_contact_at: "首次接触",
-  ...Object.fromEntries(MILESTONES.map((m) => [m.value, m.label])),
-};
-const shownValue = (v: unknown) => (v == null ? "空" : typeof v === "object" ? "已修改" : STAGE_LABELS[String(v)] ?? STATUS_LABELS[String(v)] ?? String(v));
-const ACTIONS: Record<string, string> = { created: "登记线索", assigned: "分派招商组", four_ones: "设置四个一", stage: "变更阶段", status: "变更状态", milestone: "记录节点", updated: "修改信息", reassigned: "改派" };
-
 function StageMoveForm({ lead, role, onDone }: { lead: Lead; role: string; onDone: () => void }) {
   const [form] = Form.useForm();
   const [error, setError] = useState<unknown>(null);
@@ -114,15 +103,19 @@ function FourOnesEditor({ lead, open, onClose, onDone }: { lead: Lead; open: boo
   const [form] = Form.useForm();
   const [error, setError] = useState<unknown>(null);
   const four = lead.four_ones;
+  const [leaderList, setLeaderList] = useState<LeaderAccount[] | null>(null);
+  useEffect(() => { leaders().then(setLeaderList, setError); }, []);
   const initial = useMemo(() => ({
-    project_lead: four?.project_lead ?? { name: "" },
+    project_lead: { username: initialLeader(four?.project_lead, leaderList ?? []), title: four?.project_lead?.title ?? undefined },
     service_group: four?.service_group ?? { name: "", members: [{ name: "" }] },
     plan: (four?.plan ?? [{ milestone: "signed", planned_date: null }]).map((p) => ({ ...p, planned_date: p.planned_date ? dayjs(p.planned_date) : null })),
-  }), [four]);
+  }), [four, leaderList]);
+  // An older lead's project lead typed as a name, with no leader's account of that one name.
+  const typedOnly = four?.project_lead && !four.project_lead.username && !initialLeader(four.project_lead, leaderList ?? []);
   const submit = async (v: any) => {
     setError(null);
     const body: FourOnes = {
-      project_lead: { name: v.project_lead.name, ...(v.project_lead.title ? { title: v.project_lead.title } : {}) },
+      project_lead: projectLeadFor(v.project_lead.username, v.project_lead.title, leaderList ?? []),
       service_group: { ...(v.service_group.name ? { name: v.service_group.name } : {}), members: v.service_group.members.map((m: any) => Object.fromEntries(Object.entries(m).filter(([, x]) => x))) },
       plan: v.plan.map((p: any) => ({ milestone: p.milestone, planned_date: p.planned_date.format("YYYY-MM-DD"), ...(p.label ? { label: p.label } : {}) })),
     };
@@ -131,10 +124,13 @@ function FourOnesEditor({ lead, open, onClose, onDone }: { lead: Lead; open: boo
   return (
     <Modal open={open} title="四个一：项目长、计划安排书、帮办服务组" width={760} onCancel={onClose} onOk={() => form.submit()} okText="保存" destroyOnClose forceRender>
       <FormError error={error} onRetry={() => form.submit()} />
-      <Form form={form} layout="vertical" initialValues={initial} onFinish={submit} preserve={false}>
+      {leaderList === null ? <Spin /> : <Form form={form} layout="vertical" initialValues={initial} onFinish={submit} preserve={false}>
         <Row gutter={12}>
-          <Col span={12}><Form.Item label="县级项目长" name={["project_lead", "name"]} rules={[{ required: true, message: "请填写项目长" }]}><Input /></Form.Item></Col>
-          <Col span={12}><Form.Item label="职务" name={["project_lead", "title"]}><Input /></Form.Item></Col>
+          <Col xs={24} sm={12}><Form.Item label="县级项目长" name={["project_lead", "username"]} rules={[{ required: true, message: "请从县领导中选择项目长" }]}
+            extra={typedOnly ? `原填写为“${four!.project_lead.name}”，未关联县领导账户：请从名单中选择` : "从县领导账户中选择，项目即出现在其“我的项目”中"}>
+            <Select showSearch optionFilterProp="label" loading={leaderList === null} options={leaderOptions(leaderList ?? [])} notFoundContent="没有该县领导账户" />
+          </Form.Item></Col>
+          <Col xs={24} sm={12}><Form.Item label="职务" name={["project_lead", "title"]}><Input /></Form.Item></Col>
           <Col span={24}><Form.Item label="帮办服务组名称" name={["service_group", "name"]}><Input /></Form.Item></Col>
         </Row>
         <Typography.Text strong>帮办服务组成员</Typography.Text>
@@ -163,7 +159,7 @@ function FourOnesEditor({ lead, open, onClose, onDone }: { lead: Lead; open: boo
             <Button type="dashed" onClick={() => add({})}>添加节点</Button>
           </>)}
         </Form.List>
-      </Form>
+      </Form>}
     </Modal>
   );
 }
@@ -220,6 +216,8 @@ export default function LeadDetail() {
   const progress = useApi(() => getProgress(id), [id]);
   const cycles = useApi(() => getCycleTimes(id), [id]);
   const [editing, setEditing] = useState(false);
+  const teamList = useApi(() => teams(), []);
+  const teamNames = useMemo(() => Object.fromEntries((teamList.data ?? []).map((t) => [t.id, t.name_zh])), [teamList.data]);
   const navigate = useNavigate();
   const reload = () => { lead.reload(); progress.reload(); cycles.reload(); };
   const l = lead.data;
@@ -275,7 +273,7 @@ export default function LeadDetail() {
           <Card title="四个一" size="small" style={{ marginBottom: 12 }} extra={mayWork && <Button onClick={() => setEditing(true)}>{l.four_ones ? "编辑四个一" : "设置四个一"}</Button>}>
             {l.four_ones ? (
               <Descriptions size="small" column={1}>
-                <Descriptions.Item label="县级项目长">{l.four_ones.project_lead.name}{l.four_ones.project_lead.title ? `（${l.four_ones.project_lead.title}）` : ""}</Descriptions.Item>
+                <Descriptions.Item label="县级项目长">{projectLeadText(l.four_ones.project_lead)}</Descriptions.Item>
                 <Descriptions.Item label="帮办服务组">{l.four_ones.service_group.name ?? ""}：{l.four_ones.service_group.members.map((m) => m.name + (m.department ? `（${m.department}）` : "")).join("、")}</Descriptions.Item>
                 <Descriptions.Item label="计划安排书">{l.four_ones.plan.map((p) => `${p.label ?? p.milestone} ${p.planned_date}`).join("；")}</Descriptions.Item>
               </Descriptions>
@@ -299,7 +297,7 @@ export default function LeadDetail() {
           {mayReassign && <Card title="改派" size="small" style={{ marginBottom: 12 }}><ReassignForm lead={l} onDone={reload} /></Card>}
           <Card title="变更记录" size="small" style={{ marginBottom: 12 }}>
             <Timeline items={[...(l.changes ?? []).map((c) => ({
-              children: <><div>{formatTime(c.at)} · {c.by}</div><div>{ACTIONS[c.action] ?? c.action}{c.fields ? "：" + Object.entries(c.fields).map(([k, f]) => `${FIELD_LABELS[k] ?? "其他"} ${shownValue(f.from)} → ${shownValue(f.to)}`).join("，") : ""}{c.note ? `（${c.note}）` : ""}</div></>,
+              children: <><div>{formatTime(c.at)} · {c.by}</div><div>{describeChange(c, teamNames)}</div></>,
             })), ...(l.changes?.length ? [] : history.map((h) => ({ children: `${formatTime(h.at)} ${h.text}` })))].reverse()} />
           </Card>
           <Card title="阶段历程" size="small">

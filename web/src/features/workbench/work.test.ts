@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clockLink, deadlines, queueSections, requestDue } from "./work";
+import { clockLink, deadlines, queueSections, requestDue, shows } from "./work";
 
 const clock = (id: string, due: string, kind = "policy_reply") => ({
   id, kind, label_zh: null, subject_id: id, started_at: "2026-11-30T00:00:00+08:00", due_at: due, elapsed_pct: 0.5,
@@ -39,5 +39,25 @@ describe("my work", () => {
     ] };
     expect(requestDue(r)).toBe("2026-12-03T20:00:00+08:00");
     expect(requestDue({ due_at: "2026-12-03T08:00:00+08:00", items: [{ status: "open" }] })).toBe("2026-12-03T08:00:00+08:00");
+  });
+});
+
+describe("each role's workbench", () => {
+  it("shows a department no projects card, a leader its projects and tasks", () => {
+    expect(shows("projects", "department")).toBe(false);
+    expect(shows("projects", "leader")).toBe(true);
+    expect(shows("tasks", "leader")).toBe(true);
+    expect(shows("tasks", "team_member")).toBe(false);
+    expect(shows("projects", "team_member")).toBe(true);
+  });
+  it("leaves the supervision office's own deadlines out, and the green channel to those who watch it", () => {
+    expect(shows("deadlines", "inspector")).toBe(false);
+    expect(shows("green", "inspector")).toBe(true);
+    expect(shows("green", "department")).toBe(false);
+    expect(shows("deadlines", "branch_member")).toBe(false);
+  });
+  it("still shows what an account has, whatever its role", () => {
+    expect(shows("projects", "department", 1)).toBe(true);
+    expect(shows("deadlines", "inspector", 2)).toBe(true);
   });
 });

@@ -62,3 +62,21 @@ export function requestDue(r: { due_at: string; items: { status: string; sla?: {
   const open = r.items.filter((i) => i.status !== "replied").map((i) => i.sla?.due_at).filter((d): d is string => !!d).sort();
   return open[0] ?? r.due_at;
 }
+
+export type Part = "deadlines" | "projects" | "green" | "tasks";
+// What each role works with: a department replies and solves (no projects of its own), the
+// supervision office watches the county (no clocks of its own), a leader leads projects and tasks.
+const PARTS: Record<string, Part[]> = {
+  team_member: ["deadlines", "projects"],
+  leader: ["deadlines", "projects", "green", "tasks"],
+  department: ["deadlines"],
+  branch_member: [],
+  inspector: ["green"],
+  admin: ["deadlines", "green"],
+};
+
+/** Whether the role's workbench shows `part`: what the role works with, or whatever the
+ * account happens to have (a clock or a project it was named in) even so. */
+export function shows(part: Part, role: string, count = 0): boolean {
+  return (PARTS[role] ?? []).includes(part) || count > 0;
+}
