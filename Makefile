@@ -18,9 +18,11 @@ $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 run: $(VENV)/.installed web  ## the whole platform on http://localhost:8000 (Ctrl-C stops it)
 	$(PY) -m shared.launcher
 
+# The suite runs as two pytest sessions side by side (tests/tiers.py): the process-heavy tiers
+# mostly wait, the in-process ones keep the cores busy meanwhile.
 test: $(VENV)/.installed lint web  ## lint, then the whole suite against the real broker and database (tests/faults too)
 	cd web && npx vitest run
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m tests.tiers $(PYTEST_ARGS)
 
 test-unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)

@@ -267,6 +267,7 @@ UNSCOPED = {
     "/api/v1/sla/report",  # rates per department, no object
     "/api/v1/me", "/api/v1/me/password", "/api/v1/users", "/api/v1/users/<string:username>",
     "/api/v1/audit",  # admin and inspector, who read everything
+    "/api/v1/leaders",  # the county leaders' accounts (username, name): reference for 项目长
     "/api/v1/leads", "/api/v1/policy-requests", "/api/v1/problems",  # creations: own scope
     "/api/v1/inspections/weekly", "/api/v1/inspections/weekly.xlsx", "/api/v1/yellow-cards",
     "/api/v1/yellow-cards.xlsx", "/api/v1/tackle-list", "/api/v1/tackle-list.xlsx",

@@ -3,6 +3,7 @@ with each change, read in one pass with the first lead's date."""
 from datetime import datetime, timezone
 
 from services.leads import domain
+from shared.change import Change
 from services.leads.repository import LeadsRepository, bucket_of, build_report_rows
 
 NOW = datetime(2026, 11, 2, 2, tzinfo=timezone.utc)
@@ -29,12 +30,12 @@ def test_rows_are_built_once_for_leads_of_before_and_kept_with_each_change(mongo
     assert db.report_rows.count_documents({}) == len({bucket_of(d["_id"]) for d in before})
 
     # A lead's change rewrites its row in the same transaction.
-    changed = repository.update(db.leads.find_one({"_id": "lead0001"}), {"$set": {
+    changed = repository.update(db.leads.find_one({"_id": "lead0001"}), Change(set={
         "four_ones": {"plan": [{"milestone": "signed", "planned_date": "2026-12-01"}]},
-        "status": "active", "title": "项目1（二期）"}}, [])
+        "status": "active", "title": "项目1（二期）"}), NOW)
     [row] = [r for r in repository.report_rows()[0] if r[0] == changed["_id"]]
     assert row[1] == "项目1（二期）" and row[8] == [["signed", "签约", "2026-12-01", None]]
     new = lead(99, created_at=datetime(2026, 10, 1, tzinfo=timezone.utc))
-    repository.insert(new, [])
+    repository.insert(new, (), NOW)
     rows, first = repository.report_rows()
     assert len(rows) == 41 and first == new["created_at"]
