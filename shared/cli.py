@@ -60,6 +60,10 @@ def dlq_show(config: dict, queue: str, limit: int, out=None) -> list[dict]:
             print(json.dumps(entry, ensure_ascii=False, indent=2, default=str), file=out)
         for message in messages:  # leave them where they were
             channel.basic_reject(message.delivery_tag, requeue=True)
+        if messages:
+            # A reject has no answer; the broker handles a channel's methods in order, so once
+            # this declare is answered the messages are back (a count right after sees them).
+            channel.queue_declare(queue, passive=True)
     return shown
 
 
