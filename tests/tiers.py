@@ -23,8 +23,15 @@ SESSIONS = {
 }
 
 
-def stream(name: str, process: subprocess.Popen, lock: threading.Lock) -> None:
+def stream(name: str, process: subprocess.Popen, lock: threading.Lock,
+           summary: list[str]) -> None:
+    # pytest's short summary (the FAILED and ERROR lines) is kept to be printed again at the
+    # end: CI shows the tail of the output, where the other session's lines would bury it.
+    in_summary = False
     for line in process.stdout:
+        in_summary = in_summary or "short test summary info" in line
+        if in_summary:
+            summary.append(line)
         with lock:
             sys.stdout.write(f"[{name}] {line}")
             sys.stdout.flush()
@@ -39,7 +46,8 @@ def main(extra: list[str]) -> int:
             [sys.executable, "-m", "pytest", *paths, *extra],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
             env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
-    readers = [threading.Thread(target=stream, args=(name, p, lock), daemon=True)
+    summaries: dict[str, list[str]] = {name: [] for name in running}
+    readers = [threading.Thread(target=stream, args=(name, p, lock, summaries[name]), daemon=True)
                for name, p in running.items()]
     for reader in readers:
         reader.start()
@@ -57,6 +65,9 @@ def main(extra: list[str]) -> int:
     for reader in readers:
         reader.join()
     minutes, seconds = divmod(int(time.monotonic() - started), 60)
+    for name, code in codes.items():
+        if code != 0:
+            sys.stdout.write(f"tiers: {name} failed:\n" + "".join(summaries[name] or ["  (no summary)\n"]))
     summary = ", ".join(f"{name} {'passed' if code == 0 else f'failed ({code})'}"
                         for name, code in codes.items())
     print(f"tiers: {summary} in {minutes} min {seconds} s")
