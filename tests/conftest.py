@@ -8,11 +8,15 @@ import eventlet
 
 eventlet.monkey_patch()  # noqa: E402  before anything imports socket or threading
 
+import gc  # noqa: E402
 import os  # noqa: E402
 import secrets  # noqa: E402
+import traceback  # noqa: E402
 import uuid  # noqa: E402
 
+import greenlet  # noqa: E402
 import pytest  # noqa: E402
+import pytest_timeout  # noqa: E402
 from pymongo import MongoClient  # noqa: E402
 
 from shared.embedded_db import EmbeddedMongo  # noqa: E402
@@ -20,6 +24,20 @@ from tests.leftovers import LEFTOVER_GRACE_SECONDS, SESSION_MARKER, kill, leftov
 
 # Every process this run starts inherits the marker, so the session's end can find any left.
 os.environ[SESSION_MARKER] = uuid.uuid4().hex
+
+
+def dump_threads_and_greenthreads(terminal, dump_threads=pytest_timeout.dump_stacks):
+    """pytest-timeout's dump of the threads, then of every suspended greenthread: under eventlet
+    the test and the services it runs are greenthreads, which a thread dump does not show."""
+    dump_threads(terminal)
+    for thread in [o for o in gc.get_objects() if isinstance(o, greenlet.greenlet)]:
+        if thread.gr_frame is not None:
+            terminal.sep("~", title=f"greenthread {thread!r:.80}")
+            terminal.write("".join(traceback.format_stack(thread.gr_frame)))
+
+
+# A test that times out kills the session; what it waited on must show in the output.
+pytest_timeout.dump_stacks = dump_threads_and_greenthreads
 
 
 def pytest_sessionfinish(session, exitstatus):
