@@ -12,7 +12,7 @@ from services.supervision.repository import SupervisionRepository
 from shared import scope
 from shared.backdating import backdating
 from shared.change import Change
-from shared.errors import NotAllowed, NotFound, field_error
+from shared.errors import NotAllowed, NotFound, field_error, refusals_as_rpc_errors
 
 
 # -- the problem loop -----------------------------------------------------------------------
@@ -141,6 +141,7 @@ def list_tasks(store: SupervisionRepository, f, actor: dict):
     return store.list_tasks(query, f.page, f.page_size)
 
 
+@refusals_as_rpc_errors
 def update_task(store: SupervisionRepository, task_id: str, data: dict, actor: dict,
                 leader: dict | None, now: datetime) -> dict:
     """Record progress (the owning leader) or change the task (supervision office, admin);
@@ -154,11 +155,7 @@ def update_task(store: SupervisionRepository, task_id: str, data: dict, actor: d
     for name in ("title", "area", "leader", "due_date", "progress_pct"):
         if name in data and data[name] is None:
             raise field_error(["body", name], "不能为空")
-    try:
-        patch = tasks.change(task, data, (leader or {}).get("display_name"), now,
-                             actor["username"])
-    except tasks.NothingToChange:
-        raise field_error(["body"], "至少要修改一项") from None
+    patch = tasks.change(task, data, (leader or {}).get("display_name"), now, actor["username"])
     changed = store.change_task(task, patch)
     if changed is None:
         raise domain.TaskChanged("任务已被他人更新，请刷新后重试", {"id": task_id})
