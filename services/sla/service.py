@@ -6,8 +6,6 @@ next threshold is due. See repository.py for why each threshold fires exactly on
 """
 from __future__ import annotations
 
-import logging
-
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
@@ -23,8 +21,6 @@ from shared.schemas import page_of, validated
 from shared.storage import Storage
 from shared.timers import timer_from_config
 from shared.view_fields import fields_of, picked
-
-log = logging.getLogger(__name__)
 
 HOLIDAY_TABLE_FIELDS = fields_of(HolidayTableView)
 
