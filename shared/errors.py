@@ -7,6 +7,7 @@ nameko turns any other argument into its str(), so True would arrive as "True".
 """
 from __future__ import annotations
 
+import functools
 import json
 
 from nameko.exceptions import deserialize_to_instance
@@ -88,3 +89,22 @@ class NotAllowed(KuaibanError):
 
     status = 403
     title = "Forbidden"
+
+
+class Refusal(Exception):
+    """A domain rule refused a request. Not a KuaibanError: it never crosses RPC itself; a use
+    case decorated with `refusals_as_rpc_errors` turns it into `rpc_error()` (a 409 or a 422)."""
+
+    def rpc_error(self) -> KuaibanError:
+        raise NotImplementedError
+
+
+def refusals_as_rpc_errors(case):
+    """A domain refusal crosses RPC as the error it stands for (its `rpc_error()`)."""
+    @functools.wraps(case)
+    def run(*args, **kwargs):
+        try:
+            return case(*args, **kwargs)
+        except Refusal as refusal:
+            raise refusal.rpc_error() from None
+    return run

@@ -13,16 +13,20 @@ from typing import Iterable
 from services.leads.domain import STAGES
 from shared import scope
 from shared.change import Change
+from shared.errors import Conflict, Refusal
 from shared.events import LeadSourced, TripDayUnreported
 from shared.messages_zh import field_message
 from shared.company import company_name_key
 
-class BranchesRefusal(Exception):
+class BranchesRefusal(Refusal):
     """A rule of the branches refused a request: a 409 whose extra is `answer`."""
 
     def __init__(self, message: str, answer: dict | None = None):
         super().__init__(message)
         self.answer = answer or {}
+
+    def rpc_error(self) -> Conflict:
+        return Conflict(str(self), self.answer)
 
 
 # A lead at any of these stages is a signed project.

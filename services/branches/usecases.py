@@ -4,7 +4,6 @@ calls one of these and shows the result. Scope: a viewer ({username, role, branc
 not see a branch's work gets 404 (domain.may_read / may_write)."""
 from __future__ import annotations
 
-import functools
 import uuid
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
@@ -18,19 +17,8 @@ from services.branches.schemas import (
 from services.leads.client import LeadsCalls
 from services.leads.domain import query_keys, search_keys
 from shared.company import company_keys
-from shared.errors import Conflict, InvalidInput, NotFound, field_invalid
+from shared.errors import Conflict, InvalidInput, NotFound, field_invalid, refusals_as_rpc_errors
 from shared.messages_zh import detail_of
-
-
-def refusals_as_rpc_errors(case):
-    """A domain refusal crosses RPC as the 409 it stands for."""
-    @functools.wraps(case)
-    def run(*args, **kwargs):
-        try:
-            return case(*args, **kwargs)
-        except domain.BranchesRefusal as refusal:
-            raise Conflict(str(refusal), refusal.answer) from None
-    return run
 
 
 class BranchesUseCases:

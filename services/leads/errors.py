@@ -1,14 +1,11 @@
 """The leads' domain refusals: one base, each knowing how it crosses RPC (a 409 or a 422)."""
 from __future__ import annotations
 
-from shared.errors import Conflict, InvalidInput, field_error
+from shared.errors import Conflict, InvalidInput, Refusal, field_error
 
 
-class LeadsRefusal(Exception):
+class LeadsRefusal(Refusal):
     """A rule of the leads refused a change; `rpc_error()` is the error the caller gets."""
-
-    def rpc_error(self) -> Exception:
-        raise NotImplementedError
 
 
 class MoveRefused(LeadsRefusal):

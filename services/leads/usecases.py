@@ -3,33 +3,20 @@ saves the change with its events through the repository. No nameko here: service
 the RPC's arguments, calls one of these and shows the result (views.py)."""
 from __future__ import annotations
 
-import functools
 import logging
 from datetime import datetime
 
 from services.leads import domain, pipeline, progress
-from services.leads.errors import LeadsRefusal
 from services.leads.repository import LeadsRepository
 from services.leads.schemas import (
     SORTS, FourOnes, LeadCreate, LeadFilter, MilestoneActual, StageMove, StatusChange,
 )
 from shared.change import Change
-from shared.errors import Conflict, InvalidInput, field_error
+from shared.errors import Conflict, InvalidInput, field_error, refusals_as_rpc_errors
 from shared.schemas import validated
 from shared.scope import Principal
 
 log = logging.getLogger(__name__)
-
-
-def refusals_as_rpc_errors(case):
-    """A domain refusal crosses RPC as the 409 or 422 it stands for."""
-    @functools.wraps(case)
-    def run(*args, **kwargs):
-        try:
-            return case(*args, **kwargs)
-        except LeadsRefusal as refusal:
-            raise refusal.rpc_error() from None
-    return run
 
 
 class LeadsUseCases:

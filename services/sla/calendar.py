@@ -13,6 +13,15 @@ from datetime import date
 
 import chinese_calendar
 
+from shared.errors import InvalidInput, Refusal, field_invalid
+
+
+class TableRefused(Refusal, ValueError):
+    """A holiday table that cannot be (a 422 on the body)."""
+
+    def rpc_error(self) -> InvalidInput:
+        return field_invalid(["body"], str(self))
+
 
 @dataclass(frozen=True)
 class HolidayTable:
@@ -25,9 +34,9 @@ class HolidayTable:
     def __post_init__(self):
         strays = [d for d in (*self.holidays, *self.workdays) if d.year != self.year]
         if strays:
-            raise ValueError(f"有不在 {self.year} 年的日期：{sorted(strays)[:3]}")
+            raise TableRefused(f"有不在 {self.year} 年的日期：{sorted(strays)[:3]}")
         if self.holidays & self.workdays:
-            raise ValueError("同一天不能既是节假日又是调休工作日")
+            raise TableRefused("同一天不能既是节假日又是调休工作日")
 
 
 def packaged_years() -> frozenset[int]:

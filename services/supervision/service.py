@@ -11,32 +11,26 @@ service's own copies of sla and policy events; never another service's database.
 from __future__ import annotations
 
 import base64
-import logging
-import time
-from datetime import date, datetime
-from functools import lru_cache
 from pathlib import Path
 
-import eventlet
 import yaml
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
 from services.leads.client import LeadsClient
 from services.leads.domain import search_keys
-from services.supervision import domain, exports, periods, reports, tasks, usecases
-from services.supervision.background import NOT_YET, Background
+from services.supervision import domain, exports, periods, tasks, usecases
+from services.supervision.background import Background
 from services.supervision.repository import SupervisionRepository
+from services.supervision.usecases import PRODUCING, Reporting
 from services.teams.client import TeamsClient
 from services.supervision.schemas import (
-    AnalysisIn, BimonthQuery, FeedbackIn, GenerateIn, MonthQuery, PlanIn, ProblemCreate,
-    ProblemFilter, ProblemView, ProgressReportIn, QuarterQuery, ResolveIn, Showcase, TackleList,
-    TaskCreate, TaskFilter, TaskPatch, TaskView, WeekQuery, WeeklyInspection, YellowCards,
+    AnalysisIn, FeedbackIn, GenerateIn, MonthQuery, PlanIn, ProblemCreate, ProblemFilter,
+    ProblemView, ProgressReportIn, ResolveIn, Showcase, TackleList, TaskCreate, TaskFilter,
+    TaskPatch, TaskView, WeekQuery, WeeklyInspection, YellowCards,
 )
 from shared.backdating import BACKDATE_DAYS
 from shared.clock import Clock
-from shared.errors import Conflict, InvalidInput, NotFound
-from shared.events import ReportPublished, YellowCardIssued, YellowCardReason, make_event
 from shared.handlers import on_event
 from shared.idempotency import IdempotencyKey, new_id
 from shared.jsonable import jsonable
@@ -45,22 +39,9 @@ from shared.storage import Storage
 from shared.timers import timer_from_config
 from shared.view_fields import fields_of, picked
 
-log = logging.getLogger(__name__)
-
 UNITS_FILE = Path(__file__).parent / "data" / "units.yaml"
-PRODUCING = "producing"
-PROVISIONAL_ZH, FINAL_ZH = "进行中", "已定稿"
-LIVE_KEEP_SECONDS = 30.0  # a live board computed in the background waits this long for its poll
 # Every lead's plan in one answer: more time than a single lead's RPC.
 REPORT_RPC_TIMEOUT_SECONDS = 20.0
-QUERIES = {periods.WEEKLY: WeekQuery, periods.MONTHLY: MonthQuery,
-           periods.QUARTERLY: QuarterQuery, periods.BIMONTHLY: BimonthQuery}
-MAIN_LIST = {periods.WEEKLY: "rows", periods.MONTHLY: "cards", periods.QUARTERLY: "rows",
-             periods.BIMONTHLY: "rows"}
-# What a report document holds besides its content (the content is what regeneration repeats).
-REPORT_META = ("id", "report", "period", "label_zh", "title_zh", "from", "to", "as_of", "due_at",
-               "generated_at", "generated_by", "regenerated_at", "regenerated_by", "version",
-               "final", "status_zh")
 
 
 def load_units_file(path: Path = UNITS_FILE) -> list[dict]:
@@ -91,13 +72,6 @@ def problem_view(problem: dict) -> dict:
     return jsonable(picked(view, PROBLEM_FIELDS))
 
 
-def producing(report: str, period: periods.Period) -> dict:
-    """A closed period's report still being produced in the background: ask again."""
-    return {"status": PRODUCING, "report": report, "period": period.key,
-            "label_zh": period.label_zh, "final": True, "status_zh": "正在生成，请稍后再取",
-            "retry_after": 1}
-
-
 TASK_REPORTS = {"tasks_weekly": (WeekQuery, "week"), "tasks_monthly": (MonthQuery, "month")}
 
 
@@ -113,20 +87,6 @@ def task_view(task: dict, now) -> dict:
 def report_result(report: str, view: dict) -> dict:
     """A report as its RPC answers it: the fields its response model names (or "producing")."""
     return view if view.get("status") == PRODUCING else picked(view, REPORT_FIELDS[report])
-
-
-def report_id(report: str, key: str) -> str:
-    return f"{report}:{key}"
-
-
-def report_view(doc: dict) -> dict:
-    # Reports stored before live boards existed are final records too.
-    return jsonable({"id": doc["_id"], "final": True, "status_zh": FINAL_ZH,
-                     **{k: v for k, v in doc.items() if k != "_id"}})
-
-
-def content_of(doc: dict) -> dict:
-    return {k: v for k, v in doc.items() if k not in REPORT_META and k != "_id"}
 
 
 class SupervisionService:
@@ -163,6 +123,17 @@ class SupervisionService:
     @property
     def yellow_card_points(self) -> int:
         return int(self.config.get("YELLOW_CARD_POINTS") or 3)
+
+    @property
+    def report_wait_seconds(self) -> float:
+        setting = self.config.get("SUPERVISION_REPORT_WAIT_SECONDS")
+        return 2.0 if setting in (None, "") else float(setting)
+
+    @property
+    def reporting(self) -> Reporting:
+        return Reporting(self.storage, self.clock.now(), self.background, self.leads,
+                         self.report_leads, self.teams, self.report_at, self.yellow_card_points,
+                         self.report_wait_seconds)
 
     # -- the problem loop ---------------------------------------------------------------------
     @rpc
@@ -302,29 +273,7 @@ class SupervisionService:
     @timer_from_config("SUPERVISION_REPORT_SECONDS", 60.0)
     def produce_due_reports(self):
         """Produce each report whose latest period has fallen due and has none yet."""
-        now = self.clock.now()
-        produced = []
-        for report in periods.REPORTS:
-            period = periods.latest_due(report, now, self.report_at)
-            if self.storage.has_report(report_id(report, period.key)):
-                continue
-            try:
-                if self.produce(period, now):
-                    produced.append(report_id(report, period.key))
-            except Exception:  # one report failing (a service down) must not stop the others
-                log.warning("could not produce %s %s; will retry", report, period.key,
-                            exc_info=True)
-        return produced
-
-    def produce(self, period: periods.Period, now, by: str = "timer") -> bool:
-        """The period's first report; False if another instance stored it first."""
-        doc = self.report_document(period, now, by)
-        cards = self.card_documents(doc, now)
-        events = self.report_events(doc, cards, now, regenerated=False)
-        stored = self.storage.produce_report(doc, cards, events)
-        if stored:
-            log.info("produced %s %s", period.report, period.key)
-        return stored
+        return self.reporting.produce_due()
 
     @rpc
     def report(self, report: str, query: dict) -> dict:
@@ -333,194 +282,21 @@ class SupervisionService:
         takes longer than a caller may wait: `status: producing`); the current period's is
         provisional, computed as of now and not stored. A future period, or one before the
         county's first record: 422."""
-        return report_result(report, self.answer(report, query))
+        return report_result(report, self.reporting.answer(report, query))
 
     @rpc
     def report_xlsx(self, report: str, query: dict) -> dict:
         """The report as an .xlsx workbook, base64-encoded to cross RPC."""
-        view = self.answer(report, query)
+        view = self.reporting.answer(report, query)
         if view.get("status") == PRODUCING:
             return view
         return {"filename": exports.filename(view),
                 "content": base64.b64encode(exports.workbook(view)).decode("ascii")}
-
-    def answer(self, report: str, query: dict) -> dict:
-        if report not in periods.REPORTS:
-            raise NotFound(f"没有报表 {report}")
-        asked = time.monotonic()  # the wait below counts from here: the caller's clock runs
-        q = validated(QUERIES[report], query, ("query",))
-        key = getattr(q, periods.PERIOD_PARAMS[report][0])
-        now = self.clock.now()
-        period = periods.due_period(report, key, now, self.report_at)
-        if not periods.is_final(period, now):
-            return self.live_board(report, period, now, asked)
-        _id = report_id(report, period.key)
-        doc = self.storage.get_report(_id)
-        if doc is not None:
-            return report_view(doc)
-        if self.background.running(_id):  # a poll while it is produced: answer at once
-            return producing(report, period)
-        periods.check_recorded(report, period, self.first_record())  # nothing to compute
-        job = self.background.run_once(_id, lambda: self.produce(period, now, by="request"))
-        if self.background.wait(job, self.wait_left(asked)) is not NOT_YET:
-            doc = self.storage.get_report(_id)
-            if doc is not None:
-                return report_view(doc)
-        return producing(report, period)
-
-    def wait_left(self, asked: float) -> float:
-        return max(0.0, self.report_wait_seconds - (time.monotonic() - asked))
-
-    def live_board(self, report: str, period: periods.Period, now, asked: float) -> dict:
-        """The provisional report, computed on request: in the background when it takes longer
-        than a caller waits (202, poll), the result then kept LIVE_KEEP_SECONDS for the poll."""
-        key = f"live:{report_id(report, period.key)}"
-        kept = self.background.recent(key, LIVE_KEEP_SECONDS)
-        if kept is not NOT_YET:
-            return kept
-        polled = self.background.running(key)  # a poll while it is computed: answer at once
-        job = self.background.run_once(key, lambda: self.provisional_view(period, now))
-        result = self.background.wait(job, 0.0 if polled else self.wait_left(asked))
-        return {**producing(report, period), "final": False} if result is NOT_YET else result
-
-    def provisional_view(self, period: periods.Period, now) -> dict:
-        """The current period so far (进行中): computed now, never stored, no card issued."""
-        live = periods.provisional(period, now)
-        doc = self.report_document(live, now, "request")
-        doc.update(final=False, status_zh=PROVISIONAL_ZH,
-                   title_zh=f"{doc['title_zh']}（{PROVISIONAL_ZH}）", version=0)
-        return report_view(doc)
-
-    @property
-    def report_wait_seconds(self) -> float:
-        setting = self.config.get("SUPERVISION_REPORT_WAIT_SECONDS")
-        return 2.0 if setting in (None, "") else float(setting)
-
-    def first_record(self):
-        """The county's first record: its first lead, problem, policy request or breach."""
-        found = [at for at in (self.leads.first_created_at(), *self.storage.first_records())
-                 if at is not None]
-        return min((datetime.fromisoformat(a) if isinstance(a, str) else a for a in found),
-                   default=None)
 
     @rpc
     def generate(self, body: dict, actor: dict) -> dict:
         """Produce a due period's report again from the facts (or for the first time); the
         cards it issues that were not issued before are announced. Same facts, same report."""
         g = validated(GenerateIn, body)
-        now = self.clock.now()
-        try:
-            period = periods.due_period(g.report, g.period, now, self.report_at)
-            if not periods.is_final(period, now):
-                due = period.due_at.astimezone(periods.COUNTY_TIME).strftime("%Y-%m-%d %H:%M")
-                raise periods.invalid(g.report, f"{periods.REPORT_LABELS_ZH[g.report]} "
-                                                f"{g.period} 尚在进行中，{due}后才能定稿")
-            periods.check_recorded(g.report, period, self.first_record())
-        except InvalidInput as exc:  # the period comes in the body here
-            errors = [{"loc": ["body", "period"], "msg": e["msg"]} for e in exc.extra["errors"]]
-            raise InvalidInput(exc.detail, {"errors": errors}) from None
-        previous = self.storage.get_report(report_id(g.report, period.key))
-        doc = self.report_document(period, now, actor["username"])
-        if previous is not None:
-            doc.update(generated_at=previous["generated_at"], generated_by=previous["generated_by"],
-                       regenerated_at=now, regenerated_by=actor["username"],
-                       version=previous["version"] + 1)
-        candidates = self.card_documents(doc, now)
-        issued = self.storage.issued_cards([c["_id"] for c in candidates])
-        cards = [c for c in candidates if c["_id"] not in issued]
-        events = self.report_events(doc, cards, now, regenerated=previous is not None)
-        if not self.storage.replace_report(doc, previous["version"] if previous else 0, cards,
-                                           events):
-            raise Conflict(f"{g.report} {period.key} 已由他人生成，请重新读取",
-                           {"report": g.report, "period": period.key})
-        view = report_view(doc)
-        view["same_as_previous"] = (
-            None if previous is None
-            else jsonable(content_of(previous)) == jsonable(content_of(doc)))
-        return report_result(g.report, view)
-
-    def report_document(self, period: periods.Period, now, by: str) -> dict:
-        content = self.compute(period)
-        return {
-            "_id": report_id(period.report, period.key), "report": period.report,
-            "period": period.key, "label_zh": period.label_zh,
-            "title_zh": f"{periods.REPORT_LABELS_ZH[period.report]}（{period.label_zh}）",
-            "from": period.start, "to": period.end, "as_of": period.as_of,
-            "due_at": period.due_at, "generated_at": now, "generated_by": by,
-            "regenerated_at": None, "regenerated_by": None, "version": 1, "final": True,
-            "status_zh": FINAL_ZH, **content,
-        }
-
-    def card_documents(self, doc: dict, now) -> list[dict]:
-        return [{"_id": c["card_id"], "month": doc["period"], "unit_kind": c["unit_kind"],
-                 "unit_id": c["unit_id"], "unit_name": c["unit_name"], "score": c["score"],
-                 "threshold": doc["threshold"], "reasons": c["reasons"], "issued_at": now}
-                for c in doc.get("cards", [])]
-
-    def report_events(self, doc: dict, cards: list[dict], now, regenerated: bool):
-        published = ReportPublished(
-            report=doc["report"], period=doc["period"], label_zh=doc["title_zh"],
-            generated_at=now, version=doc["version"], rows=len(doc[MAIN_LIST[doc["report"]]]),
-            regenerated=regenerated)
-        return [make_event(self.name, published, now), *(make_event(self.name, YellowCardIssued(
-            card_id=c["_id"], month=c["month"], unit_kind=c["unit_kind"], unit_id=c["unit_id"],
-            unit_name=c["unit_name"], score=c["score"], threshold=c["threshold"],
-            reasons=[YellowCardReason(**{k: r[k] for k in YellowCardReason.model_fields})
-                     for r in c["reasons"]]), now) for c in cards)]
-
-    def compute(self, period: periods.Period) -> dict:
-        """The report's content from the facts as they stood at the period (reports.py)."""
-        if period.report == periods.BIMONTHLY:
-            projects = {p.lead_id: p for p in self.projects(with_plans=False)}
-            return reports.showcase(
-                period, self.storage.units(), projects,
-                self.problems_until(period.end), self.breaches_until(period.end),
-                [self.request_facts(r) for r in self.storage.requests_for_report(
-                    period.start, period.end)])
-        projects = self.projects(with_plans=True)
-        if period.report == periods.WEEKLY:
-            return reports.weekly_inspection(period, projects, self.problems_until(period.as_of),
-                                             self.breaches_until(period.end))
-        if period.report == periods.QUARTERLY:
-            return reports.tackle_list(period, projects)
-        towns = {u["name"] for u in self.storage.units() if u["kind"] == "town"}
-        team_names = {t["id"]: t["name_zh"] for t in self.teams.list_teams()}
-        return reports.yellow_cards(period, projects, self.breaches_until(period.end), towns,
-                                    team_names, self.yellow_card_points)
-
-    # -- facts for the reports --------------------------------------------------------------
-    def projects(self, with_plans: bool) -> list[reports.Project]:
-        """Every lead with its plan against actual, in one RPC to leads (report_projects)."""
-        found = self.report_leads.report_projects()
-        column = {name: i for i, name in enumerate(found["fields"])}
-        day, moment = lru_cache(maxsize=None)(date.fromisoformat), lru_cache(maxsize=None)(
-            datetime.fromisoformat)
-        projects = []
-        for n, row in enumerate(found["rows"], start=1):
-            milestones = tuple(
-                reports.Milestone(key, label, day(planned), day(actual) if actual else None)
-                for key, label, planned, actual in row[column["milestones"]]) if with_plans else ()
-            projects.append(reports.Project(
-                row[column["id"]], row[column["title"]], row[column["team_id"]],
-                row[column["team_name"]], row[column["major"]], row[column["investment_cny"]],
-                row[column["status"]], milestones, moment(row[column["created_at"]])))
-            if n % 1000 == 0:
-                eventlet.sleep(0)  # let a waiting caller be answered (see answer())
-        return projects
-
-    def problems_until(self, until) -> list[dict]:
-        return [{"id": p["_id"], **p} for p in self.storage.problems_for_report(until)]
-
-    def breaches_until(self, until) -> list[reports.Breach]:
-        return [reports.Breach(b["kind"], b["subject_id"], b["due_at"], tuple(b["departments"]),
-                               b.get("lead_id"), b.get("title") or "")
-                for b in self.storage.breaches_due_before(until)]
-
-    @staticmethod
-    def request_facts(doc: dict) -> dict:
-        return {"request_id": doc["_id"], "lead_id": doc.get("lead_id"),
-                "received_at": doc.get("received_at"),
-                "items": [{"n": n, "department": i.get("department"),
-                           "replied_at": i.get("replied_at")}
-                          for n, i in sorted((doc.get("items") or {}).items())
-                          if i.get("department")]}
+        return report_result(g.report, self.reporting.generate(g.report, g.period,
+                                                               actor["username"]))

@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 
 from services.supervision import periods
 from shared.change import Change
+from shared.errors import InvalidInput, Refusal, field_error
 
 # The five areas a county standing-committee member's tasks fall in (县委常委五个方面任务).
 AREAS = ("investment", "projects", "factors", "business_environment", "problems")
@@ -46,8 +47,11 @@ PROGRESS_FIELDS = ("progress_pct", "progress_note")
 WEEKLY_TITLE_ZH, MONTHLY_TITLE_ZH = "县领导任务周安排", "县领导任务月交流"
 
 
-class NothingToChange(ValueError):
-    """A PATCH that names no field to change."""
+class NothingToChange(Refusal, ValueError):
+    """A PATCH that names no field to change (a 422 on the body)."""
+
+    def rpc_error(self) -> InvalidInput:
+        return field_error(["body"], "至少要修改一项")
 
 
 def new_task(task_id: str, data: dict, leader_name: str, now: datetime, by: str) -> dict:

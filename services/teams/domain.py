@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared.change import Change
+from shared.errors import Conflict, KuaibanError, Refusal, field_error
 from shared.events import LeadAssigned, LeadUnrouted, RoutingRuleChanged
 from shared.text import fold_text
 
@@ -21,7 +22,7 @@ class Route:
     keyword: str
 
 
-class TeamsRefusal(Exception):
+class TeamsRefusal(Refusal):
     """A rule of the teams refused a request; `loc` names the field of a 422, else a 409
     whose extra is `answer`."""
 
@@ -29,6 +30,11 @@ class TeamsRefusal(Exception):
         super().__init__(message)
         self.loc = loc
         self.answer = answer or {}
+
+    def rpc_error(self) -> KuaibanError:
+        if self.loc:
+            return field_error(self.loc, str(self))
+        return Conflict(str(self), self.answer)
 
 
 class DuplicateKeyword(TeamsRefusal, ValueError):

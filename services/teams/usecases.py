@@ -3,7 +3,6 @@ events through the repository. No nameko here: service.py validates, calls one o
 shows the result."""
 from __future__ import annotations
 
-import functools
 import logging
 from datetime import datetime
 
@@ -12,22 +11,9 @@ from services.teams import domain
 from services.teams.repository import TeamsRepository
 from services.teams.schemas import Reassignment, RoutingRule
 from shared.change import Change
-from shared.errors import Conflict, NotFound, field_error
+from shared.errors import NotFound, field_error, refusals_as_rpc_errors
 
 log = logging.getLogger(__name__)
-
-
-def refusals_as_rpc_errors(case):
-    """A domain refusal crosses RPC as the 422 (naming its field) or 409 it stands for."""
-    @functools.wraps(case)
-    def run(*args, **kwargs):
-        try:
-            return case(*args, **kwargs)
-        except domain.TeamsRefusal as refusal:
-            if refusal.loc:
-                raise field_error(refusal.loc, str(refusal)) from None
-            raise Conflict(str(refusal), refusal.answer) from None
-    return run
 
 
 class TeamsUseCases:
