@@ -13,7 +13,7 @@ a 422 naming each one and stores nothing.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from services.branches.client import BranchesClient
@@ -67,8 +67,13 @@ class ChunksDone:
     held_events: list[str] = field(default_factory=list)
 
     def add(self, part: LedgerChunkAnswer) -> None:
-        for kind in fields(self):
-            getattr(self, kind.name).extend(part[kind.name])
+        self.created += part["created"]
+        self.would_create += part["would_create"]
+        self.already_imported += part["already_imported"]
+        self.possible_duplicates += part["possible_duplicates"]
+        self.duplicates += part["duplicates"]
+        self.errors += part["errors"]
+        self.held_events += part["held_events"]
 
 
 def read_ledger(content: bytes) -> tuple[list, list[tuple[int, tuple, set]], dict]:
