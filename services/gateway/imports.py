@@ -131,7 +131,7 @@ class LedgerImport:
         self.clock = clock
 
     def run(self, content: bytes, principal, dry_run: bool, started: float) -> dict:
-        """The answer of LedgerImport (views.py); `started`: when the request came in."""
+        """The answer as views.LedgerImport shows it; `started`: when the request came in."""
         # Asked before the workbook is read: reading 5,000 rows takes seconds, more than the
         # request's deadline leaves for these calls (the chunks wait their own time).
         known = self.known()
@@ -254,7 +254,7 @@ class PolicyBatchImport:
         self.policy = policy
 
     def run(self, content: bytes, params: PolicyImportQuery, actor: dict) -> dict:
-        """The answer of PolicyImport (views.py)."""
+        """The answer as views.PolicyImport shows it."""
         columns, data = read_batch(content)
         rows = sorted_batch(columns, data)
         if rows.errors and not params.dry_run:
