@@ -1,7 +1,7 @@
 """The layers of every service, checked on the source: only repositories write MongoDB's update
 language, no service calls another's RPC by string or through a bare nameko proxy (typed
 clients, services/<name>/client.py, whose reply queues are classic: shared/client.py), and each
-entrypoint is a few lines that hand the work to a use case (services/<name>/usecases.py)."""
+entrypoint (and each gateway route) is a few lines that hand the work to a use case (services/<name>/usecases.py)."""
 import ast
 import re
 from pathlib import Path
@@ -142,3 +142,43 @@ class Service:
     assert long_entrypoints(source, "services/x/service.py") == [
         "services/x/service.py:long_rpc:9", "services/x/service.py:long_handler:9",
         "services/x/service.py:long_timer:9"]
+
+
+# -- the gateway's routes: validate, use case, typed view ----------------------------------------
+ROUTE_BODY_MAX_LINES = MAX_ENTRYPOINT_LINES
+
+
+def long_routes(source: str, max_lines: int = ROUTE_BODY_MAX_LINES) -> list[tuple[str, int]]:
+    """The `@api` routes in `source` whose body (the docstring left out) runs over `max_lines`
+    lines: (function name, lines)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef) or not any(
+                "api(" in ast.unparse(d) for d in node.decorator_list):
+            continue
+        body = node.body
+        if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and body[1:]:
+            body = body[1:]
+        lines = body[-1].end_lineno - body[0].lineno + 1
+        if lines > max_lines:
+            found.append((node.name, lines))
+    return found
+
+
+def test_gateway_routes_are_a_few_lines_each():
+    found = [f"{path.relative_to(ROOT)}:{name}:{lines}"
+             for path, text in sources("services/gateway/routes")
+             for name, lines in long_routes(text)]
+    assert found == [], (f"@api routes over {ROUTE_BODY_MAX_LINES} body lines (move the work into "
+                         "a helper or a use case):\n" + "\n".join(found))
+
+
+def test_the_route_length_rule_finds_a_long_route():
+    steps = "".join(f"    step_{i} = {i}\n" for i in range(ROUTE_BODY_MAX_LINES))
+    source = ('@api("GET", "/x", roles=("admin",))\n'
+              'def long_one(self, request):\n    """A docstring is not counted."""\n'
+              f'{steps}    return step_0\n\n'
+              'def not_a_route(self):\n' + steps + '    return step_0\n\n'
+              '@api("GET", "/y", roles=("admin",))\n'
+              'def short_one(self, request):\n    """Two lines."""\n' + steps)
+    assert long_routes(source) == [("long_one", ROUTE_BODY_MAX_LINES + 1)]

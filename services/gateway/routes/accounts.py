@@ -58,6 +58,39 @@ def user_view(user: dict) -> dict:
     return jsonable({"username": user["_id"], **{k: user.get(k) for k in USER_FIELDS}})
 
 
+def new_account(body: UserCreate, created_by: str) -> dict:
+    """The account as stored: the password only as its argon2 hash."""
+    return {
+        "_id": body.username, "display_name": body.display_name, "role": body.role,
+        "team_id": body.team_id, "branch_id": body.branch_id, "department": body.department,
+        "password_hash": hash_password(body.password), "disabled": False,
+        "created_at": utcnow(), "created_by": created_by,
+    }
+
+
+def account_changes(body: UserUpdate) -> dict:
+    """The fields an admin's edit sets (a new password as its hash); 422 for an empty edit."""
+    changes = body.model_dump(exclude_unset=True)
+    if "password" in changes:
+        changes["password_hash"] = hash_password(changes.pop("password"))
+    if not changes:
+        raise InvalidInput("输入有误：请求体：请至少提交一个字段", {"errors": [
+            {"loc": ["body"], "msg": "请求体：请至少提交一个字段"}]})
+    changes["updated_at"] = utcnow()
+    return changes
+
+
+def password_counter(username: str) -> str:
+    """The counter of wrong current passwords given by the account (POST /me/password)."""
+    return f"password:{username}"
+
+
+def token_response(codec: TokenCodec, user: dict):
+    """The bearer token, never cached on the way."""
+    return problems.json_response({"access_token": codec.encode(user), "token_type": "bearer",
+                                   "expires_in": codec.ttl_seconds}, headers=NO_STORE)
+
+
 class AccountRoutes:
     @api("POST", "/api/v1/auth/token", public=True, body=TokenRequest,
          response=IssuedToken,
@@ -65,8 +98,15 @@ class AccountRoutes:
     def issue_token(self, request):
         creds = validated(TokenRequest, json_body(request))
         now = utcnow()
-        rules = rules_from_config(self.config)
         address = client_address(request, self.config.get("TRUSTED_PROXIES"))
+        user = self.logged_in_account(creds, address, now)
+        self.login_succeeded(user, address, now)
+        return token_response(TokenCodec.from_config(self.config), user)
+
+    def logged_in_account(self, creds: TokenRequest, address: str, now) -> dict:
+        """The account the username and password are of, else 401: the same answer for an
+        unknown, disabled, wrong or throttled account."""
+        rules = rules_from_config(self.config)
         keys = self.throttle_keys(creds.username, address, now)
         # Counted before the password is checked; the first key that refuses ends the attempt.
         allowed = all(self.accounts.claim_attempt(key, rules[kind], now) for kind, key in keys)
@@ -77,16 +117,17 @@ class AccountRoutes:
         if not (usable and matches):
             if not allowed:
                 log.info("login for %r from %s throttled", creds.username, address)
-            # The same answer for an unknown, disabled, wrong or throttled account.
             raise problems.AuthError("用户名或密码错误，或尝试过于频繁；请稍后再试")
+        return user
+
+    def login_succeeded(self, user: dict, address: str, now) -> None:
+        """The account's counters start again; its pair with this address is trusted for
+        TRUSTED_FOR (no account-wide counter from here), and the address gets its try back."""
         self.accounts.clear_attempts(f"account:{user['_id']}")
         self.accounts.clear_attempts(f"pair:{user['_id']}|{address}",
                                      trusted_until=now + TRUSTED_FOR)
         self.accounts.give_back_attempt(f"address:{address}")
         self.accounts.record_login(user["_id"], now)
-        codec = TokenCodec.from_config(self.config)
-        return problems.json_response({"access_token": codec.encode(user), "token_type": "bearer",
-                                       "expires_in": codec.ttl_seconds}, headers=NO_STORE)
 
     def throttle_keys(self, username: str, address: str, now) -> list[tuple[str, str]]:
         """The counters an attempt goes through: the address, the account from that address,
@@ -103,21 +144,30 @@ class AccountRoutes:
          summary="Change the caller's password; every earlier token stops working")
     def change_password(self, request):
         body = validated(PasswordChange, json_body(request))
-        now = utcnow()
         username = request.principal["username"]
+        self.claim_password_attempt(username)
+        user = self.account_with_password(username, body.current_password)
+        self.accounts.clear_attempts(password_counter(username))
+        self.accounts.update_user(user["_id"], {"password_hash": hash_password(body.new_password)},
+                                  revoke_tokens=True)
+        return {"changed": True}
+
+    def claim_password_attempt(self, username: str) -> None:
+        """One more try at the current password, or 429 with the seconds to wait."""
+        now = utcnow()
         rule = rules_from_config(self.config)["password"]
-        key = f"password:{username}"
+        key = password_counter(username)
         if not self.accounts.claim_attempt(key, rule, now):
             wait = rule.retry_after(self.accounts.attempt_counter(key), now)
             raise TooManyAttempts(f"当前密码输错次数过多，请{wait}秒后再试",
                                   {"retry_after": wait})
+
+    def account_with_password(self, username: str, password: str) -> dict:
+        """The caller's account if `password` is its current one, else 401."""
         user = self.accounts.find(username)
-        if user is None or not password_matches(user["password_hash"], body.current_password):
+        if user is None or not password_matches(user["password_hash"], password):
             raise problems.AuthError("当前密码不正确")
-        self.accounts.clear_attempts(key)
-        self.accounts.update_user(user["_id"], {"password_hash": hash_password(body.new_password)},
-                                  revoke_tokens=True)
-        return {"changed": True}
+        return user
 
     @api("PATCH", "/api/v1/users/<string:username>", roles=("admin",), body=UserUpdate,
          response=UserView,
@@ -125,13 +175,7 @@ class AccountRoutes:
     def update_user(self, request, username):
         body = validated(UserUpdate, json_body(request))
         check_unit(body.department, ["body", "department"])
-        changes = body.model_dump(exclude_unset=True)
-        if "password" in changes:
-            changes["password_hash"] = hash_password(changes.pop("password"))
-        if not changes:
-            raise InvalidInput("输入有误：请求体：请至少提交一个字段", {"errors": [
-                {"loc": ["body"], "msg": "请求体：请至少提交一个字段"}]})
-        changes["updated_at"] = utcnow()
+        changes = account_changes(body)
         return user_view(self.accounts.update_user(username, changes, revoke_tokens=True))
 
     @api("GET", "/api/v1/audit", roles=("admin", "inspector"), query=AuditQuery,
@@ -162,12 +206,7 @@ class AccountRoutes:
     def create_user(self, request):
         body = validated(UserCreate, json_body(request))
         check_unit(body.department, ["body", "department"])
-        user = {
-            "_id": body.username, "display_name": body.display_name, "role": body.role,
-            "team_id": body.team_id, "branch_id": body.branch_id, "department": body.department,
-            "password_hash": hash_password(body.password), "disabled": False,
-            "created_at": utcnow(), "created_by": request.principal["username"],
-        }
+        user = new_account(body, request.principal["username"])
         return 201, user_view(self.accounts.create(user))
 
     @api("GET", "/api/v1/users", roles=("admin",), query=PageQuery, response=UserPage,

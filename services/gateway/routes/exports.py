@@ -96,6 +96,27 @@ def workbook_response(name: str, title: str, filters: dict, columns, rows,
     return Response(content, content_type=xlsx.MEDIA_TYPE, headers={
         "Content-Disposition": f'attachment; filename="{filename}"'})
 
+def lead_row(lead: dict) -> dict:
+    return {**lead, "company_name": lead["company"]["name"],
+            "credit_code": lead["company"].get("credit_code"),
+            "stage_zh": STAGE_LABELS_ZH.get(lead["stage"], lead["stage"]),
+            "status_zh": STATUS_LABELS_ZH.get(lead["status"], lead["status"])}
+
+def request_row(request: dict) -> dict:
+    items = request["items"]
+    return {**request, "status_zh": REQUEST_STATUS_ZH.get(request["status"], request["status"]),
+            "sla_zh": SLA_STATE_ZH.get(request.get("sla_state") or "on_track"),
+            "items": len(items), "replied": sum(1 for i in items if i["status"] == "replied"),
+            "departments": sorted({i["department"] for i in items})}
+
+def problem_row(problem: dict) -> dict:
+    return {**problem, "status_zh": PROBLEM_STATUS_ZH.get(problem["status"], problem["status"]),
+            "complexity_zh": COMPLEXITY_LABELS_ZH.get(problem["complexity"],
+                                                      problem["complexity"])}
+
+def visit_row(visit: dict) -> dict:
+    return {**visit, "interest_zh": INTEREST_ZH.get(visit.get("interest"), visit.get("interest"))}
+
 class ExportRoutes:
     leads = LeadsClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
     policy = PolicyClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
@@ -106,33 +127,27 @@ class ExportRoutes:
          summary="The leads list as an Excel workbook (same filters and scope as GET /leads)")
     def leads_xlsx(self, request):
         validated(LeadFilter, query_params(request), ("query",))  # bad filters: 422 before work
-        # The same scope and view as GET /leads (shared/scope.py): a department's rows reduced.
-        principal = request.principal
-        department_leads = self.department_leads(principal)
-        within = scope.lead_filter(principal, department_leads)
-        found = all_pages(lambda f: self.leads.list(f, within), query_params(request))
-        rows = [{**lead, "company_name": lead["company"]["name"],
-                 "credit_code": lead["company"].get("credit_code"),
-                 "stage_zh": STAGE_LABELS_ZH.get(lead["stage"], lead["stage"]),
-                 "status_zh": STATUS_LABELS_ZH.get(lead["status"], lead["status"])}
-                for lead in (presented(principal, d, department_leads) for d in found)]
+        rows = self.lead_rows(request.principal, query_params(request))
         return workbook_response("项目线索", "招商项目线索台账", query_params(request),
                                  LEAD_COLUMNS, rows, "leads.xlsx")
+
+    def lead_rows(self, principal, filters: dict) -> list[dict]:
+        """Every lead the filters find, in the same scope and view as GET /leads
+        (shared/scope.py): a department's rows reduced."""
+        department_leads = self.department_leads(principal)
+        within = scope.lead_filter(principal, department_leads)
+        found = all_pages(lambda f: self.leads.list(f, within), filters)
+        return [lead_row(presented(principal, d, department_leads)) for d in found]
 
     @api("GET", "/api/v1/policy-requests.xlsx", roles=REQUEST_READERS, query=RequestFilter,
          produces=xlsx.MEDIA_TYPE, summary="The policy requests as an Excel workbook")
     def policy_requests_xlsx(self, request):
         validated(RequestFilter, query_params(request), ("query",))
         actor = dict(request.principal)
-        found = all_pages(lambda f: self.policy.list_requests(f, actor),
-                          query_params(request))
-        rows = [{**r, "status_zh": REQUEST_STATUS_ZH.get(r["status"], r["status"]),
-                 "sla_zh": SLA_STATE_ZH.get(r.get("sla_state") or "on_track"),
-                 "items": len(r["items"]),
-                 "replied": sum(1 for i in r["items"] if i["status"] == "replied"),
-                 "departments": sorted({i["department"] for i in r["items"]})} for r in found]
+        found = all_pages(lambda f: self.policy.list_requests(f, actor), query_params(request))
         return workbook_response("政策诉求", "政策和要素保障诉求清单", query_params(request),
-                                 REQUEST_COLUMNS, rows, "policy-requests.xlsx")
+                                 REQUEST_COLUMNS, [request_row(r) for r in found],
+                                 "policy-requests.xlsx")
 
     @api("GET", "/api/v1/problems.xlsx", roles=PROBLEM_READERS, query=ProblemFilter,
          produces=xlsx.MEDIA_TYPE, summary="The problems as an Excel workbook")
@@ -141,11 +156,9 @@ class ExportRoutes:
         actor = dict(request.principal)
         found = all_pages(lambda f: self.supervision.list_problems(f, actor),
                           query_params(request))
-        rows = [{**p, "status_zh": PROBLEM_STATUS_ZH.get(p["status"], p["status"]),
-                 "complexity_zh": COMPLEXITY_LABELS_ZH.get(p["complexity"], p["complexity"])}
-                for p in found]
         return workbook_response("项目问题", "项目问题清单（发现—提出—分析—解决）",
-                                 query_params(request), PROBLEM_COLUMNS, rows, "problems.xlsx")
+                                 query_params(request), PROBLEM_COLUMNS,
+                                 [problem_row(p) for p in found], "problems.xlsx")
 
     @api("GET", "/api/v1/trips/<string:trip_id>/visits.xlsx", roles=TRIP_READERS,
          query=VisitPage, produces=xlsx.MEDIA_TYPE, summary="A trip's visits as an Excel workbook")
@@ -155,8 +168,6 @@ class ExportRoutes:
         trip = self.branches.get_trip(trip_id, who)
         found = all_pages(lambda f: self.branches.list_visits(trip_id, f, who),
                           query_params(request))
-        rows = [{**v, "interest_zh": INTEREST_ZH.get(v.get("interest"), v.get("interest"))}
-                for v in found]
         title = f"外出招商拜访记录：{trip.get('destination', '')}"
-        return workbook_response("拜访记录", title, query_params(request), VISIT_COLUMNS, rows,
-                                 f"visits-{trip_id}.xlsx")
+        return workbook_response("拜访记录", title, query_params(request), VISIT_COLUMNS,
+                                 [visit_row(v) for v in found], f"visits-{trip_id}.xlsx")

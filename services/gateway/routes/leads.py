@@ -117,6 +117,13 @@ class LeadRoutes:
         elif principal.role != "admin" and given is not None:
             raise field_error(["body", "source_branch_id"], "来源分部只能由管理员指定")
 
+    def check_source_branch_unchanged(self, request, body) -> None:
+        """A lead's `source_branch_id` is changed by an admin only (when it is taken in, see
+        `source_branch_of`)."""
+        if isinstance(body, dict) and "source_branch_id" in body and \
+                request.principal["role"] != "admin":
+            raise field_error(["body", "source_branch_id"], "来源分部只能由管理员修改")
+
     @api("POST", "/api/v1/leads", roles=WRITERS_OF_LEADS, body=LeadCreate,
          response=LeadView,
          summary="Take in a lead; the teams service assigns it within a second")
@@ -146,31 +153,31 @@ class LeadRoutes:
     def get_lead(self, request, lead_id):
         department_leads = self.department_leads(request.principal)
         lead = self.visible_lead(request, lead_id, department_leads, reading=True)
-        # Its open problems and open requests, as far as the caller may see them.
-        actor = dict(request.principal)
+        open_work = self.open_work_on(lead_id, dict(request.principal))
+        return {**presented(request.principal, lead, department_leads), **open_work}
+
+    def open_work_on(self, lead_id: str, actor: dict) -> dict:
+        """The lead's open problems and open requests, as far as the caller may see them: each
+        service narrows its list to the actor. None for a kind whose service is away."""
         try:
             problems = self.supervision.list_problems(
                 {"lead_id": lead_id, "page_size": "200"}, actor)["items"]
-            lead["open_problems"] = [p for p in problems if p["status"] != "resolved"]
+            open_problems = [p for p in problems if p["status"] != "resolved"]
         except Unavailable:
-            lead["open_problems"] = None  # the supervision service is away: not known now
+            open_problems = None  # the supervision service is away: not known now
         try:
-            lead["open_requests"] = self.policy.list_requests({
+            open_requests = self.policy.list_requests({
                 "lead_id": lead_id, "status": "open", "page_size": "200"}, actor)["items"]
         except Unavailable:
-            lead["open_requests"] = None
-        view = presented(request.principal, lead, department_leads)
-        return {**view, "open_problems": lead["open_problems"],
-                "open_requests": lead["open_requests"]}
+            open_requests = None
+        return {"open_problems": open_problems, "open_requests": open_requests}
 
     @api("PATCH", "/api/v1/leads/<string:lead_id>", roles=WRITERS_OF_LEADS, body=LeadPatch,
          response=LeadView,
          summary="Change fields of a lead")
     def patch_lead(self, request, lead_id):
         body = json_body(request)
-        if isinstance(body, dict) and "source_branch_id" in body and \
-                request.principal["role"] != "admin":
-            raise field_error(["body", "source_branch_id"], "来源分部只能由管理员修改")
+        self.check_source_branch_unchanged(request, body)
         self.check_may_act(request, lead_id)
         try:
             updated = self.leads.update(lead_id, body, request.principal["username"])

@@ -34,6 +34,7 @@ from services.branches.client import BranchesClient
 from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
 
 DEFAULT_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+SEAL_MAX_BYTES = 2 * 1024 * 1024
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file
 ATTACHMENT_KINDS = ("pdf", "jpeg", "png", "ofd", "docx", "xlsx")
 # Who reads each kind of owner (as its own routes say); the owning service narrows further.
@@ -76,6 +77,18 @@ def uploaded_file(request, limit: int) -> tuple[str, bytes]:
         raise invalid(f"文件过大：不能超过 {limit // (1024 * 1024)} MB")
     name = (upload.filename or "attachment").replace("\\", "/").rsplit("/", 1)[-1][:200]
     return name or "attachment", content
+
+
+def seal_bytes(request) -> bytes:
+    """The seal's image, as multipart field `file` or as the body itself: at most SEAL_MAX_BYTES
+    (the policy service checks that it is a PNG)."""
+    mimetype, _ = parse_options_header(request.headers.get("Content-Type", ""))
+    if mimetype == "multipart/form-data":
+        _, content = uploaded_file(request, SEAL_MAX_BYTES)
+        return content
+    if (request.content_length or 0) > SEAL_MAX_BYTES:
+        raise invalid("印章文件不能超过 2 MB", ("body",))
+    return request.get_data(cache=True)
 
 
 def attachment_view(doc: dict) -> dict:
@@ -251,13 +264,7 @@ class PaperRoutes:
     def put_seal(self, request, name):
         if name not in {u["name"] for u in self.supervision.units()}:
             raise NotFound(f"no unit {name}")
-        mimetype, _ = parse_options_header(request.headers.get("Content-Type", ""))
-        if mimetype == "multipart/form-data":
-            _, content = uploaded_file(request, 2 * 1024 * 1024)
-        else:
-            if (request.content_length or 0) > 2 * 1024 * 1024:
-                raise invalid("印章文件不能超过 2 MB", ("body",))
-            content = request.get_data(cache=True)
+        content = seal_bytes(request)
         return self.policy.set_seal(name, base64.b64encode(content).decode("ascii"),
                     request.principal["username"])
 

@@ -30,6 +30,13 @@ def actor(request) -> dict:
 ITEM_CLOCK_FIELDS = ("due_at", "elapsed_pct", "state", "paused", "counted_hours", "stopped_at")
 
 
+def item_sla(item: dict, clock: dict | None, due_at) -> dict:
+    """An item's sla: its clock's, or (no clock yet) the request's deadline and the item's state."""
+    if clock:
+        return {k: clock[k] for k in ITEM_CLOCK_FIELDS}
+    return {"due_at": due_at, "elapsed_pct": None, "state": item.get("sla_state") or "on_track"}
+
+
 class PolicyRoutes:
     policy = PolicyClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
     sla = SlaClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
@@ -52,16 +59,17 @@ class PolicyRoutes:
     def get_policy_request(self, request, request_id):
         policy_request = self.policy.get(request_id, actor(request))
         # Each item has its own clock; the request's sla follows from the items shown.
-        clocks = {int(c["subject_id"].rpartition("-")[2]): c for c in self.sla.get_clocks(
-            "policy_reply",
-            [item_subject(request_id, i["n"]) for i in policy_request["items"]])}
+        clocks = self.item_clocks(request_id, policy_request["items"])
         for item in policy_request["items"]:
-            clock = clocks.get(item["n"])
-            item["sla"] = ({k: clock[k] for k in ITEM_CLOCK_FIELDS} if clock else
-                           {"due_at": policy_request["due_at"], "elapsed_pct": None,
-                            "state": item.get("sla_state") or "on_track"})
+            item["sla"] = item_sla(item, clocks.get(item["n"]), policy_request["due_at"])
         policy_request["sla"] = request_sla(policy_request, clocks)
         return policy_request
+
+    def item_clocks(self, request_id: str, items: list[dict]) -> dict[int, dict]:
+        """The items' reply clocks by item number; an item whose clock has not started has none."""
+        subjects = [item_subject(request_id, i["n"]) for i in items]
+        return {int(c["subject_id"].rpartition("-")[2]): c
+                for c in self.sla.get_clocks("policy_reply", subjects)}
 
     @api("POST", "/api/v1/policy-requests/<string:request_id>/items/<int:n>/reply",
          roles=REPLIERS, body=ReplyIn, response=PolicyRequestView,

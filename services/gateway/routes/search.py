@@ -121,6 +121,16 @@ def visit_hit(visit: dict) -> dict:
 NOTHING = {"items": [], "total": 0}
 
 
+def search_page(query: SearchQuery) -> dict:
+    """The list query each service searches with: the words, `limit` hits."""
+    return {"q": query.q, "page_size": str(query.limit)}
+
+
+def hits(found: dict, hit) -> dict:
+    """A page of matches as the answer shows them: each as `hit` makes it, and how many match."""
+    return {"items": [hit(x) for x in found["items"]], "total": found["total"]}
+
+
 class SearchRoutes:
     search_leads = LeadsClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
     search_supervision = SupervisionClient(timeout=GATEWAY_RPC_TIMEOUT_SECONDS)
@@ -132,23 +142,34 @@ class SearchRoutes:
                  "requests (enterprise, topics) and visits (company) the caller may see")
     def search(self, request):
         query = validated(SearchQuery, query_params(request), ("query",))
-        principal, role = request.principal, request.principal["role"]
-        page = {"q": query.q, "page_size": str(query.limit)}
-        department_leads = self.department_leads(principal)  # shared/scope.py, as GET /leads
-        leads = self.search_leads.list(page, scope.lead_filter(principal, department_leads))
-        leads["items"] = [presented(principal, x, department_leads) for x in leads["items"]]
-        problems = (self.search_supervision.list_problems(page, dict(principal))
-                    if role in PROBLEM_READERS else NOTHING)
-        requests = (self.search_policy.list_requests(page, dict(principal))
-                    if role in REQUEST_READERS else NOTHING)
-        visits = (self.search_branches.search_visits(query.q, query.limit,
-                       viewer(request)) if role in TRIP_READERS else NOTHING)
         return {
             "q": query.q,
-            "leads": {"items": [lead_hit(x) for x in leads["items"]], "total": leads["total"]},
-            "problems": {"items": [problem_hit(x) for x in problems["items"]],
-                         "total": problems["total"]},
-            "policy_requests": {"items": [request_hit(x) for x in requests["items"]],
-                                "total": requests["total"]},
-            "visits": {"items": [visit_hit(x) for x in visits["items"]], "total": visits["total"]},
+            "leads": hits(self.matching_leads(request.principal, query), lead_hit),
+            "problems": hits(self.matching_problems(request.principal, query), problem_hit),
+            "policy_requests": hits(self.matching_requests(request.principal, query), request_hit),
+            "visits": hits(self.matching_visits(request, query), visit_hit),
         }
+
+    # Each kind within the caller's scope, as its list route answers; a kind the caller's role
+    # does not read is not asked.
+    def matching_leads(self, principal, query: SearchQuery) -> dict:
+        department_leads = self.department_leads(principal)  # shared/scope.py, as GET /leads
+        leads = self.search_leads.list(search_page(query),
+                                       scope.lead_filter(principal, department_leads))
+        leads["items"] = [presented(principal, x, department_leads) for x in leads["items"]]
+        return leads
+
+    def matching_problems(self, principal, query: SearchQuery) -> dict:
+        if principal["role"] not in PROBLEM_READERS:
+            return NOTHING
+        return self.search_supervision.list_problems(search_page(query), dict(principal))
+
+    def matching_requests(self, principal, query: SearchQuery) -> dict:
+        if principal["role"] not in REQUEST_READERS:
+            return NOTHING
+        return self.search_policy.list_requests(search_page(query), dict(principal))
+
+    def matching_visits(self, request, query: SearchQuery) -> dict:
+        if request.principal["role"] not in TRIP_READERS:
+            return NOTHING
+        return self.search_branches.search_visits(query.q, query.limit, viewer(request))

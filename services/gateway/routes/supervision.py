@@ -73,13 +73,20 @@ class SupervisionRoutes:
     def get_problem(self, request, problem_id):
         problem = self.supervision.get_problem(problem_id, actor(request))
         for deadline in problem["deadlines"].values():
-            kind, subject = deadline["clock_id"].split(":", 1)
-            try:
-                clock = self.sla.get_clock(kind, subject)
-            except NotFound:  # sla has not heard of it yet (a second at most)
-                continue
-            deadline["clock"] = {k: clock.get(k) for k in CLOCK_FIELDS}
+            clock = self.deadline_clock(deadline["clock_id"])
+            if clock is not None:
+                deadline["clock"] = clock
         return problem
+
+    def deadline_clock(self, clock_id: str) -> dict | None:
+        """A deadline's live clock (CLOCK_FIELDS), or None while sla has not heard of it yet
+        (a second at most)."""
+        kind, subject = clock_id.split(":", 1)
+        try:
+            clock = self.sla.get_clock(kind, subject)
+        except NotFound:
+            return None
+        return {k: clock.get(k) for k in CLOCK_FIELDS}
 
     @api("POST", "/api/v1/problems/<string:problem_id>/feedback", roles=ACTORS, body=FeedbackIn,
          response=ProblemView,
