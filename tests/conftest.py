@@ -26,18 +26,48 @@ from tests.leftovers import LEFTOVER_GRACE_SECONDS, SESSION_MARKER, kill, leftov
 os.environ[SESSION_MARKER] = uuid.uuid4().hex
 
 
+def greenthread_stacks() -> str:
+    """The stack of every suspended greenthread: under eventlet the test and the services it
+    runs in-process are greenthreads, which a dump of the threads does not show."""
+    return "".join(
+        f"--- greenthread {thread!r:.80}\n" + "".join(traceback.format_stack(thread.gr_frame))
+        for thread in [o for o in gc.get_objects() if isinstance(o, greenlet.greenlet)]
+        if thread.gr_frame is not None)
+
+
 def dump_threads_and_greenthreads(terminal, dump_threads=pytest_timeout.dump_stacks):
-    """pytest-timeout's dump of the threads, then of every suspended greenthread: under eventlet
-    the test and the services it runs are greenthreads, which a thread dump does not show."""
     dump_threads(terminal)
-    for thread in [o for o in gc.get_objects() if isinstance(o, greenlet.greenlet)]:
-        if thread.gr_frame is not None:
-            terminal.sep("~", title=f"greenthread {thread!r:.80}")
-            terminal.write("".join(traceback.format_stack(thread.gr_frame)))
+    terminal.write(greenthread_stacks())
 
 
-# A test that times out kills the session; what it waited on must show in the output.
 pytest_timeout.dump_stacks = dump_threads_and_greenthreads
+BACKSTOP_SECONDS = 60.0
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_timeout_set_timer(item, settings):
+    """A test past its timeout fails on its own, and the session goes on: the event loop throws
+    the failure, with every greenthread's stack, into the test where it waits (as
+    eventlet.Timeout does). pytest-timeout's thread, which ends the whole session, stays as the
+    backstop for a test that never yields to the loop (BACKSTOP_SECONDS later)."""
+    test = greenlet.getcurrent()
+
+    def fail_the_test():
+        test.throw(pytest.fail.Exception(
+            f"{item.nodeid} still running after {settings.timeout:g} s (pytest-timeout); what "
+            f"each greenthread waits on:\n{greenthread_stacks()}", pytrace=True))
+
+    timer = eventlet.hubs.get_hub().schedule_call_global(settings.timeout, fail_the_test)
+    pytest_timeout.pytest_timeout_set_timer(
+        item, settings._replace(timeout=settings.timeout + BACKSTOP_SECONDS))
+    cancel_backstop = item.cancel_timeout
+
+    def cancel():
+        timer.cancel()
+        cancel_backstop()
+
+    item.cancel_timeout = cancel
+    return True
 
 
 def pytest_sessionfinish(session, exitstatus):
