@@ -4,7 +4,8 @@ hands over its bytes).
 `LedgerImport`: a county's project ledger (台账) as leads. The workbook is read and each row
 checked (services/leads/ledger.py) against the teams' routing, the teams and the branches; the
 valid rows go to the leads service in chunks of CHUNK rows, one RPC (one transaction) each; the
-leads' events, held while the chunks go in, are published once all are in.
+leads' events, held while the chunks go in, are handed to the outbox relay once all are in
+(the answer does not wait for their publishing).
 
 `PolicyBatchImport`: an enterprise's batch of policy requests (services/policy/batch_sheet.py),
 one item a row, handed to the policy service whole as one request: a commit with a bad row is
@@ -28,7 +29,7 @@ from shared import xlsx
 from shared.errors import InvalidInput
 
 CHUNK = 100  # rows per RPC (one transaction each)
-PUBLISH_AT_ONCE = 1000  # held events per RPC once the chunks are in
+RELEASE_AT_ONCE = 1000  # held events per RPC (one write) once the chunks are in
 COUNTY_TIME = ZoneInfo("Asia/Shanghai")
 UNREADABLE = "工作簿无法读取：文件已损坏或不是 .xlsx"
 ERRORS_NAMED_IN_DETAIL = 20  # a refused batch's detail names the first rows; `errors` all
@@ -139,7 +140,7 @@ class LedgerImport:
         today = self.clock.now().astimezone(COUNTY_TIME).date()
         rows = sorted_ledger(columns, data, units, known, today, principal)
         done = self.import_chunks(rows.valid, principal["username"], dry_run)
-        self.publish_held_events(done.held_events)
+        self.release_held_events(done.held_events)
         return ledger_answer(dry_run, len(data), rows, done, started)
 
     def known(self) -> ledger.Known:
@@ -158,11 +159,12 @@ class LedgerImport:
             done.add(self.ledger_leads.import_ledger(chunk, username, dry_run))
         return done
 
-    def publish_held_events(self, held_ids: list[str]) -> None:
+    def release_held_events(self, held_ids: list[str]) -> None:
         """The leads' events once the whole import is in: the teams assign them after it rather
-        than beside it (services/leads/repository.py, insert_many)."""
-        for group in chunks(held_ids, PUBLISH_AT_ONCE):
-            self.ledger_leads.publish_imported(group)
+        than beside it (services/leads/repository.py, insert_many). The outbox relay sends them;
+        the answer does not wait for that (bench/ledger.py measures how long it takes)."""
+        for group in chunks(held_ids, RELEASE_AT_ONCE):
+            self.ledger_leads.release_imported(group)
 
 
 def ledger_answer(dry_run: bool, rows: int, checked: SortedLedger, done: ChunksDone,

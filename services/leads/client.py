@@ -62,7 +62,7 @@ class LedgerChunkAnswer(TypedDict):
     duplicates: list[dict[str, Any]]
     possible_duplicates: list[dict[str, Any]]
     errors: list[dict[str, Any]]
-    held_events: list[str]  # the ids publish_imported sends once every chunk is in
+    held_events: list[str]  # the ids release_imported hands to the relay once every chunk is in
 
 
 class ProgressTable(TypedDict):
@@ -99,8 +99,8 @@ class LeadsCalls(Calls):
         # A chunk may take longer than a request's deadline: the client's timeout is its own.
         return self._call("import_ledger", rows, actor, dry_run, beyond_deadline=True)
 
-    def publish_imported(self, event_ids: list[str]) -> int:
-        return self._call("publish_imported", event_ids, beyond_deadline=True)
+    def release_imported(self, event_ids: list[str]) -> int:
+        return self._call("release_imported", event_ids, beyond_deadline=True)
 
     def find_existing(self, credit_code: str | None, company_name: str) -> ExistingLead | None:
         return self._call("find_existing", credit_code, company_name)

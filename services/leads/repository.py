@@ -167,7 +167,7 @@ class LeadsRepository(MongoRepository):
         """Leads imported from one chunk of a ledger, with their events, all or nothing (one
         transaction: one insert of the leads, one of their outbox entries; a DuplicateKeyError,
         a concurrent import of the same rows, leaves nothing written). The events are held
-        until the whole import is in (`publish_held`, bench/ledger.py): on SecantusDB the
+        until the whole import is in (`release_held`, bench/ledger.py): on SecantusDB the
         transactions of the ten or so handlers each lead sets off wait behind the import's
         and the import's behind theirs, so a fan-out beside the import slowed both severalfold.
         Returns the held events' ids."""

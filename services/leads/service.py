@@ -62,14 +62,15 @@ class LeadsService:
         `{row, key, lead, stage}`. A row whose key is a lead already is `already_imported`
         (a re-import or a retried commit creates nothing); one with the credit code and title
         of another lead is a duplicate; the rest are created (unless `dry_run`) in one
-        transaction, their events held for `publish_imported` (`held_events`). Leads of a
+        transaction, their events held for `release_imported` (`held_events`). Leads of a
         company already known are created and listed as possible duplicates."""
         return jsonable(self.cases.import_ledger(rows, actor, dry_run))
 
     @rpc
-    def publish_imported(self, event_ids: list[str]) -> int:
-        """The events of an import's chunks (`held_events`), published once all are committed."""
-        return self.storage.publish_held(event_ids)
+    def release_imported(self, event_ids: list[str]) -> int:
+        """The events of an import's chunks (`held_events`), handed to the outbox relay once all
+        are committed; answers how many it released, without waiting for their publishing."""
+        return self.storage.release_held(event_ids)
 
     @on_event("branches", "lead_sourced")
     def create_sourced(self, envelope, sourced):

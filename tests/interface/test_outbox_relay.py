@@ -1,6 +1,6 @@
 """The outbox relay sends what was left unsent in batches, one claim transaction for many
-entries, each entry once even with two relays at it; an import's held events wait for their
-writer and are still sent by the relay should it never publish them."""
+entries, each entry once even with two relays at it; an import's held events wait until their
+writer releases them, and are still sent by the relay should it never do so."""
 from __future__ import annotations
 
 import json
@@ -132,9 +132,11 @@ def test_held_events_wait_for_their_writer_and_are_sent_by_the_relay_if_it_never
 
     assert relay.publish_pending() == 0 and drain() == []  # held: the loop leaves them
     ids = [str(e.event_id) for e in held]
-    assert repository.publish_held(ids[:120]) == 120
+    # The writer releases them: the relay's next pass sends them, a batch per claim.
+    assert repository.release_held(ids[:120]) == 120
+    assert relay.publish_pending() == 120
     assert sorted(drain()) == sorted(ids[:120])
-    assert repository.publish_held(ids[:120]) == 0  # sent is sent
+    assert relay.publish_pending() == 0  # sent is sent
 
     # The writer broke off before publishing the rest: once the hold runs out, the relay does.
     relay.db.outbox.update_many({"_id": {"$in": ids[120:]}}, {"$set": {"claimed_until": EPOCH}})
