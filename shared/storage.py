@@ -297,12 +297,13 @@ class MongoRepository:
         """End the hold on events `commit_held` stored: the relay loop sends them from its next
         pass on, a batch per claim like any straggler, so the writer answers without waiting
         for thousands of publishes (an import's 5,000 took over a minute). Returns how many
-        entries were released (one write; `_id` alone, so the embedded database's planner
-        keeps to the index)."""
-        if not event_ids:
-            return 0
-        return self.db.outbox.update_many({"_id": {"$in": list(event_ids)}},
-                                          {"$set": {"claimed_until": EPOCH}}).modified_count
+        entries were released: one write per STRAGGLER_BATCH, because on the embedded database
+        an `$in` costs its length for every entry it matches (100 ids: 0.1 s; 1,000: 3.9 s)."""
+        event_ids = list(event_ids)
+        return sum(self.db.outbox.update_many(
+            {"_id": {"$in": event_ids[at:at + STRAGGLER_BATCH]}},
+            {"$set": {"claimed_until": EPOCH}}).modified_count
+            for at in range(0, len(event_ids), STRAGGLER_BATCH))
 
     def _publish(self, events: list[Envelope]) -> None:
         if events and self.relay is not None:
