@@ -7,6 +7,7 @@ import logging
 from datetime import datetime
 
 from services.leads import domain, pipeline, progress
+from services.leads.errors import DuplicateLead
 from services.leads.repository import LeadsRepository
 from services.leads.schemas import (
     SORTS, FourOnes, LeadCreate, LeadFilter, MilestoneActual, StageMove, StatusChange,
@@ -37,10 +38,17 @@ class LeadsUseCases:
         """A lead taken in, with `possible_duplicates` (same company by name or code); the same
         credit code and title is refused by the unique index (409)."""
         domain.check_first_contact(lead_in.first_contact_at, self.now)
-        if may_be_retry and self.repository.exists(lead_id):
-            return self.repository.get(lead_id)  # a retry: the lead its first try stored
         lead = self.new_lead(lead_id, lead_in, by, self.now)
-        return self.repository.insert(lead, (domain.created(lead),), self.now)
+        try:
+            return self.repository.insert(lead, (domain.created(lead),), self.now)
+        except DuplicateLead:
+            # A retry (same caller, same Idempotency-Key, so the same id) finds the lead its
+            # first try stored, also when that try committed only while this one was on its way
+            # (a broker restart: its answer lost, the 503 retried). No look before the insert:
+            # the unique `_id` answers, and a look would leave that race open.
+            if may_be_retry and self.repository.exists(lead_id):
+                return self.repository.get(lead_id)
+            raise
 
     def new_lead(self, lead_id: str, lead_in: LeadCreate, by: str, now: datetime) -> dict:
         lead = domain.new_lead(lead_id, lead_in.model_dump(exclude_none=True), by, now,
