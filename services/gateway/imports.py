@@ -26,6 +26,7 @@ from services.policy.schemas import PolicyImportQuery
 from services.teams.client import TeamsClient
 from shared import xlsx
 from shared.errors import InvalidInput
+from shared.scope import Principal
 
 CHUNK = 100  # rows per RPC (one transaction each)
 PUBLISH_AT_ONCE = 1000  # held events per RPC once the chunks are in
@@ -138,7 +139,7 @@ class LedgerImport:
         columns, data, units = read_ledger(content)
         today = self.clock.now().astimezone(COUNTY_TIME).date()
         rows = sorted_ledger(columns, data, units, known, today, principal)
-        done = self.import_chunks(rows.valid, principal["username"], dry_run)
+        done = self.import_chunks(rows.valid, Principal.of(principal), dry_run)
         self.publish_held_events(done.held_events)
         return ledger_answer(dry_run, len(data), rows, done, started)
 
@@ -150,12 +151,12 @@ class LedgerImport:
             branches={b["id"]: b.get("name_zh") or b["id"]
                       for b in self.branches.list_branches()})
 
-    def import_chunks(self, valid: list[dict], username: str, dry_run: bool) -> ChunksDone:
+    def import_chunks(self, valid: list[dict], principal: Principal, dry_run: bool) -> ChunksDone:
         done = ChunksDone()
         # One chunk after another: RPCs from a GreenPool's threads off the worker hung the
         # next request's import in the suite (tests/interface/test_paper_imports.py).
         for chunk in chunks(valid, CHUNK):
-            done.add(self.ledger_leads.import_ledger(chunk, username, dry_run))
+            done.add(self.ledger_leads.import_ledger(chunk, principal, dry_run))
         return done
 
     def publish_held_events(self, held_ids: list[str]) -> None:

@@ -12,6 +12,7 @@ from shared.clock import utcnow
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.events import LeadCreated, make_event
 
+ADMIN = {"username": "admin", "role": "admin"}  # the caller, as the gateway sends it
 SOLAR = {
     "title": "高效太阳能电池片项目",
     "company": {"name": "捷泰新能源科技有限公司"},
@@ -38,7 +39,7 @@ def teams_container(runner):
 def test_a_solar_lead_is_assigned_to_the_new_energy_team(runner, config):
     with entrypoint_waiter(leads_container(runner), "record_team", timeout=10):
         with ServiceRpcProxy("leads", config) as leads:
-            lead = leads.create(SOLAR, "admin")
+            lead = leads.create(SOLAR, ADMIN)
     with ServiceRpcProxy("leads", config) as leads:
         stored = leads.get(lead["id"])
     assert stored["team_id"] == "new-energy"
@@ -49,7 +50,7 @@ def test_a_solar_lead_is_assigned_to_the_new_energy_team(runner, config):
 def test_an_industry_no_team_covers_goes_to_triage(runner, config):
     with entrypoint_waiter(leads_container(runner), "record_triage", timeout=10):
         with ServiceRpcProxy("leads", config) as leads:
-            lead = leads.create({**SOLAR, "industry": "宠物殡葬"}, "admin")
+            lead = leads.create({**SOLAR, "industry": "宠物殡葬"}, ADMIN)
     with ServiceRpcProxy("leads", config) as leads:
         stored = leads.get(lead["id"])
     assert stored["team_id"] is None and stored["routing"] == "triage"
@@ -111,7 +112,7 @@ def test_six_teams_are_loaded_from_the_data_file(runner, config):
 def create_assigned(runner, config, body, handler="record_team"):
     with entrypoint_waiter(leads_container(runner), handler, timeout=10):
         with ServiceRpcProxy("leads", config) as leads:
-            return leads.create(body, "admin")
+            return leads.create(body, ADMIN)
 
 
 def test_the_team_pipeline_and_workload_follow_stage_changes(runner, config):
@@ -122,9 +123,9 @@ def test_the_team_pipeline_and_workload_follow_stage_changes(runner, config):
         owners = {leads.get(first["id"])["owner"], leads.get(second["id"])["owner"]}
         assert owners == {"xny.zhao", "xny.sun"}  # each member gets one: fewest open leads first
         with entrypoint_waiter(teams_container(runner), "record_stage", timeout=10):
-            leads.move_stage(first["id"], {"stage": "negotiating"}, "admin", "admin")
+            leads.move_stage(first["id"], {"stage": "negotiating"}, ADMIN)
         with entrypoint_waiter(teams_container(runner), "record_status", timeout=10):
-            leads.change_status(second["id"], {"status": "lost", "reason": "企业放弃"}, "admin")
+            leads.change_status(second["id"], {"status": "lost", "reason": "企业放弃"}, ADMIN)
     with ServiceRpcProxy("teams", config) as teams:
         team = teams.get_team("new-energy")
     rows = {r["stage"]: r for r in team["pipeline"]}
