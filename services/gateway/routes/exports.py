@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from services.gateway.http import api, query_params
 from services.gateway.routes import EVERYONE
-from services.gateway.routes.branches import TRIP_READERS, viewer
+from services.gateway.routes.branches import TRIP_READERS
 from services.gateway.routes.leads import presented
 from services.gateway.routes.policy import READERS as REQUEST_READERS
 from services.gateway.routes.supervision import PROBLEM_READERS
@@ -25,6 +25,7 @@ from services.supervision.schemas import ProblemFilter
 from shared import scope, xlsx
 from shared.errors import InvalidInput
 from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
+from shared.scope import Principal
 from shared.schemas import PageQuery as VisitPage
 from shared.schemas import validated
 from shared.xlsx import Column as C
@@ -164,7 +165,7 @@ class ExportRoutes:
          query=VisitPage, produces=xlsx.MEDIA_TYPE, summary="A trip's visits as an Excel workbook")
     def visits_xlsx(self, request, trip_id):
         validated(VisitPage, query_params(request), ("query",))
-        who = viewer(request)
+        who = Principal.of(request.principal)
         trip = self.branches.get_trip(trip_id, who)
         found = all_pages(lambda f: self.branches.list_visits(trip_id, f, who),
                           query_params(request))

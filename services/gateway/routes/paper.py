@@ -32,6 +32,7 @@ from shared.errors import InvalidInput, NotFound
 from shared.jsonable import jsonable
 from services.branches.client import BranchesClient
 from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
+from shared.scope import Principal
 
 DEFAULT_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 SEAL_MAX_BYTES = 2 * 1024 * 1024
@@ -132,9 +133,7 @@ class PaperRoutes:
         elif kind == "problem":
             self.supervision.get_problem(rest, actor)
         elif kind == "visit":
-            self.branches.get_visit(rest, {
-                "username": principal["username"], "role": principal["role"],
-                "branch_id": principal.get("branch_id")})
+            self.branches.get_visit(rest, Principal.of(principal))
 
     def attachments(self) -> AttachmentsRepository:
         return AttachmentsRepository(self.accounts.db)
