@@ -254,7 +254,7 @@ class PolicyBatchImport:
     def __init__(self, policy: PolicyClient):
         self.policy = policy
 
-    def run(self, content: bytes, params: PolicyImportQuery, actor: dict) -> dict:
+    def run(self, content: bytes, params: PolicyImportQuery, principal: Principal) -> dict:
         """The answer as views.PolicyImport shows it."""
         columns, data = read_batch(content)
         rows = sorted_batch(columns, data)
@@ -266,7 +266,7 @@ class PolicyBatchImport:
                   "request": None}
         if not rows.items:
             return answer
-        outcome = self.policy.import_batch(request_body(params, rows.items), actor,
+        outcome = self.policy.import_batch(request_body(params, rows.items), principal,
                                            params.dry_run)
         answer["items"] = routed_items(rows.rows_of, outcome["request"]["items"])
         if rows.errors:  # a dry run of a file with bad rows: what its valid rows would be, not a key

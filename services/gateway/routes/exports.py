@@ -144,8 +144,8 @@ class ExportRoutes:
          produces=xlsx.MEDIA_TYPE, summary="The policy requests as an Excel workbook")
     def policy_requests_xlsx(self, request):
         validated(RequestFilter, query_params(request), ("query",))
-        actor = dict(request.principal)
-        found = all_pages(lambda f: self.policy.list_requests(f, actor), query_params(request))
+        principal = Principal.of(request.principal)
+        found = all_pages(lambda f: self.policy.list_requests(f, principal), query_params(request))
         return workbook_response("政策诉求", "政策和要素保障诉求清单", query_params(request),
                                  REQUEST_COLUMNS, [request_row(r) for r in found],
                                  "policy-requests.xlsx")

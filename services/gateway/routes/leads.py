@@ -167,7 +167,8 @@ class LeadRoutes:
             open_problems = None  # the supervision service is away: not known now
         try:
             open_requests = self.policy.list_requests({
-                "lead_id": lead_id, "status": "open", "page_size": "200"}, actor)["items"]
+                "lead_id": lead_id, "status": "open", "page_size": "200"},
+                Principal.of(actor))["items"]
         except Unavailable:
             open_requests = None
         return {"open_problems": open_problems, "open_requests": open_requests}

@@ -124,10 +124,10 @@ class PaperRoutes:
         if kind == "lead":
             self.visible_lead(request, rest)
         elif kind == "policy_request":
-            self.policy.get(rest, actor)
+            self.policy.get(rest, Principal.of(principal))
         elif kind == "policy_item":
             request_id, n = rest.rsplit(":", 1)
-            seen = self.policy.get(request_id, actor)
+            seen = self.policy.get(request_id, Principal.of(principal))
             if int(n) not in [item["n"] for item in seen["items"]]:
                 raise NotFound(f"no item {n} in policy request {request_id}")
         elif kind == "problem":
@@ -265,7 +265,7 @@ class PaperRoutes:
             raise NotFound(f"no unit {name}")
         content = seal_bytes(request)
         return self.policy.set_seal(name, base64.b64encode(content).decode("ascii"),
-                    request.principal["username"])
+                                    Principal.of(request.principal))
 
     @api("GET", "/api/v1/units/<string:name>/seal", roles=("admin", "department", "inspector"),
          response=SealInfo,

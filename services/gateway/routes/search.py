@@ -168,7 +168,7 @@ class SearchRoutes:
     def matching_requests(self, principal, query: SearchQuery) -> dict:
         if principal["role"] not in REQUEST_READERS:
             return NOTHING
-        return self.search_policy.list_requests(search_page(query), dict(principal))
+        return self.search_policy.list_requests(search_page(query), Principal.of(principal))
 
     def matching_visits(self, request, query: SearchQuery) -> dict:
         if request.principal["role"] not in TRIP_READERS:

@@ -12,6 +12,7 @@ from services.policy.client import PolicyClient
 from services.sla.client import SlaClient
 from services.supervision.client import SupervisionClient
 from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
+from shared.scope import Principal
 
 QUEUE_SIZE = "50"
 
@@ -60,8 +61,9 @@ class WorkRoutes:
             problems = self.supervision.list_problems({"page_size": QUEUE_SIZE},
                             principal)["items"]
             return {"kind": "department", "department": principal.get("department"),
-                    "requests": self.policy.list_requests({"status": "open", "page_size": QUEUE_SIZE},
-                                     principal)["items"],
+                    "requests": self.policy.list_requests(
+                        {"status": "open", "page_size": QUEUE_SIZE},
+                        Principal.of(principal))["items"],
                     "problems": [p for p in problems if p["status"] != "resolved"]}
         if role == "branch_member":
             branch = principal.get("branch_id") or "-"
