@@ -154,8 +154,8 @@ class ExportRoutes:
          produces=xlsx.MEDIA_TYPE, summary="The problems as an Excel workbook")
     def problems_xlsx(self, request):
         validated(ProblemFilter, query_params(request), ("query",))
-        actor = dict(request.principal)
-        found = all_pages(lambda f: self.supervision.list_problems(f, actor),
+        principal = Principal.of(request.principal)
+        found = all_pages(lambda f: self.supervision.list_problems(f, principal),
                           query_params(request))
         return workbook_response("项目问题", "项目问题清单（发现—提出—分析—解决）",
                                  query_params(request), PROBLEM_COLUMNS,

@@ -153,22 +153,21 @@ class LeadRoutes:
     def get_lead(self, request, lead_id):
         department_leads = self.department_leads(request.principal)
         lead = self.visible_lead(request, lead_id, department_leads, reading=True)
-        open_work = self.open_work_on(lead_id, dict(request.principal))
+        open_work = self.open_work_on(lead_id, Principal.of(request.principal))
         return {**presented(request.principal, lead, department_leads), **open_work}
 
-    def open_work_on(self, lead_id: str, actor: dict) -> dict:
+    def open_work_on(self, lead_id: str, principal: Principal) -> dict:
         """The lead's open problems and open requests, as far as the caller may see them: each
-        service narrows its list to the actor. None for a kind whose service is away."""
+        service narrows its list to the caller. None for a kind whose service is away."""
         try:
             problems = self.supervision.list_problems(
-                {"lead_id": lead_id, "page_size": "200"}, actor)["items"]
+                {"lead_id": lead_id, "page_size": "200"}, principal)["items"]
             open_problems = [p for p in problems if p["status"] != "resolved"]
         except Unavailable:
             open_problems = None  # the supervision service is away: not known now
         try:
             open_requests = self.policy.list_requests({
-                "lead_id": lead_id, "status": "open", "page_size": "200"},
-                Principal.of(actor))["items"]
+                "lead_id": lead_id, "status": "open", "page_size": "200"}, principal)["items"]
         except Unavailable:
             open_requests = None
         return {"open_problems": open_problems, "open_requests": open_requests}

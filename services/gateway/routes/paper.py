@@ -120,20 +120,20 @@ class PaperRoutes:
         principal = request.principal
         if principal["role"] not in OWNER_READERS[kind]:  # never reads such objects: 404 too
             raise NotFound(f"no attachment owner {owner}")
-        actor = dict(principal)
+        caller = Principal.of(principal)
         if kind == "lead":
             self.visible_lead(request, rest)
         elif kind == "policy_request":
-            self.policy.get(rest, Principal.of(principal))
+            self.policy.get(rest, caller)
         elif kind == "policy_item":
             request_id, n = rest.rsplit(":", 1)
-            seen = self.policy.get(request_id, Principal.of(principal))
+            seen = self.policy.get(request_id, caller)
             if int(n) not in [item["n"] for item in seen["items"]]:
                 raise NotFound(f"no item {n} in policy request {request_id}")
         elif kind == "problem":
-            self.supervision.get_problem(rest, actor)
+            self.supervision.get_problem(rest, caller)
         elif kind == "visit":
-            self.branches.get_visit(rest, Principal.of(principal))
+            self.branches.get_visit(rest, caller)
 
     def attachments(self) -> AttachmentsRepository:
         return AttachmentsRepository(self.accounts.db)

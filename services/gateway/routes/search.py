@@ -163,7 +163,7 @@ class SearchRoutes:
     def matching_problems(self, principal, query: SearchQuery) -> dict:
         if principal["role"] not in PROBLEM_READERS:
             return NOTHING
-        return self.search_supervision.list_problems(search_page(query), dict(principal))
+        return self.search_supervision.list_problems(search_page(query), Principal.of(principal))
 
     def matching_requests(self, principal, query: SearchQuery) -> dict:
         if principal["role"] not in REQUEST_READERS:

@@ -58,12 +58,11 @@ class WorkRoutes:
                     "leads": self.leads_where({"team_id": principal["team_id"],
                                                "status": "active"})}
         if role == "department":
-            problems = self.supervision.list_problems({"page_size": QUEUE_SIZE},
-                            principal)["items"]
+            caller = Principal.of(principal)
+            problems = self.supervision.list_problems({"page_size": QUEUE_SIZE}, caller)["items"]
             return {"kind": "department", "department": principal.get("department"),
                     "requests": self.policy.list_requests(
-                        {"status": "open", "page_size": QUEUE_SIZE},
-                        Principal.of(principal))["items"],
+                        {"status": "open", "page_size": QUEUE_SIZE}, caller)["items"],
                     "problems": [p for p in problems if p["status"] != "resolved"]}
         if role == "branch_member":
             branch = principal.get("branch_id") or "-"
