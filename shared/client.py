@@ -12,6 +12,9 @@ the service does not answer).
         calls = LeadsCalls
 
 A service declares `leads = LeadsClient()` as it would `RpcProxy("leads")`.
+
+A method that acts for a caller takes it as `principal: Principal` (shared/scope.py) and sends
+`sent(principal)`, never a username or a role apart (tests/unit/test_principal_rpcs.py).
 """
 from __future__ import annotations
 
@@ -19,6 +22,13 @@ from kombu import Queue
 from nameko.rpc import RPC_REPLY_QUEUE_TTL, ReplyListener, RpcProxy
 
 from shared.rpc import SERVICE_RPC_TIMEOUT_SECONDS, call
+from shared.scope import Principal
+
+
+def sent(principal: Principal | None) -> dict | None:
+    """The caller as an RPC carries it: the principal's JSON dict (services parse it again with
+    `Principal.of`); None for a service's own call, which reads everything."""
+    return None if principal is None else Principal.of(principal).model_dump()
 
 
 class ClassicReplyListener(ReplyListener):

@@ -1,12 +1,13 @@
 """The branches service's typed RPC client: `branches = BranchesClient()` in a service, with
 `timeout=GATEWAY_RPC_TIMEOUT_SECONDS` in the gateway. Results are TypedDicts of what the
-service sends (the views of schemas.py, unvalidated on the way in). `viewer` is the caller:
-{username, role, branch_id}."""
+service sends (the views of schemas.py, unvalidated on the way in). `principal` is the caller
+(shared/scope.py), sent as its dict."""
 from __future__ import annotations
 
 from typing import Any, Optional, TypedDict
 
-from shared.client import Calls, ServiceClient
+from shared.client import Calls, ServiceClient, sent
+from shared.scope import Principal
 
 
 class BranchRecord(TypedDict, total=False):
@@ -69,44 +70,45 @@ class BranchesCalls(Calls):
     def get_branch(self, branch_id: str) -> BranchRecord:
         return self._call("get_branch", branch_id)
 
-    def update_branch(self, branch_id: str, body: dict, viewer: dict) -> BranchRecord:
-        return self._call("update_branch", branch_id, body, viewer)
+    def update_branch(self, branch_id: str, body: dict, principal: Principal) -> BranchRecord:
+        return self._call("update_branch", branch_id, body, sent(principal))
 
-    def create_trip(self, branch_id: str, body: dict, viewer: dict) -> TripRecord:
-        return self._call("create_trip", branch_id, body, viewer)
+    def create_trip(self, branch_id: str, body: dict, principal: Principal) -> TripRecord:
+        return self._call("create_trip", branch_id, body, sent(principal))
 
-    def list_trips(self, branch_id: str, query: dict, viewer: dict) -> Page:
-        return self._call("list_trips", branch_id, query, viewer)
+    def list_trips(self, branch_id: str, query: dict, principal: Principal) -> Page:
+        return self._call("list_trips", branch_id, query, sent(principal))
 
-    def get_trip(self, trip_id: str, viewer: dict) -> TripRecord:
-        return self._call("get_trip", trip_id, viewer)
+    def get_trip(self, trip_id: str, principal: Principal) -> TripRecord:
+        return self._call("get_trip", trip_id, sent(principal))
 
-    def update_trip(self, trip_id: str, body: dict, viewer: dict) -> TripRecord:
-        return self._call("update_trip", trip_id, body, viewer)
+    def update_trip(self, trip_id: str, body: dict, principal: Principal) -> TripRecord:
+        return self._call("update_trip", trip_id, body, sent(principal))
 
-    def log_visit(self, trip_id: str, body: dict, viewer: dict) -> VisitRecord:
-        return self._call("log_visit", trip_id, body, viewer)
+    def log_visit(self, trip_id: str, body: dict, principal: Principal) -> VisitRecord:
+        return self._call("log_visit", trip_id, body, sent(principal))
 
-    def list_visits(self, trip_id: str, query: dict, viewer: dict) -> Page:
-        return self._call("list_visits", trip_id, query, viewer)
+    def list_visits(self, trip_id: str, query: dict, principal: Principal) -> Page:
+        return self._call("list_visits", trip_id, query, sent(principal))
 
-    def search_visits(self, q: str, limit: int, viewer: dict) -> VisitHits:
-        return self._call("search_visits", q, limit, viewer)
+    def search_visits(self, q: str, limit: int, principal: Principal) -> VisitHits:
+        return self._call("search_visits", q, limit, sent(principal))
 
-    def get_visit(self, visit_id: str, viewer: dict) -> VisitRecord:
-        return self._call("get_visit", visit_id, viewer)
+    def get_visit(self, visit_id: str, principal: Principal) -> VisitRecord:
+        return self._call("get_visit", visit_id, sent(principal))
 
-    def update_visit(self, visit_id: str, body: dict, viewer: dict) -> VisitRecord:
-        return self._call("update_visit", visit_id, body, viewer)
+    def update_visit(self, visit_id: str, body: dict, principal: Principal) -> VisitRecord:
+        return self._call("update_visit", visit_id, body, sent(principal))
 
-    def source_lead(self, visit_id: str, body: dict, viewer: dict) -> LeadSourced:
-        return self._call("source_lead", visit_id, body, viewer)
+    def source_lead(self, visit_id: str, body: dict, principal: Principal) -> LeadSourced:
+        return self._call("source_lead", visit_id, body, sent(principal))
 
-    def trip_summaries(self, trip_id: str, viewer: dict) -> list[dict[str, Any]]:
-        return self._call("trip_summaries", trip_id, viewer)
+    def trip_summaries(self, trip_id: str, principal: Principal) -> list[dict[str, Any]]:
+        return self._call("trip_summaries", trip_id, sent(principal))
 
-    def amend_summary(self, trip_id: str, day: str, body: dict, viewer: dict) -> dict[str, Any]:
-        return self._call("amend_summary", trip_id, day, body, viewer)
+    def amend_summary(self, trip_id: str, day: str, body: dict,
+                      principal: Principal) -> dict[str, Any]:
+        return self._call("amend_summary", trip_id, day, body, sent(principal))
 
     def results(self, branch_id: str, query: dict) -> dict[str, Any]:
         return self._call("results", branch_id, query)

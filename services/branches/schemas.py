@@ -35,14 +35,6 @@ CreditCode = Annotated[str, Field(max_length=40, description="统一社会信用
                        AfterValidator(checked_credit_code)]
 
 
-class Viewer(Strict):
-    """Who is asking, as the gateway authenticated them; decides scope (see domain.may_read)."""
-
-    username: Username
-    role: str
-    branch_id: Optional[str] = None
-
-
 # --- branches ----------------------------------------------------------------------------
 
 class Member(Strict):

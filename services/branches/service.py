@@ -2,8 +2,8 @@
 nightly summaries, the leads they source and their results. Entrypoints only, each
 validate -> use case (usecases.py) -> view.
 
-Every RPC that touches a branch's work takes the caller as `viewer` ({username, role,
-branch_id}) and answers 404 for what the viewer may not see (domain.may_read/may_write).
+Every RPC that touches a branch's work takes the caller as `principal` (shared/scope.py
+Principal, as a dict) and answers 404 for what the caller may not see (domain.may_read/may_write).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from services.branches.repository import BranchesRepository
 from services.branches.schemas import (
     BranchUpdate, BranchView, LeadFromVisit, LeadSourcedView, PeriodQuery, SummaryAmend,
     SummaryView, TripCreate, TripQuery, TripUpdate, TripView, VisitCreate, VisitUpdate,
-    VisitView, Viewer,
+    VisitView,
 )
 from services.branches.usecases import BranchesUseCases
 from services.leads.client import LeadsClient
@@ -29,6 +29,7 @@ from shared.handlers import on_event
 from shared.idempotency import IdempotencyKey, new_id
 from shared.jsonable import jsonable
 from shared.schemas import PageQuery, page_of, validated
+from shared.scope import Principal
 from shared.storage import Storage
 from shared.timers import timer_from_config
 
@@ -99,100 +100,100 @@ class BranchesService:
         return branch_view(self.storage.get(branch_id))
 
     @rpc
-    def update_branch(self, branch_id: str, body: dict, viewer: dict) -> dict:
+    def update_branch(self, branch_id: str, body: dict, principal: dict) -> dict:
         """An admin's edit of names, regions, members or secretary."""
         edit = validated(BranchUpdate, body)
-        who = validated(Viewer, viewer, ("viewer",))
+        who = Principal.of(principal)
         return branch_view(self.cases.update_branch(branch_id, edit, who))
 
     # -- trips ------------------------------------------------------------------------------
     @rpc
-    def create_trip(self, branch_id: str, body: dict, viewer: dict) -> dict:
+    def create_trip(self, branch_id: str, body: dict, principal: dict) -> dict:
         trip_in = validated(TripCreate, body)
-        who = validated(Viewer, viewer, ("viewer",))
+        who = Principal.of(principal)
         cases = self.cases
         trip = cases.create_trip(branch_id, trip_in, who, new_id(who.username, self.idempotency_key),
                                  bool(self.idempotency_key))
         return self.trips_shown(cases, [trip])[0]
 
     @rpc
-    def list_trips(self, branch_id: str, query: dict, viewer: dict) -> dict:
+    def list_trips(self, branch_id: str, query: dict, principal: dict) -> dict:
         q = validated(TripQuery, query, ("query",))
-        who = validated(Viewer, viewer, ("viewer",))
+        who = Principal.of(principal)
         cases = self.cases
         trips, total = cases.list_trips(branch_id, q, who)
         return page_of(self.trips_shown(cases, trips), total, q)
 
     @rpc
-    def get_trip(self, trip_id: str, viewer: dict) -> dict:
+    def get_trip(self, trip_id: str, principal: dict) -> dict:
         cases = self.cases
-        trip = cases.readable_trip(trip_id, validated(Viewer, viewer, ("viewer",)))
+        trip = cases.readable_trip(trip_id, Principal.of(principal))
         return self.trips_shown(cases, [trip])[0]
 
     @rpc
-    def update_trip(self, trip_id: str, body: dict, viewer: dict) -> dict:
+    def update_trip(self, trip_id: str, body: dict, principal: dict) -> dict:
         """Adjust the plan: destination, dates, members, targets. Visits already logged must
         stay within the dates."""
         edit = validated(TripUpdate, body)
-        who = validated(Viewer, viewer, ("viewer",))
+        who = Principal.of(principal)
         cases = self.cases
         return self.trips_shown(cases, [cases.update_trip(trip_id, edit, who)])[0]
 
     # -- visits -----------------------------------------------------------------------------
     @rpc
-    def log_visit(self, trip_id: str, body: dict, viewer: dict) -> dict:
+    def log_visit(self, trip_id: str, body: dict, principal: dict) -> dict:
         """A visit, from a phone: only `company` is required; `visited_at` defaults to now."""
         visit_in = validated(VisitCreate, body)
-        who = validated(Viewer, viewer, ("viewer",))
+        who = Principal.of(principal)
         return visit_view(self.cases.log_visit(
             trip_id, visit_in, who, new_id(who.username, self.idempotency_key),
             bool(self.idempotency_key)))
 
     @rpc
-    def list_visits(self, trip_id: str, query: dict, viewer: dict) -> dict:
+    def list_visits(self, trip_id: str, query: dict, principal: dict) -> dict:
         q = validated(PageQuery, query, ("query",))
-        visits, total = self.cases.list_visits(trip_id, q, validated(Viewer, viewer, ("viewer",)))
+        visits, total = self.cases.list_visits(trip_id, q, Principal.of(principal))
         return page_of([visit_view(v) for v in visits], total, q)
 
     @rpc
-    def search_visits(self, q: str, limit: int, viewer: dict) -> dict:
-        """Visits whose company matches `q`, of the branches the viewer may read:
+    def search_visits(self, q: str, limit: int, principal: dict) -> dict:
+        """Visits whose company matches `q`, of the branches the caller may read:
         {items (at most `limit`), total}."""
-        visits, total = self.cases.search_visits(q, limit, validated(Viewer, viewer, ("viewer",)))
+        visits, total = self.cases.search_visits(q, limit, Principal.of(principal))
         return {"items": [visit_view(v) for v in visits], "total": total}
 
     @rpc
-    def get_visit(self, visit_id: str, viewer: dict) -> dict:
+    def get_visit(self, visit_id: str, principal: dict) -> dict:
         return visit_view(self.cases.readable_visit(visit_id,
-                                                    validated(Viewer, viewer, ("viewer",))))
+                                                    Principal.of(principal)))
 
     @rpc
-    def update_visit(self, visit_id: str, body: dict, viewer: dict) -> dict:
+    def update_visit(self, visit_id: str, body: dict, principal: dict) -> dict:
         """Fill in a visit later: outcome, interest, next step, notes, who went."""
         edit = validated(VisitUpdate, body)
-        who = validated(Viewer, viewer, ("viewer",))
+        who = Principal.of(principal)
         return visit_view(self.cases.update_visit(visit_id, edit, who))
 
     # -- a visit becomes a lead ---------------------------------------------------------------
     @rpc
-    def source_lead(self, visit_id: str, body: dict, viewer: dict) -> dict:
+    def source_lead(self, visit_id: str, body: dict, principal: dict) -> dict:
         """Turn a visit into a lead sourced by the branch. The first branch to report a company
         keeps the credit; a later report is 409 with the existing lead's id."""
         lead_in = validated(LeadFromVisit, body)
-        claim = self.cases.source_lead(visit_id, lead_in, validated(Viewer, viewer, ("viewer",)))
+        claim = self.cases.source_lead(visit_id, lead_in, Principal.of(principal))
         return {f: claim[f] for f in SOURCED_FIELDS}
 
     # -- nightly summaries ------------------------------------------------------------------
     @rpc
-    def trip_summaries(self, trip_id: str, viewer: dict) -> list[dict]:
+    def trip_summaries(self, trip_id: str, principal: dict) -> list[dict]:
         return [summary_view(s) for s in self.cases.trip_summaries(
-            trip_id, validated(Viewer, viewer, ("viewer",)))]
+            trip_id, Principal.of(principal))]
 
     @rpc
-    def amend_summary(self, trip_id: str, day: str, body: dict, viewer: dict) -> dict:
+    def amend_summary(self, trip_id: str, day: str, body: dict, principal: dict) -> dict:
         """Members add the next day's plan (or notes) to a day's summary, also before 21:00."""
         amend = validated(SummaryAmend, body)
-        who = validated(Viewer, viewer, ("viewer",))
+        who = Principal.of(principal)
         return summary_view(self.cases.amend_summary(trip_id, day, amend, who))
 
     @timer_from_config("BRANCH_SUMMARY_INTERVAL", 60.0)

@@ -1,6 +1,6 @@
 """The branches' use cases: each loads, checks the caller's scope, asks the domain (domain.py)
 and saves through the repository. No nameko here: service.py validates the RPC's arguments,
-calls one of these and shows the result. Scope: a viewer ({username, role, branch_id}) who may
+calls one of these and shows the result. Scope: a caller (shared/scope.py Principal) who may
 not see a branch's work gets 404 (domain.may_read / may_write)."""
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from services.branches.domain import summary_id
 from services.branches.repository import BranchesRepository, already_claimed
 from services.branches.schemas import (
     BranchUpdate, LeadFromVisit, PeriodQuery, SummaryAmend, TripCreate, TripQuery, TripUpdate,
-    VisitCreate, VisitUpdate, Viewer,
+    VisitCreate, VisitUpdate,
 )
 from services.leads.client import LeadsCalls
 from services.leads.domain import query_keys, search_keys
 from shared.company import company_keys
 from shared.errors import Conflict, InvalidInput, NotFound, field_invalid, refusals_as_rpc_errors
 from shared.messages_zh import detail_of
+from shared.scope import Principal
 
 
 class BranchesUseCases:
@@ -37,7 +38,7 @@ class BranchesUseCases:
         return domain.local_day(self.now, self.zone)
 
     # -- branches ---------------------------------------------------------------------------
-    def update_branch(self, branch_id: str, edit: BranchUpdate, who: Viewer) -> dict:
+    def update_branch(self, branch_id: str, edit: BranchUpdate, who: Principal) -> dict:
         """An admin's edit of names, regions, members or secretary."""
         if who.role != "admin":
             raise NotFound(f"没有党支部 {branch_id}")
@@ -53,7 +54,7 @@ class BranchesUseCases:
         return self.repository.update_branch(branch_id, fields)
 
     # -- trips ------------------------------------------------------------------------------
-    def create_trip(self, branch_id: str, trip_in: TripCreate, who: Viewer, trip_id: str,
+    def create_trip(self, branch_id: str, trip_in: TripCreate, who: Principal, trip_id: str,
                     may_be_retry: bool) -> dict:
         self.writable_branch(branch_id, who)
         check_dates(trip_in.start_date, trip_in.end_date)
@@ -66,12 +67,12 @@ class BranchesUseCases:
             "created_at": self.now, "created_by": who.username, "updated_at": self.now,
         })
 
-    def list_trips(self, branch_id: str, q: TripQuery, who: Viewer):
+    def list_trips(self, branch_id: str, q: TripQuery, who: Principal):
         self.readable_branch(branch_id, who)
         return self.repository.list_trips(branch_id, q.status, self.today.isoformat(), q.page,
                                           q.page_size)
 
-    def update_trip(self, trip_id: str, edit: TripUpdate, who: Viewer) -> dict:
+    def update_trip(self, trip_id: str, edit: TripUpdate, who: Principal) -> dict:
         """Adjust the plan: destination, dates, members, targets. Visits already logged must
         stay within the dates."""
         trip = self.writable_trip(trip_id, who)
@@ -88,7 +89,7 @@ class BranchesUseCases:
         return self.repository.update_trip(trip_id, fields)
 
     # -- visits -----------------------------------------------------------------------------
-    def log_visit(self, trip_id: str, visit_in: VisitCreate, who: Viewer, visit_id: str,
+    def log_visit(self, trip_id: str, visit_in: VisitCreate, who: Principal, visit_id: str,
                   may_be_retry: bool) -> dict:
         """A visit, from a phone: only `company` is required; `visited_at` defaults to now."""
         trip = self.writable_trip(trip_id, who)
@@ -113,12 +114,12 @@ class BranchesUseCases:
         self.refresh_summary(trip, visit["day"])
         return visit
 
-    def list_visits(self, trip_id: str, q, who: Viewer):
+    def list_visits(self, trip_id: str, q, who: Principal):
         self.readable_trip(trip_id, who)
         return self.repository.page_of_visits(trip_id, q.page, q.page_size)
 
-    def search_visits(self, q: str, limit: int, who: Viewer) -> tuple[list[dict], int]:
-        """Visits whose company matches `q`, of the branches the viewer may read."""
+    def search_visits(self, q: str, limit: int, who: Principal) -> tuple[list[dict], int]:
+        """Visits whose company matches `q`, of the branches the caller may read."""
         keys = query_keys(q)
         if not keys:
             raise field_invalid(["query", "q"], "至少输入一个字")
@@ -128,7 +129,7 @@ class BranchesUseCases:
         viewer = who.model_dump()
         return [v for v in visits if domain.may_read(viewer, v["branch_id"])], total
 
-    def update_visit(self, visit_id: str, edit: VisitUpdate, who: Viewer) -> dict:
+    def update_visit(self, visit_id: str, edit: VisitUpdate, who: Principal) -> dict:
         """Fill in a visit later: outcome, interest, next step, notes, who went."""
         visit = self.readable_visit(visit_id, who)
         trip = self.writable_trip(visit["trip_id"], who)
@@ -140,7 +141,7 @@ class BranchesUseCases:
 
     # -- a visit becomes a lead ---------------------------------------------------------------
     @refusals_as_rpc_errors
-    def source_lead(self, visit_id: str, lead_in: LeadFromVisit, who: Viewer) -> dict:
+    def source_lead(self, visit_id: str, lead_in: LeadFromVisit, who: Principal) -> dict:
         """Turn a visit into a lead sourced by the branch. The first branch to report a company
         keeps the credit; a later report is 409 with the existing lead's id."""
         visit = self.readable_visit(visit_id, who)
@@ -162,11 +163,11 @@ class BranchesUseCases:
         return claim
 
     # -- nightly summaries ------------------------------------------------------------------
-    def trip_summaries(self, trip_id: str, who: Viewer) -> list[dict]:
+    def trip_summaries(self, trip_id: str, who: Principal) -> list[dict]:
         self.readable_trip(trip_id, who)
         return self.repository.summaries_of_trip(trip_id)
 
-    def amend_summary(self, trip_id: str, day: str, amend: SummaryAmend, who: Viewer) -> dict:
+    def amend_summary(self, trip_id: str, day: str, amend: SummaryAmend, who: Principal) -> dict:
         """Members add the next day's plan (or notes) to a day's summary, also before 21:00."""
         trip = self.writable_trip(trip_id, who)
         on = trip_day(trip, day)
@@ -252,29 +253,29 @@ class BranchesUseCases:
         return {"from": q.from_, "to": q.to, "items": ranked}
 
     # -- scope --------------------------------------------------------------------------------
-    def readable_branch(self, branch_id: str, who: Viewer) -> None:
+    def readable_branch(self, branch_id: str, who: Principal) -> None:
         if not domain.may_read(who.model_dump(), branch_id):
             raise NotFound(f"没有党支部 {branch_id}")  # 404, not 403: ids leak nothing
         self.repository.get(branch_id)
 
-    def writable_branch(self, branch_id: str, who: Viewer) -> None:
+    def writable_branch(self, branch_id: str, who: Principal) -> None:
         if not domain.may_write(who.model_dump(), branch_id):
             raise NotFound(f"没有党支部 {branch_id}")
         self.repository.get(branch_id)
 
-    def readable_trip(self, trip_id: str, who: Viewer) -> dict:
+    def readable_trip(self, trip_id: str, who: Principal) -> dict:
         trip = self.repository.get_trip(trip_id)
         if not domain.may_read(who.model_dump(), trip["branch_id"]):
             raise NotFound(f"没有行程 {trip_id}")
         return trip
 
-    def writable_trip(self, trip_id: str, who: Viewer) -> dict:
+    def writable_trip(self, trip_id: str, who: Principal) -> dict:
         trip = self.repository.get_trip(trip_id)
         if not domain.may_write(who.model_dump(), trip["branch_id"]):
             raise NotFound(f"没有行程 {trip_id}")
         return trip
 
-    def readable_visit(self, visit_id: str, who: Viewer) -> dict:
+    def readable_visit(self, visit_id: str, who: Principal) -> dict:
         visit = self.repository.get_visit(visit_id)
         if not domain.may_read(who.model_dump(), visit["branch_id"]):
             raise NotFound(f"没有拜访记录 {visit_id}")

@@ -27,6 +27,7 @@ from services.policy.schemas import PolicyImportQuery
 from services.teams.client import TeamsClient
 from shared import xlsx
 from shared.errors import InvalidInput
+from shared.scope import Principal
 
 CHUNK = 100  # rows per RPC (one transaction each)
 RELEASE_AT_ONCE = 1000  # held events per RPC (one write) once the chunks are in
@@ -139,7 +140,7 @@ class LedgerImport:
         columns, data, units = read_ledger(content)
         today = self.clock.now().astimezone(COUNTY_TIME).date()
         rows = sorted_ledger(columns, data, units, known, today, principal)
-        done = self.import_chunks(rows.valid, principal["username"], dry_run)
+        done = self.import_chunks(rows.valid, Principal.of(principal), dry_run)
         self.release_held_events(done.held_events)
         return ledger_answer(dry_run, len(data), rows, done, started)
 
@@ -151,12 +152,12 @@ class LedgerImport:
             branches={b["id"]: b.get("name_zh") or b["id"]
                       for b in self.branches.list_branches()})
 
-    def import_chunks(self, valid: list[dict], username: str, dry_run: bool) -> ChunksDone:
+    def import_chunks(self, valid: list[dict], principal: Principal, dry_run: bool) -> ChunksDone:
         done = ChunksDone()
         # One chunk after another: RPCs from a GreenPool's threads off the worker hung the
         # next request's import in the suite (tests/interface/test_paper_imports.py).
         for chunk in chunks(valid, CHUNK):
-            done.add(self.ledger_leads.import_ledger(chunk, username, dry_run))
+            done.add(self.ledger_leads.import_ledger(chunk, principal, dry_run))
         return done
 
     def release_held_events(self, held_ids: list[str]) -> None:
@@ -255,7 +256,7 @@ class PolicyBatchImport:
     def __init__(self, policy: PolicyClient):
         self.policy = policy
 
-    def run(self, content: bytes, params: PolicyImportQuery, actor: dict) -> dict:
+    def run(self, content: bytes, params: PolicyImportQuery, principal: Principal) -> dict:
         """The answer as views.PolicyImport shows it."""
         columns, data = read_batch(content)
         rows = sorted_batch(columns, data)
@@ -267,7 +268,7 @@ class PolicyBatchImport:
                   "request": None}
         if not rows.items:
             return answer
-        outcome = self.policy.import_batch(request_body(params, rows.items), actor,
+        outcome = self.policy.import_batch(request_body(params, rows.items), principal,
                                            params.dry_run)
         answer["items"] = routed_items(rows.rows_of, outcome["request"]["items"])
         if rows.errors:  # a dry run of a file with bad rows: what its valid rows would be, not a key

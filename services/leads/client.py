@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Literal, Optional, TypedDict
 
-from shared.client import Calls, ServiceClient
+from shared.client import Calls, ServiceClient, sent
+from shared.scope import Principal
 
 
 class LeadRecord(TypedDict, total=False):
@@ -92,12 +93,13 @@ class ReportProjects(TypedDict):
 
 
 class LeadsCalls(Calls):
-    def create(self, body: dict, actor: str) -> LeadRecord:
-        return self._call("create", body, actor)
+    def create(self, body: dict, principal: Principal) -> LeadRecord:
+        return self._call("create", body, sent(principal))
 
-    def import_ledger(self, rows: list[dict], actor: str, dry_run: bool) -> LedgerChunkAnswer:
+    def import_ledger(self, rows: list[dict], principal: Principal,
+                      dry_run: bool) -> LedgerChunkAnswer:
         # A chunk may take longer than a request's deadline: the client's timeout is its own.
-        return self._call("import_ledger", rows, actor, dry_run, beyond_deadline=True)
+        return self._call("import_ledger", rows, sent(principal), dry_run, beyond_deadline=True)
 
     def release_imported(self, event_ids: list[str]) -> int:
         return self._call("release_imported", event_ids, beyond_deadline=True)
@@ -111,21 +113,21 @@ class LeadsCalls(Calls):
     def list(self, filters: dict, scope: dict | None = None) -> LeadPage:
         return self._call("list", filters, scope)
 
-    def update(self, lead_id: str, body: dict, actor: str) -> LeadRecord:
-        return self._call("update", lead_id, body, actor)
+    def update(self, lead_id: str, body: dict, principal: Principal) -> LeadRecord:
+        return self._call("update", lead_id, body, sent(principal))
 
-    def move_stage(self, lead_id: str, body: dict, actor: str, role: str) -> LeadRecord:
-        return self._call("move_stage", lead_id, body, actor, role)
+    def move_stage(self, lead_id: str, body: dict, principal: Principal) -> LeadRecord:
+        return self._call("move_stage", lead_id, body, sent(principal))
 
-    def change_status(self, lead_id: str, body: dict, actor: str) -> LeadRecord:
-        return self._call("change_status", lead_id, body, actor)
+    def change_status(self, lead_id: str, body: dict, principal: Principal) -> LeadRecord:
+        return self._call("change_status", lead_id, body, sent(principal))
 
-    def set_four_ones(self, lead_id: str, body: dict, actor: str) -> LeadRecord:
-        return self._call("set_four_ones", lead_id, body, actor)
+    def set_four_ones(self, lead_id: str, body: dict, principal: Principal) -> LeadRecord:
+        return self._call("set_four_ones", lead_id, body, sent(principal))
 
     def record_milestone(self, lead_id: str, milestone: str, body: dict,
-                         actor: str) -> ProgressTable:
-        return self._call("record_milestone", lead_id, milestone, body, actor)
+                         principal: Principal) -> ProgressTable:
+        return self._call("record_milestone", lead_id, milestone, body, sent(principal))
 
     def progress(self, lead_id: str) -> ProgressTable:
         return self._call("progress", lead_id)

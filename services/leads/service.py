@@ -49,22 +49,22 @@ class LeadsService:
     # -- intake ----------------------------------------------------------------------------
 
     @rpc
-    def create(self, body: dict, actor: str) -> dict:
+    def create(self, body: dict, principal: dict) -> dict:
         """Take in a lead. 409 with `existing_id` for the same credit code and title; a lead of
         a company already known by name (or code) is created and lists `possible_duplicates`."""
-        lead_in = validated(LeadCreate, body)
-        lead_id = new_id(actor, self.idempotency_key)
-        return lead_view(self.cases.create(lead_in, actor, lead_id, bool(self.idempotency_key)))
+        lead_in, caller = validated(LeadCreate, body), Principal.of(principal)
+        lead_id = new_id(caller.username, self.idempotency_key)
+        return lead_view(self.cases.create(lead_in, caller, lead_id, bool(self.idempotency_key)))
 
     @rpc
-    def import_ledger(self, rows: list[dict], actor: str, dry_run: bool) -> dict:
+    def import_ledger(self, rows: list[dict], principal: dict, dry_run: bool) -> dict:
         """Rows of a county ledger that passed services/leads/ledger.py, in one chunk: each
         `{row, key, lead, stage}`. A row whose key is a lead already is `already_imported`
         (a re-import or a retried commit creates nothing); one with the credit code and title
         of another lead is a duplicate; the rest are created (unless `dry_run`) in one
         transaction, their events held for `release_imported` (`held_events`). Leads of a
         company already known are created and listed as possible duplicates."""
-        return jsonable(self.cases.import_ledger(rows, actor, dry_run))
+        return jsonable(self.cases.import_ledger(rows, Principal.of(principal), dry_run))
 
     @rpc
     def release_imported(self, event_ids: list[str]) -> int:
@@ -109,38 +109,38 @@ class LeadsService:
     # -- changes ---------------------------------------------------------------------------
 
     @rpc
-    def update(self, lead_id: str, body: dict, actor: str) -> dict:
+    def update(self, lead_id: str, body: dict, principal: dict) -> dict:
         """PATCH: change the fields sent; the audit trail keeps each field's before and after."""
         patch_in = validated(LeadPatch, body)
         patch = patch_in.model_dump(include=patch_in.model_fields_set)
-        return lead_view(self.cases.update(lead_id, patch, actor))
+        return lead_view(self.cases.update(lead_id, patch, Principal.of(principal)))
 
     @rpc
-    def move_stage(self, lead_id: str, body: dict, actor: str, role: str) -> dict:
+    def move_stage(self, lead_id: str, body: dict, principal: dict) -> dict:
         """Move along the pipeline. 409 listing the allowed moves when the machine forbids it;
         422 on `note` when a skip or a move back has no reason, on `at` when it is out of order."""
         move_in = validated(StageMove, body)
-        principal = Principal(username=actor, role=role)
-        return lead_view(self.cases.move_stage(lead_id, move_in, principal))
+        return lead_view(self.cases.move_stage(lead_id, move_in, Principal.of(principal)))
 
     @rpc
-    def change_status(self, lead_id: str, body: dict, actor: str) -> dict:
+    def change_status(self, lead_id: str, body: dict, principal: dict) -> dict:
         status_in = validated(StatusChange, body)
-        return lead_view(self.cases.change_status(lead_id, status_in, actor))
+        return lead_view(self.cases.change_status(lead_id, status_in, Principal.of(principal)))
 
     # -- the four ones ---------------------------------------------------------------------
 
     @rpc
-    def set_four_ones(self, lead_id: str, body: dict, actor: str) -> dict:
+    def set_four_ones(self, lead_id: str, body: dict, principal: dict) -> dict:
         """Set or replace the project lead, the service group and the plan of milestones."""
         four_in = validated(FourOnes, body)
-        return lead_view(self.cases.set_four_ones(lead_id, four_in, actor))
+        return lead_view(self.cases.set_four_ones(lead_id, four_in, Principal.of(principal)))
 
     @rpc
-    def record_milestone(self, lead_id: str, milestone: str, body: dict, actor: str) -> dict:
+    def record_milestone(self, lead_id: str, milestone: str, body: dict, principal: dict) -> dict:
         """The actual date of a milestone of the plan; returns the progress table."""
         actual_in = validated(MilestoneActual, body)
-        return jsonable(self.cases.record_milestone(lead_id, milestone, actual_in, actor))
+        return jsonable(self.cases.record_milestone(lead_id, milestone, actual_in,
+                                                    Principal.of(principal)))
 
     @rpc
     def progress(self, lead_id: str) -> dict:

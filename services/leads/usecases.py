@@ -34,11 +34,12 @@ class LeadsUseCases:
 
     # -- intake ----------------------------------------------------------------------------
     @refusals_as_rpc_errors
-    def create(self, lead_in: LeadCreate, by: str, lead_id: str, may_be_retry: bool) -> dict:
+    def create(self, lead_in: LeadCreate, principal: Principal, lead_id: str,
+               may_be_retry: bool) -> dict:
         """A lead taken in, with `possible_duplicates` (same company by name or code); the same
         credit code and title is refused by the unique index (409)."""
         domain.check_first_contact(lead_in.first_contact_at, self.now)
-        lead = self.new_lead(lead_id, lead_in, by, self.now)
+        lead = self.new_lead(lead_id, lead_in, principal.username, self.now)
         try:
             return self.repository.insert(lead, (domain.created(lead),), self.now)
         except DuplicateLead:
@@ -58,10 +59,11 @@ class LeadsUseCases:
             self.repository.same_company(lead["company"]["name_key"], code), code, lead_id)
         return lead
 
-    def import_ledger(self, rows: list[dict], by: str, dry_run: bool) -> dict:
+    def import_ledger(self, rows: list[dict], principal: Principal, dry_run: bool) -> dict:
         """One chunk of a ledger's rows ({row, key, lead, stage}): created (unless `dry_run`) in
         one transaction, except those imported before (`already_imported`), invalid (`errors`)
         or of the credit code and title of another lead (`duplicates`)."""
+        by = principal.username
         known = self.repository.existing_ids([r["key"] for r in rows])
         answer: dict = {"created": [], "would_create": [], "already_imported": [],
                         "duplicates": [], "possible_duplicates": [], "errors": []}
@@ -194,9 +196,9 @@ class LeadsUseCases:
         return lead if change.empty else self.repository.update(lead, change, self.now)
 
     @refusals_as_rpc_errors
-    def update(self, lead_id: str, patch: dict, by: str) -> dict:
+    def update(self, lead_id: str, patch: dict, principal: Principal) -> dict:
         lead = self.repository.get(lead_id)
-        change = domain.update(lead, patch, by, self.now, self.major_threshold_cny)
+        change = domain.update(lead, patch, principal.username, self.now, self.major_threshold_cny)
         if domain.changes_identity(change):
             merged = {**lead, **change.set}
             domain.check_not_duplicate(lead_id, self.repository.find_duplicate(
@@ -210,24 +212,26 @@ class LeadsUseCases:
                                              move_in.at, self.now))
 
     @refusals_as_rpc_errors
-    def change_status(self, lead_id: str, status_in: StatusChange, by: str) -> dict:
+    def change_status(self, lead_id: str, status_in: StatusChange, principal: Principal) -> dict:
         lead = self.repository.get(lead_id)
         return self.save(lead, pipeline.change_status(lead, status_in.status, status_in.reason,
-                                                      by, self.now))
+                                                      principal.username, self.now))
 
-    def set_four_ones(self, lead_id: str, four_in: FourOnes, by: str) -> dict:
+    def set_four_ones(self, lead_id: str, four_in: FourOnes, principal: Principal) -> dict:
         lead = self.repository.get(lead_id)
         return self.save(lead, domain.set_four_ones(
-            lead, four_in.model_dump(mode="json", exclude_none=True), by, self.now))
+            lead, four_in.model_dump(mode="json", exclude_none=True), principal.username,
+            self.now))
 
     @refusals_as_rpc_errors
     def record_milestone(self, lead_id: str, milestone: str, actual_in: MilestoneActual,
-                         by: str) -> dict:
+                         principal: Principal) -> dict:
         """The milestone's actual date recorded (nothing changes, nothing is sent, when it is
         recorded already); answers the progress table."""
         lead = self.repository.get(lead_id)
         self.save(lead, domain.record_milestone(lead, milestone, actual_in.actual_date,
-                                                actual_in.note, self.today, by, self.now))
+                                                actual_in.note, self.today,
+                                                principal.username, self.now))
         return self.progress(lead_id)
 
     # -- from the teams service ------------------------------------------------------------

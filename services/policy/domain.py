@@ -16,6 +16,7 @@ from nameko.exceptions import deserialize_to_instance
 
 from shared import filetypes, scope
 from shared.backdating import BACKDATE_DAYS, backdating
+from shared.scope import Principal
 from shared.change import Change
 from shared.errors import (
     Conflict, InvalidInput, KuaibanError, NotAllowed, NotFound, field_invalid,
@@ -65,13 +66,13 @@ SLA_STATES = ("on_track", "warning", "breached", "met", "met_late")
 READ_ALL_ROLES = ("admin", "leader", "inspector")
 
 
-def check_received_at(received_at: datetime, now: datetime, actor: dict | None = None,
+def check_received_at(received_at: datetime, now: datetime, principal: Principal | None = None,
                       backdate_days: int = BACKDATE_DAYS) -> dict | None:
     """Never in the future; at most `backdate_days` back unless an admin enters it. Returns
     the record of a back-dating (who, by how much), or None."""
     if received_at > now:
         raise field_invalid(["body", "received_at"], "可以是过去的时间，不能晚于现在")
-    return backdating(received_at, now, actor, backdate_days, ["body", "received_at"])
+    return backdating(received_at, now, principal, backdate_days, ["body", "received_at"])
 
 
 def route_items(items: list[dict], routes: dict[str, str]) -> list[dict]:
@@ -133,29 +134,29 @@ def departments_of(request: dict) -> list[str]:
 
 # --- who sees and acts -------------------------------------------------------------------
 
-def may_see(actor: dict, request: dict) -> bool:
-    return scope.may_see_request(actor, request)
+def may_see(principal: Principal, request: dict) -> bool:
+    return scope.may_see_request(principal, request)
 
 
-def scoped(actor: dict, request: dict) -> dict:
-    """The request as the actor may see it (shared/scope.py): a department sees its own items."""
-    if not scope.may_see_request(actor, request):
+def scoped(principal: Principal, request: dict) -> dict:
+    """The request as the caller may see it (shared/scope.py): a department sees its own items."""
+    if not scope.may_see_request(principal, request):
         raise NotFound(f"没有诉求 {request['_id']}")  # 404: ids leak nothing
-    return scope.request_view_for(actor, request)
+    return scope.request_view_for(principal, request)
 
 
-def item_for(actor: dict, request: dict, n: int) -> dict:
-    """Item n, if the actor may act on it; another department's item is 404."""
-    for item in scoped(actor, request)["items"]:
-        if item["n"] == n and scope.may_act_on_item(actor, request, item):
+def item_for(principal: Principal, request: dict, n: int) -> dict:
+    """Item n, if the caller may act on it; another department's item is 404."""
+    for item in scoped(principal, request)["items"]:
+        if item["n"] == n and scope.may_act_on_item(principal, request, item):
             return item
     raise NotFound(f"诉求 {request['_id']} 没有第 {n} 项")
 
 
-def check_may_act(actor: dict, request: dict) -> None:
+def check_may_act(principal: Principal, request: dict) -> None:
     """The request as a whole (the joint meeting): 404 outside scope, 403 for a read-only view."""
-    scoped(actor, request)
-    if not scope.may_act_on_request(actor, request):
+    scoped(principal, request)
+    if not scope.may_act_on_request(principal, request):
         raise NotAllowed("县领导只能操作本组或本人领衔项目的诉求", {"request_id": request["_id"]})
 
 
@@ -248,10 +249,10 @@ def resume(request: dict, item: dict, now: datetime) -> Change:
                                   pause_key=item["pauses"][last]["key"], resumed_at=now),))
 
 
-def meeting(request: dict, actor: dict, meeting_in: dict, now: datetime) -> Change:
+def meeting(request: dict, principal: Principal, meeting_in: dict, now: datetime) -> Change:
     """The joint study meeting (联合会商) of the whole request."""
-    check_may_act(actor, request)
-    return Change(set={"meeting": {**meeting_in, "recorded_by": actor["username"],
+    check_may_act(principal, request)
+    return Change(set={"meeting": {**meeting_in, "recorded_by": principal.username,
                                    "recorded_at": now}})
 
 

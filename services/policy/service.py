@@ -1,7 +1,7 @@
 """The policy service: batches of policy and factor requests and their stamped replies.
 
-`actor` arguments are the caller's principal as the gateway authenticated it
-(username, role, team_id, department): the scope rules are in domain.py.
+`principal` arguments are the caller as the gateway authenticated it (shared/scope.py
+Principal, as a dict), parsed with `Principal.of`: the scope rules are in domain.py.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from shared.handlers import on_event
 from shared.idempotency import IdempotencyKey, new_id
 from shared.jsonable import jsonable
 from shared.schemas import page_of, validated
+from shared.scope import Principal
 from shared.storage import Storage
 from shared.view_fields import fields_of, picked
 
@@ -71,15 +72,15 @@ class PolicyService:
         return self.leads.get(lead_id)
 
     @rpc
-    def submit(self, body: dict, actor: dict) -> dict:
-        request_in = validated(PolicyRequestCreate, body)
+    def submit(self, body: dict, principal: dict) -> dict:
+        request_in, caller = validated(PolicyRequestCreate, body), Principal.of(principal)
         return request_view(usecases.submit(
             self.storage, request_in, self.get_lead,
-            new_id(actor["username"], self.idempotency_key), bool(self.idempotency_key), actor,
+            new_id(caller.username, self.idempotency_key), bool(self.idempotency_key), caller,
             self.backdate_days, self.clock.now()))
 
     @rpc
-    def import_batch(self, body: dict, actor: dict, dry_run: bool) -> dict:
+    def import_batch(self, body: dict, principal: dict, dry_run: bool) -> dict:
         """An enterprise's batch read from a spreadsheet (services/policy/batch_sheet.py), as
         POST /policy-requests takes it but `enterprise` optional (else the lead's company).
         Its id is the batch's key (lead, enterprise, items): the same file again, or a retried
@@ -87,21 +88,21 @@ class PolicyService:
         A dry run checks and routes the same without writing. `lead_id` and `received_at`
         came as query parameters, and 422s name them so."""
         try:
-            return self._import_batch(body, actor, dry_run)
+            return self._import_batch(body, Principal.of(principal), dry_run)
         except InvalidInput as exc:
             raise as_query(exc) from None
 
-    def _import_batch(self, body: dict, actor: dict, dry_run: bool) -> dict:
+    def _import_batch(self, body: dict, principal: Principal, dry_run: bool) -> dict:
         lead_id = body.get("lead_id")
         if not isinstance(lead_id, str) or not lead_id.strip():
             raise field_invalid(["body", "lead_id"], "必填：诉求所属的线索")
-        lead = usecases.lead_of(self.get_lead, lead_id, actor)
+        lead = usecases.lead_of(self.get_lead, lead_id, principal)
         enterprise = body.get("enterprise") or (lead.get("company") or {}).get("name")
         request_in = validated(PolicyRequestCreate, {**body, "enterprise": enterprise})
         request_id = batch_key(request_in.lead_id, request_in.enterprise,
                                request_in.model_dump()["items"])
         request, outcome = usecases.import_batch(self.storage, request_in, lead, request_id,
-                                                 actor, self.backdate_days, dry_run,
+                                                 principal, self.backdate_days, dry_run,
                                                  self.clock.now())
         return {"id": request_id, "created": outcome == usecases.CREATED,
                 "would_create": outcome != usecases.IMPORTED_BEFORE,
@@ -110,29 +111,30 @@ class PolicyService:
 
     # -- reading -----------------------------------------------------------------------------
     @rpc
-    def get(self, request_id: str, actor: dict) -> dict:
-        return request_view(domain.scoped(actor, self.storage.get(request_id)))
+    def get(self, request_id: str, principal: dict) -> dict:
+        return request_view(domain.scoped(Principal.of(principal), self.storage.get(request_id)))
 
     @rpc
-    def list_requests(self, filters: dict, actor: dict | None = None) -> dict:
-        f = validated(RequestFilter, filters, ("query",))
-        actor = actor or {"role": "admin"}
-        docs, total = usecases.list_requests(self.storage, f, actor)
-        return page_of([request_view(domain.scoped(actor, d)) for d in docs], total, f)
+    def list_requests(self, filters: dict, principal: dict | None = None) -> dict:
+        """Without a principal (a service's own call) every request."""
+        f, caller = validated(RequestFilter, filters, ("query",)), Principal.of(principal)
+        docs, total = usecases.list_requests(self.storage, f, caller)
+        return page_of([request_view(domain.scoped(caller, d)) for d in docs], total, f)
 
     @rpc
-    def letter(self, request_id: str, actor: dict) -> str:
+    def letter(self, request_id: str, principal: dict) -> str:
         """The reply letter as PDF, base64-encoded to cross RPC."""
-        request = domain.scoped(actor, self.storage.get(request_id))
+        request = domain.scoped(Principal.of(principal), self.storage.get(request_id))
         seals = self.storage.seals(departments_in_order(request["items"]))
         return base64.b64encode(self.letters(request, seals)).decode("ascii")
 
     # -- seals (印章), printed over each department's 落款 ---------------------------------------
     @rpc
-    def set_seal(self, unit: str, content_b64: str, actor: str) -> dict:
+    def set_seal(self, unit: str, content_b64: str, principal: dict) -> dict:
         png = base64.b64decode(content_b64)
         sha256 = domain.check_seal(png)
-        return jsonable(self.storage.set_seal(unit, png, sha256, actor, self.clock.now()))
+        return jsonable(self.storage.set_seal(unit, png, sha256, Principal.of(principal).username,
+                                              self.clock.now()))
 
     @rpc
     def seal_info(self, unit: str) -> dict:
@@ -143,27 +145,28 @@ class PolicyService:
 
     # -- replies, pauses, the joint meeting ----------------------------------------------------
     @rpc
-    def reply(self, request_id: str, n: int, body: dict, actor: dict) -> dict:
+    def reply(self, request_id: str, n: int, body: dict, principal: dict) -> dict:
         reply_in = validated(ReplyIn, body)
-        return request_view(usecases.reply(self.storage, request_id, n, reply_in, actor,
-                                           self.clock.now))
+        return request_view(usecases.reply(self.storage, request_id, n, reply_in,
+                                           Principal.of(principal), self.clock.now))
 
     @rpc
-    def pause(self, request_id: str, n: int, body: dict | None, actor: dict) -> dict:
-        pause_in = validated(PauseIn, body or {})
+    def pause(self, request_id: str, n: int, body: dict | None, principal: dict) -> dict:
+        pause_in, caller = validated(PauseIn, body or {}), Principal.of(principal)
         return self.change(request_id, lambda request, now: domain.pause(
-            request, domain.item_for(actor, request, n), pause_in.note, now))
+            request, domain.item_for(caller, request, n), pause_in.note, now))
 
     @rpc
-    def resume(self, request_id: str, n: int, actor: dict) -> dict:
+    def resume(self, request_id: str, n: int, principal: dict) -> dict:
+        caller = Principal.of(principal)
         return self.change(request_id, lambda request, now: domain.resume(
-            request, domain.item_for(actor, request, n), now))
+            request, domain.item_for(caller, request, n), now))
 
     @rpc
-    def record_meeting(self, request_id: str, body: dict, actor: dict) -> dict:
-        meeting = validated(MeetingIn, body)
+    def record_meeting(self, request_id: str, body: dict, principal: dict) -> dict:
+        meeting, caller = validated(MeetingIn, body), Principal.of(principal)
         return self.change(request_id, lambda request, now: domain.meeting(
-            request, actor, meeting.model_dump(), now))
+            request, caller, meeting.model_dump(), now))
 
     def change(self, request_id: str, decide) -> dict:
         """A change that claims no reference number (usecases.change_request)."""
@@ -179,12 +182,13 @@ class PolicyService:
                  "department": table.get(c, domain.DEFAULT_ROUTES[c])} for c in domain.CATEGORIES]
 
     @rpc
-    def set_route(self, category: str, body: dict, actor: str) -> dict:
+    def set_route(self, category: str, body: dict, principal: dict) -> dict:
         if category not in domain.CATEGORIES:
             raise NotFound(f"没有类别 {category}", {"allowed": list(domain.CATEGORIES)})
         route = validated(RouteIn, body)
         check_unit(route.department, ["body", "department"])
-        self.storage.set_route(category, route.department, actor, self.clock.now())
+        self.storage.set_route(category, route.department, Principal.of(principal).username,
+                               self.clock.now())
         return {"category": category, "department": route.department}
 
     @rpc

@@ -14,6 +14,7 @@ from services.policy.repository import PolicyRepository, StaleRequest, request_s
 from shared import scope
 from shared.change import Change
 from shared.errors import NotAllowed, NotFound, Unavailable, field_invalid
+from shared.scope import Principal
 from shared.units import check_unit
 
 RETRIES_ON_RACE = 5
@@ -21,75 +22,75 @@ RETRIES_ON_RACE = 5
 CREATED, WOULD_CREATE, IMPORTED_BEFORE = "created", "would_create", "imported_before"
 
 
-def lead_of(get_lead: Callable[[str], dict], lead_id: str, actor: dict) -> dict:
+def lead_of(get_lead: Callable[[str], dict], lead_id: str, principal: Principal) -> dict:
     """The lead the request is tied to; unknown or outside a team member's team: 422."""
     try:
         lead = get_lead(lead_id)  # Unavailable when leads does not answer
     except NotFound:
         lead = None
-    if lead is None or (actor.get("role") == "team_member"
-                        and not scope.may_see_lead(actor, lead)):
+    if lead is None or (principal.role == "team_member"
+                        and not scope.may_see_lead(principal, lead)):
         raise field_invalid(["body", "lead_id"], f"没有线索 {lead_id}")
-    if actor.get("role") == "leader" and not scope.may_act_on_lead(actor, lead):
+    if principal.role == "leader" and not scope.may_act_on_lead(principal, lead):
         raise NotAllowed("县领导只能为本组或本人领衔的项目提交诉求", {"lead_id": lead_id})
     return lead
 
 
-def checked(request_in, actor: dict, backdate_days: int, now: datetime) -> dict | None:
+def checked(request_in, principal: Principal, backdate_days: int, now: datetime) -> dict | None:
     """The received time and each item's department checked (before asking anyone); the
     record of a back-dating, or None."""
     backdated = None
     if request_in.received_at:
-        backdated = domain.check_received_at(request_in.received_at, now, actor, backdate_days)
+        backdated = domain.check_received_at(request_in.received_at, now, principal, backdate_days)
     for i, item in enumerate(request_in.items):
         check_unit(item.department, ["body", "items", str(i), "department"])
     return backdated
 
 
 def new_request(requests: PolicyRepository, request_id: str, request_in, lead: dict,
-                actor: dict, backdated: dict | None, now: datetime) -> dict:
+                principal: Principal, backdated: dict | None, now: datetime) -> dict:
     request = domain.new_request(request_id, request_in.model_dump(), lead, requests.routes(),
-                                 actor["username"], now, backdated)
+                                 principal.username, now, backdated)
     request["search_keys"] = request_search_keys(request)
     return request
 
 
 def submit(requests: PolicyRepository, request_in, get_lead, request_id: str, retried: bool,
-           actor: dict, backdate_days: int, now: datetime) -> dict:
-    backdated = checked(request_in, actor, backdate_days, now)
-    lead = lead_of(get_lead, request_in.lead_id, actor)
+           principal: Principal, backdate_days: int, now: datetime) -> dict:
+    backdated = checked(request_in, principal, backdate_days, now)
+    lead = lead_of(get_lead, request_in.lead_id, principal)
     if retried and (stored := requests.find(request_id)):
         return stored  # a retry of the same POST
-    request = new_request(requests, request_id, request_in, lead, actor, backdated, now)
-    return requests.insert(domain.submitted(request, actor["username"]), now)
+    request = new_request(requests, request_id, request_in, lead, principal, backdated, now)
+    return requests.insert(domain.submitted(request, principal.username), now)
 
 
 def import_batch(requests: PolicyRepository, request_in, lead: dict, request_id: str,
-                 actor: dict, backdate_days: int, dry_run: bool,
+                 principal: Principal, backdate_days: int, dry_run: bool,
                  now: datetime) -> tuple[dict, str]:
     """The batch's request and what this call did with it (CREATED, WOULD_CREATE,
     IMPORTED_BEFORE)."""
-    backdated = checked(request_in, actor, backdate_days, now)
+    backdated = checked(request_in, principal, backdate_days, now)
     existing = requests.find(request_id)
     if existing is not None:
         return existing, IMPORTED_BEFORE
-    request = new_request(requests, request_id, request_in, lead, actor, backdated, now)
-    request["imported"] = {"at": now, "by": actor["username"]}
+    request = new_request(requests, request_id, request_in, lead, principal, backdated, now)
+    request["imported"] = {"at": now, "by": principal.username}
     if dry_run:
         return request, WOULD_CREATE
     try:
-        return requests.insert(domain.submitted(request, actor["username"]), now), CREATED
+        return requests.insert(domain.submitted(request, principal.username), now), CREATED
     except DuplicateKeyError:  # the same file at the same moment: the other stored it
         return requests.get(request_id), IMPORTED_BEFORE
 
 
-def list_requests(requests: PolicyRepository, f, actor: dict):
+def list_requests(requests: PolicyRepository, f, principal: Principal):
     query = {k: v for k, v in {"status": f.status, "sla_state": f.sla_state,
                                "lead_id": f.lead_id, "items.department": f.department
                                }.items() if v is not None}
     if f.q is not None:
         query["search_keys"] = {"$all": query_keys(f.q) or ["-"]}
-    query.update(scope.request_filter(actor))  # shared/scope.py: the caller's requests only
+    query.update(scope.request_filter(principal))  # shared/scope.py: the caller's requests only
     return requests.list_requests(query, f.page, f.page_size)
 
 
@@ -110,13 +111,13 @@ def change_request(requests: PolicyRepository, request_id: str,
     raise Unavailable("该诉求正被频繁修改，请稍后重试")
 
 
-def reply(requests: PolicyRepository, request_id: str, n: int, reply_in, actor: dict,
+def reply(requests: PolicyRepository, request_id: str, n: int, reply_in, principal: Principal,
           now: Callable[[], datetime]) -> dict:
     def decide(request, at):
-        item = domain.item_for(actor, request, n)
+        item = domain.item_for(principal, request, n)
         reference = {"_id": domain.reference_key(item["department"], reply_in.reference_no, at),
                      "request_id": request_id, "n": n, "at": at}
-        return domain.reply(request, item, reply_in.model_dump(), actor["username"], at), \
+        return domain.reply(request, item, reply_in.model_dump(), principal.username, at), \
             reference
     return change_request(requests, request_id, decide, now)
 

@@ -6,7 +6,8 @@ from typing import Any, Optional, TypedDict
 
 # The service's domain errors, registered so that a caller gets them back as themselves.
 from services.sla import domain  # noqa: F401
-from shared.client import Calls, ServiceClient
+from shared.client import Calls, ServiceClient, sent
+from shared.scope import Principal
 
 
 class ClockRecord(TypedDict):
@@ -55,14 +56,14 @@ class SlaCalls(Calls):
     def my_clocks(self, owner: dict, soon_hours: float = 24.0) -> MyClocks:
         return self._call("my_clocks", owner, soon_hours)
 
-    def list_clocks(self, filters: dict, actor: dict | None = None) -> ClockPage:
-        return self._call("list_clocks", filters, actor)
+    def list_clocks(self, filters: dict, principal: Principal | None = None) -> ClockPage:
+        return self._call("list_clocks", filters, sent(principal))
 
     def report(self, query: dict) -> dict[str, Any]:
         return self._call("report", query)
 
-    def load_holidays(self, year: int, body: dict, actor: str) -> HolidaysLoaded:
-        return self._call("load_holidays", year, body, actor)
+    def load_holidays(self, year: int, body: dict, principal: Principal) -> HolidaysLoaded:
+        return self._call("load_holidays", year, body, sent(principal))
 
     def holiday_tables(self) -> list[dict[str, Any]]:
         return self._call("holiday_tables")

@@ -18,6 +18,7 @@ from shared.clock import Clock
 from shared.handlers import on_event
 from shared.jsonable import jsonable
 from shared.schemas import page_of, validated
+from shared.scope import Principal
 from shared.storage import Storage
 from shared.timers import timer_from_config
 from shared.view_fields import fields_of, picked
@@ -137,11 +138,12 @@ class SlaService:
         return self.cases.mine(owner, soon_hours)
 
     @rpc
-    def list_clocks(self, filters: dict, actor: dict | None = None) -> dict:
-        """Clocks scoped like the objects they measure (shared/scope.py clock_filter)."""
+    def list_clocks(self, filters: dict, principal: dict | None = None) -> dict:
+        """Clocks scoped like the objects they measure (shared/scope.py clock_filter); without a
+        principal (a service's own call) every clock."""
         f = validated(ClockFilter, filters, ("query",))
         query = {k: v for k, v in {"state": f.state, "kind": f.kind}.items() if v is not None}
-        query.update(scope.clock_filter(actor))
+        query.update(scope.clock_filter(Principal.of(principal)))
         views, total = self.cases.listed(query, f.page, f.page_size)
         return page_of(views, total, f)
 
@@ -157,8 +159,9 @@ class SlaService:
 
     # -- holiday tables for years the calendar package does not cover ----------------------------
     @rpc
-    def load_holidays(self, year: int, body: dict, actor: str) -> dict:
-        return self.cases.load_holidays(year, validated(HolidayTableIn, body), actor)
+    def load_holidays(self, year: int, body: dict, principal: dict) -> dict:
+        return self.cases.load_holidays(year, validated(HolidayTableIn, body),
+                                        Principal.of(principal))
 
     @rpc
     def holiday_tables(self) -> list[dict]:

@@ -15,6 +15,7 @@ from shared.change import Change
 from shared.errors import field_invalid, refusals_as_rpc_errors
 from shared.events import ClockContext
 from shared.jsonable import jsonable
+from shared.scope import Principal
 
 log = logging.getLogger(__name__)
 
@@ -178,13 +179,13 @@ class Clocks:
 
     # -- holiday tables ------------------------------------------------------------------------
     @refusals_as_rpc_errors
-    def load_holidays(self, year: int, table_in: HolidayTableIn, actor: str) -> dict:
+    def load_holidays(self, year: int, table_in: HolidayTableIn, principal: Principal) -> dict:
         """A year's table stored, and every clock it touches evaluated again (client.py
         HolidaysLoaded); a year out of range or a table that cannot be: 422."""
         if not isinstance(year, int) or not 2000 <= year <= 2100:
             raise field_invalid(["path", "year"], "应为 2000 至 2100 之间的年份")
         table = HolidayTable(year, frozenset(table_in.holidays), frozenset(table_in.workdays))
-        reevaluated = self.repository.save_holiday_table(table, actor, self.now)
+        reevaluated = self.repository.save_holiday_table(table, principal.username, self.now)
         self.scan()
         return {"year": year, "holidays": len(table.holidays), "workdays": len(table.workdays),
                 "clocks_reevaluated": reevaluated}

@@ -10,7 +10,8 @@ from typing import Any, Optional, TypedDict
 
 # The service's domain errors, registered so that a caller gets them back as themselves.
 from services.supervision import domain  # noqa: F401
-from shared.client import Calls, ServiceClient
+from shared.client import Calls, ServiceClient, sent
+from shared.scope import Principal
 
 
 class DeadlineRecord(TypedDict, total=False):
@@ -74,46 +75,46 @@ class SupervisionCalls(Calls):
         return self._call("units")
 
     # -- the problem loop ------------------------------------------------------------------
-    def raise_problem(self, body: dict, actor: dict) -> ProblemRecord:
-        return self._call("raise_problem", body, actor)
+    def raise_problem(self, body: dict, principal: Principal) -> ProblemRecord:
+        return self._call("raise_problem", body, sent(principal))
 
-    def get_problem(self, problem_id: str, actor: dict) -> ProblemRecord:
-        return self._call("get_problem", problem_id, actor)
+    def get_problem(self, problem_id: str, principal: Principal) -> ProblemRecord:
+        return self._call("get_problem", problem_id, sent(principal))
 
-    def list_problems(self, filters: dict, actor: dict | None = None) -> ProblemPage:
-        return self._call("list_problems", filters, actor)
+    def list_problems(self, filters: dict, principal: Principal | None = None) -> ProblemPage:
+        return self._call("list_problems", filters, sent(principal))
 
-    def give_feedback(self, problem_id: str, body: dict, actor: dict) -> ProblemRecord:
-        return self._call("give_feedback", problem_id, body, actor)
+    def give_feedback(self, problem_id: str, body: dict, principal: Principal) -> ProblemRecord:
+        return self._call("give_feedback", problem_id, body, sent(principal))
 
-    def analyse(self, problem_id: str, body: dict, actor: dict) -> ProblemRecord:
-        return self._call("analyse", problem_id, body, actor)
+    def analyse(self, problem_id: str, body: dict, principal: Principal) -> ProblemRecord:
+        return self._call("analyse", problem_id, body, sent(principal))
 
-    def plan(self, problem_id: str, body: dict, actor: dict) -> ProblemRecord:
-        return self._call("plan", problem_id, body, actor)
+    def plan(self, problem_id: str, body: dict, principal: Principal) -> ProblemRecord:
+        return self._call("plan", problem_id, body, sent(principal))
 
-    def report_progress(self, problem_id: str, body: dict, actor: dict) -> ProblemRecord:
-        return self._call("report_progress", problem_id, body, actor)
+    def report_progress(self, problem_id: str, body: dict, principal: Principal) -> ProblemRecord:
+        return self._call("report_progress", problem_id, body, sent(principal))
 
-    def resolve(self, problem_id: str, body: dict, actor: dict) -> ProblemRecord:
-        return self._call("resolve", problem_id, body, actor)
+    def resolve(self, problem_id: str, body: dict, principal: Principal) -> ProblemRecord:
+        return self._call("resolve", problem_id, body, sent(principal))
 
     def leads_owned_by(self, department: str) -> list[str]:
         return self._call("leads_owned_by", department)
 
     # -- county leaders' tasks -------------------------------------------------------------
-    def create_task(self, body: dict, actor: dict, leader: dict | None) -> TaskRecord:
-        return self._call("create_task", body, actor, leader)
+    def create_task(self, body: dict, principal: Principal, leader: dict | None) -> TaskRecord:
+        return self._call("create_task", body, sent(principal), leader)
 
-    def get_task(self, task_id: str, actor: dict) -> TaskRecord:
-        return self._call("get_task", task_id, actor)
+    def get_task(self, task_id: str, principal: Principal) -> TaskRecord:
+        return self._call("get_task", task_id, sent(principal))
 
-    def list_tasks(self, filters: dict, actor: dict) -> TaskPage:
-        return self._call("list_tasks", filters, actor)
+    def list_tasks(self, filters: dict, principal: Principal) -> TaskPage:
+        return self._call("list_tasks", filters, sent(principal))
 
-    def update_task(self, task_id: str, body: dict, actor: dict,
+    def update_task(self, task_id: str, body: dict, principal: Principal,
                     leader: dict | None) -> TaskRecord:
-        return self._call("update_task", task_id, body, actor, leader)
+        return self._call("update_task", task_id, body, sent(principal), leader)
 
     def tasks_report(self, report: str, query: dict) -> dict[str, Any]:
         return self._call("tasks_report", report, query)
@@ -129,8 +130,8 @@ class SupervisionCalls(Calls):
     def report_xlsx(self, report: str, query: dict) -> Workbook:
         return self._call("report_xlsx", report, query)
 
-    def generate(self, body: dict, actor: dict) -> dict[str, Any]:
-        return self._call("generate", body, actor)
+    def generate(self, body: dict, principal: Principal) -> dict[str, Any]:
+        return self._call("generate", body, sent(principal))
 
 
 class SupervisionClient(ServiceClient):

@@ -35,6 +35,7 @@ from shared.handlers import on_event
 from shared.idempotency import IdempotencyKey, new_id
 from shared.jsonable import jsonable
 from shared.schemas import page_of, validated
+from shared.scope import Principal
 from shared.storage import Storage
 from shared.timers import timer_from_config
 from shared.view_fields import fields_of, picked
@@ -137,58 +138,60 @@ class SupervisionService:
 
     # -- the problem loop ---------------------------------------------------------------------
     @rpc
-    def raise_problem(self, body: dict, actor: dict) -> dict:
-        problem_in = validated(ProblemCreate, body)
+    def raise_problem(self, body: dict, principal: dict) -> dict:
+        problem_in, caller = validated(ProblemCreate, body), Principal.of(principal)
         return problem_view(usecases.raise_problem(
             self.storage, problem_in, self.leads.get,
-            new_id(actor["username"], self.idempotency_key),
-            bool(self.idempotency_key), actor, self.backdate_days, self.clock.now()))
+            new_id(caller.username, self.idempotency_key),
+            bool(self.idempotency_key), caller, self.backdate_days, self.clock.now()))
 
     @rpc
-    def get_problem(self, problem_id: str, actor: dict) -> dict:
-        return problem_view(usecases.visible_problem(self.storage, problem_id, actor))
+    def get_problem(self, problem_id: str, principal: dict) -> dict:
+        return problem_view(usecases.visible_problem(self.storage, problem_id,
+                                                     Principal.of(principal)))
 
     @rpc
-    def list_problems(self, filters: dict, actor: dict | None = None) -> dict:
+    def list_problems(self, filters: dict, principal: dict | None = None) -> dict:
+        """Without a principal (a service's own call) every problem."""
         f = validated(ProblemFilter, filters, ("query",))
-        docs, total = usecases.list_problems(self.storage, f, actor)
+        docs, total = usecases.list_problems(self.storage, f, Principal.of(principal))
         return page_of([problem_view(d) for d in docs], total, f)
 
-    def step(self, problem_id: str, actor: dict, decide) -> dict:
-        """A step of the loop at the clock's now by the actor (usecases.take_step)."""
-        now = self.clock.now()
+    def step(self, problem_id: str, principal: dict, decide) -> dict:
+        """A step of the loop at the clock's now by the caller (usecases.take_step)."""
+        now, caller = self.clock.now(), Principal.of(principal)
         return problem_view(usecases.take_step(
-            self.storage, problem_id, actor, lambda p: decide(p, now, actor["username"]), now))
+            self.storage, problem_id, caller, lambda p: decide(p, now, caller.username), now))
 
     @rpc
-    def give_feedback(self, problem_id: str, body: dict, actor: dict) -> dict:
+    def give_feedback(self, problem_id: str, body: dict, principal: dict) -> dict:
         data = validated(FeedbackIn, body)
-        return self.step(problem_id, actor, lambda p, now, by: domain.give_feedback(
+        return self.step(problem_id, principal, lambda p, now, by: domain.give_feedback(
             p, data.text, now, by))
 
     @rpc
-    def analyse(self, problem_id: str, body: dict, actor: dict) -> dict:
+    def analyse(self, problem_id: str, body: dict, principal: dict) -> dict:
         data = validated(AnalysisIn, body)
-        return self.step(problem_id, actor, lambda p, now, by: domain.analyse(
+        return self.step(problem_id, principal, lambda p, now, by: domain.analyse(
             p, data.cause, data.approach, now, by))
 
     @rpc
-    def plan(self, problem_id: str, body: dict, actor: dict) -> dict:
+    def plan(self, problem_id: str, body: dict, principal: dict) -> dict:
         data = validated(PlanIn, body)
         steps = [(s.step, s.due_date) for s in data.steps]
-        return self.step(problem_id, actor, lambda p, now, by: domain.plan(
+        return self.step(problem_id, principal, lambda p, now, by: domain.plan(
             p, steps, data.note, periods.local_day(now), now, by))
 
     @rpc
-    def report_progress(self, problem_id: str, body: dict, actor: dict) -> dict:
+    def report_progress(self, problem_id: str, body: dict, principal: dict) -> dict:
         data = validated(ProgressReportIn, body)
-        return self.step(problem_id, actor, lambda p, now, by: domain.report_progress(
+        return self.step(problem_id, principal, lambda p, now, by: domain.report_progress(
             p, data.text, data.steps_done, now, by))
 
     @rpc
-    def resolve(self, problem_id: str, body: dict, actor: dict) -> dict:
+    def resolve(self, problem_id: str, body: dict, principal: dict) -> dict:
         data = validated(ResolveIn, body)
-        return self.step(problem_id, actor, lambda p, now, by: domain.resolve(
+        return self.step(problem_id, principal, lambda p, now, by: domain.resolve(
             p, data.resolution, now, by))
 
     @rpc
@@ -228,30 +231,32 @@ class SupervisionService:
     # `leader` is the owning leader's account as the gateway found it ({username, display_name,
     # role}), None when no account has the username given.
     @rpc
-    def create_task(self, body: dict, actor: dict, leader: dict | None) -> dict:
-        data = validated(TaskCreate, body)
+    def create_task(self, body: dict, principal: dict, leader: dict | None) -> dict:
+        data, caller = validated(TaskCreate, body), Principal.of(principal)
         now = self.clock.now()
         return task_view(usecases.create_task(
-            self.storage, data, new_id(actor["username"], self.idempotency_key), actor, leader,
+            self.storage, data, new_id(caller.username, self.idempotency_key), caller, leader,
             now), now)
 
     @rpc
-    def get_task(self, task_id: str, actor: dict) -> dict:
-        return task_view(usecases.visible_task(self.storage, task_id, actor), self.clock.now())
+    def get_task(self, task_id: str, principal: dict) -> dict:
+        return task_view(usecases.visible_task(self.storage, task_id, Principal.of(principal)),
+                         self.clock.now())
 
     @rpc
-    def list_tasks(self, filters: dict, actor: dict) -> dict:
+    def list_tasks(self, filters: dict, principal: dict) -> dict:
         f = validated(TaskFilter, filters, ("query",))
-        docs, total = usecases.list_tasks(self.storage, f, actor)
+        docs, total = usecases.list_tasks(self.storage, f, Principal.of(principal))
         now = self.clock.now()
         return page_of([task_view(d, now) for d in docs], total, f)
 
     @rpc
-    def update_task(self, task_id: str, body: dict, actor: dict, leader: dict | None) -> dict:
+    def update_task(self, task_id: str, body: dict, principal: dict,
+                    leader: dict | None) -> dict:
         data = validated(TaskPatch, body).model_dump(exclude_unset=True)
         now = self.clock.now()
-        return task_view(usecases.update_task(self.storage, task_id, data, actor, leader, now),
-                         now)
+        return task_view(usecases.update_task(self.storage, task_id, data,
+                                              Principal.of(principal), leader, now), now)
 
     @rpc
     def tasks_report(self, report: str, query: dict) -> dict:
@@ -294,9 +299,9 @@ class SupervisionService:
                 "content": base64.b64encode(exports.workbook(view)).decode("ascii")}
 
     @rpc
-    def generate(self, body: dict, actor: dict) -> dict:
+    def generate(self, body: dict, principal: dict) -> dict:
         """Produce a due period's report again from the facts (or for the first time); the
         cards it issues that were not issued before are announced. Same facts, same report."""
         g = validated(GenerateIn, body)
-        return report_result(g.report, self.reporting.generate(g.report, g.period,
-                                                               actor["username"]))
+        return report_result(g.report, self.reporting.generate(
+            g.report, g.period, Principal.of(principal).username))

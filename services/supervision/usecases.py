@@ -26,64 +26,65 @@ from shared.errors import (
 from shared.events import ReportPublished, YellowCardIssued, YellowCardReason, make_event
 from shared.jsonable import jsonable
 from shared.schemas import validated
+from shared.scope import Principal
 
 log = logging.getLogger(__name__)
 
 
 # -- the problem loop -----------------------------------------------------------------------
 def raise_problem(problems: SupervisionRepository, problem_in, lead_of: Callable[[str], dict],
-                  problem_id: str, retried: bool, actor: dict, backdate_days: int,
+                  problem_id: str, retried: bool, principal: Principal, backdate_days: int,
                   now: datetime) -> dict:
     """发现—提出: a problem on a project, raised to its owner department. Unknown lead or
     department (or another team's lead for a team member): 404."""
     raised_at = problem_in.raised_at or now
     if raised_at > now:
         raise field_error(["body", "raised_at"], "不能晚于现在")
-    backdated = backdating(raised_at, now, actor, backdate_days, ["body", "raised_at"])
+    backdated = backdating(raised_at, now, principal, backdate_days, ["body", "raised_at"])
     if problems.unit(problem_in.owner_department) is None:
         raise NotFound(f"没有名为 {problem_in.owner_department} 的部门或镇街")
     lead = lead_of(problem_in.lead_id)
-    if actor.get("role") == "team_member" and not scope.may_see_lead(actor, lead):
+    if principal.role == "team_member" and not scope.may_see_lead(principal, lead):
         raise NotFound(f"没有线索 {problem_in.lead_id}")
-    if actor.get("role") == "leader" and not scope.may_act_on_lead(actor, lead):
+    if principal.role == "leader" and not scope.may_act_on_lead(principal, lead):
         raise NotAllowed("县领导只能为本组或本人领衔的项目交办问题", {"lead_id": lead["id"]})
     if retried and (stored := problems.find_problem(problem_id)):
         return stored  # a retry of the same POST
     return problems.insert_problem(domain.raised(
         problem_id, lead, problem_in.title, problem_in.description,
-        problem_in.owner_department, problem_in.complexity, raised_at, actor["username"],
+        problem_in.owner_department, problem_in.complexity, raised_at, principal.username,
         backdated, search_keys(problem_in.title), now), now)
 
 
-def visible_problem(problems: SupervisionRepository, problem_id: str, actor: dict) -> dict:
-    """The problem if the actor may see it; another department's or team's is 404."""
+def visible_problem(problems: SupervisionRepository, problem_id: str, principal: Principal) -> dict:
+    """The problem if the caller may see it; another department's or team's is 404."""
     problem = problems.get_problem(problem_id)
-    if scope.may_see_problem(actor, problem):
+    if scope.may_see_problem(principal, problem):
         return problem
     raise NotFound(f"没有问题 {problem_id}")
 
 
-def list_problems(problems: SupervisionRepository, f, actor: dict | None):
+def list_problems(problems: SupervisionRepository, f, principal: Principal):
     query = {k: v for k, v in {
         "status": f.status, "owner_department": f.owner_department, "lead_id": f.lead_id,
         "complexity": f.complexity,
     }.items() if v is not None}
     if f.q is not None:
         query["search_keys"] = {"$all": query_keys(f.q) or ["-"]}
-    within = scope.problem_filter(actor or {"role": "admin"})  # shared/scope.py
+    within = scope.problem_filter(principal)  # shared/scope.py
     if any(k in query and query[k] != v for k, v in within.items()):
         within = scope.NOTHING  # another department's list is empty, not an error
     query.update(within)
     return problems.list_problems(query, f.page, f.page_size)
 
 
-def take_step(problems: SupervisionRepository, problem_id: str, actor: dict,
+def take_step(problems: SupervisionRepository, problem_id: str, principal: Principal,
               decide: Callable[[dict], Change], now: datetime) -> dict:
-    """A step of the loop on a problem the actor may act on (its own department, or an admin):
+    """A step of the loop on a problem the caller may act on (its own department, or an admin):
     the domain decides, the change and its event are stored together, or 409 if the problem
     changed meanwhile."""
-    problem = visible_problem(problems, problem_id, actor)
-    if not scope.may_act_on_problem(actor, problem):
+    problem = visible_problem(problems, problem_id, principal)
+    if not scope.may_act_on_problem(principal, problem):
         raise NotFound(f"没有问题 {problem_id}")
     changed = problems.change_problem(problem, decide(problem), now)
     if changed is None:
@@ -129,40 +130,40 @@ def check_leader(username: str, account: dict | None) -> None:
         raise field_error(["body", "leader"], f"{username} 不是县领导账户")
 
 
-def create_task(store: SupervisionRepository, data, task_id: str, actor: dict,
+def create_task(store: SupervisionRepository, data, task_id: str, principal: Principal,
                 leader: dict | None, now: datetime) -> dict:
-    if not scope.may_assign_tasks(actor):
+    if not scope.may_assign_tasks(principal):
         raise NotAllowed("只有督查室和管理员可以交办县领导任务")
     check_leader(data.leader, leader)
     task = tasks.new_task(task_id, data.model_dump(), leader["display_name"], now,
-                          actor["username"])
+                          principal.username)
     if not store.insert_task(task):  # a retry of the same POST
         return store.get_task(task["_id"])
     return task
 
 
-def visible_task(store: SupervisionRepository, task_id: str, actor: dict) -> dict:
+def visible_task(store: SupervisionRepository, task_id: str, principal: Principal) -> dict:
     task = store.get_task(task_id)
-    if not scope.may_see_task(actor, task):
+    if not scope.may_see_task(principal, task):
         raise NotFound(f"没有任务 {task_id}")
     return task
 
 
-def list_tasks(store: SupervisionRepository, f, actor: dict):
+def list_tasks(store: SupervisionRepository, f, principal: Principal):
     query = {k: v for k, v in {"leader": f.leader, "area": f.area}.items() if v is not None}
     if f.status is not None:
         query["open"] = f.status == "open"
-    query.update(scope.task_filter(actor))
+    query.update(scope.task_filter(principal))
     return store.list_tasks(query, f.page, f.page_size)
 
 
 @refusals_as_rpc_errors
-def update_task(store: SupervisionRepository, task_id: str, data: dict, actor: dict,
+def update_task(store: SupervisionRepository, task_id: str, data: dict, principal: Principal,
                 leader: dict | None, now: datetime) -> dict:
     """Record progress (the owning leader) or change the task (supervision office, admin);
     another leader's task, or more than progress by a leader: 403."""
     task = store.get_task(task_id)
-    if not scope.may_act_on_task(actor, task, data):
+    if not scope.may_act_on_task(principal, task, data):
         raise NotAllowed("县领导只能记录本人任务的进度；交办和修改任务由督查室负责",
                          {"allowed": sorted(scope.TASK_PROGRESS_FIELDS)})
     if "leader" in data:
@@ -170,7 +171,7 @@ def update_task(store: SupervisionRepository, task_id: str, data: dict, actor: d
     for name in ("title", "area", "leader", "due_date", "progress_pct"):
         if name in data and data[name] is None:
             raise field_error(["body", name], "不能为空")
-    patch = tasks.change(task, data, (leader or {}).get("display_name"), now, actor["username"])
+    patch = tasks.change(task, data, (leader or {}).get("display_name"), now, principal.username)
     changed = store.change_task(task, patch)
     if changed is None:
         raise domain.TaskChanged("任务已被他人更新，请刷新后重试", {"id": task_id})

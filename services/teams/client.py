@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Optional, TypedDict
 
-from shared.client import Calls, ServiceClient
+from shared.client import Calls, ServiceClient, sent
+from shared.scope import Principal
 
 
 class TeamRecord(TypedDict, total=False):
@@ -51,17 +52,17 @@ class TeamsCalls(Calls):
     def get_team(self, team_id: str) -> TeamRecord:
         return self._call("get_team", team_id)
 
-    def reassign(self, lead_id: str, body: dict, actor: str) -> ReassignmentDone:
-        return self._call("reassign", lead_id, body, actor)
+    def reassign(self, lead_id: str, body: dict, principal: Principal) -> ReassignmentDone:
+        return self._call("reassign", lead_id, body, sent(principal))
 
     def routing_rules(self) -> list[RuleRow]:
         return self._call("routing_rules")
 
-    def set_routing_rule(self, body: dict, actor: str) -> RuleChange:
-        return self._call("set_routing_rule", body, actor)
+    def set_routing_rule(self, body: dict, principal: Principal) -> RuleChange:
+        return self._call("set_routing_rule", body, sent(principal))
 
-    def delete_routing_rule(self, keyword: str, actor: str) -> RuleChange:
-        return self._call("delete_routing_rule", keyword, actor)
+    def delete_routing_rule(self, keyword: str, principal: Principal) -> RuleChange:
+        return self._call("delete_routing_rule", keyword, sent(principal))
 
 
 class TeamsClient(ServiceClient):

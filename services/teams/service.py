@@ -17,6 +17,7 @@ from shared.clock import Clock
 from shared.handlers import on_event
 from shared.jsonable import jsonable
 from shared.schemas import validated
+from shared.scope import Principal
 from shared.storage import Storage
 
 TEAMS_FILE = Path(__file__).with_name("data") / "teams.yaml"
@@ -77,10 +78,11 @@ class TeamsService:
         self.cases.assign_lead(envelope, lead)
 
     @rpc
-    def reassign(self, lead_id: str, body: dict, actor: str) -> dict:
+    def reassign(self, lead_id: str, body: dict, principal: dict) -> dict:
         """Move a lead to another team or member (a leader or an admin; the gateway checks the
         role). Sends `lead_assigned` again, with `previous_team_id`, `assigned_by` and `reason`."""
-        lead, change = self.cases.reassign(lead_id, validated(Reassignment, body), actor)
+        lead, change = self.cases.reassign(lead_id, validated(Reassignment, body),
+                                           Principal.of(principal))
         assigned = change.events[0]
         return {"lead_id": lead_id, "team_id": assigned.team_id, "team_name": assigned.team_name,
                 "owner": assigned.owner, "previous_team_id": lead["team_id"]}
@@ -107,9 +109,9 @@ class TeamsService:
         return domain.rule_rows(self.storage.all())
 
     @rpc
-    def set_routing_rule(self, body: dict, actor: str) -> dict:
-        return self.cases.set_routing_rule(validated(RoutingRule, body), actor)
+    def set_routing_rule(self, body: dict, principal: dict) -> dict:
+        return self.cases.set_routing_rule(validated(RoutingRule, body), Principal.of(principal))
 
     @rpc
-    def delete_routing_rule(self, keyword: str, actor: str) -> dict:
-        return self.cases.delete_routing_rule(keyword, actor)
+    def delete_routing_rule(self, keyword: str, principal: dict) -> dict:
+        return self.cases.delete_routing_rule(keyword, Principal.of(principal))

@@ -12,6 +12,7 @@ from services.teams.repository import TeamsRepository
 from services.teams.schemas import Reassignment, RoutingRule
 from shared.change import Change
 from shared.errors import NotFound, field_error, refusals_as_rpc_errors
+from shared.scope import Principal
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +56,16 @@ class TeamsUseCases:
         self.repository.assign(envelope, lead.lead_id, change, self.now)
 
     @refusals_as_rpc_errors
-    def reassign(self, lead_id: str, move: Reassignment, by: str) -> tuple[dict, Change]:
+    def reassign(self, lead_id: str, move: Reassignment,
+                 principal: Principal) -> tuple[dict, Change]:
         lead = self.repository.team_lead(lead_id)
         try:
             team = self.repository.get(move.team_id)
         except NotFound:
             raise field_error(["body", "team_id"], f"没有专业招商协作组 {move.team_id}") from None
         counts = {} if move.owner else self.repository.open_counts(team["_id"])
-        change = domain.reassignment(lead, team, move.owner, move.reason, counts, by, self.now)
+        change = domain.reassignment(lead, team, move.owner, move.reason, counts,
+                                     principal.username, self.now)
         self.repository.reassign(lead, change, self.now)
         return lead, change
 
@@ -92,7 +95,7 @@ class TeamsUseCases:
                                     self.now)
 
     # -- routing rules ---------------------------------------------------------------------
-    def set_routing_rule(self, rule: RoutingRule, by: str) -> dict:
+    def set_routing_rule(self, rule: RoutingRule, principal: Principal) -> dict:
         teams = self.repository.all()
         if rule.team_id not in {t["_id"] for t in teams}:
             raise field_error(["body", "team_id"], f"没有专业招商协作组 {rule.team_id}")
@@ -101,16 +104,18 @@ class TeamsUseCases:
         previous = next(iter(spellings), None)
         if spellings != {rule.team_id: [keyword]}:  # else: routed there already
             self.repository.move_keyword(spellings, keyword, rule.team_id,
-                                         domain.rule_moved(keyword, rule.team_id, previous, by),
+                                         domain.rule_moved(keyword, rule.team_id, previous,
+                                                           principal.username),
                                          self.now)
         return {"keyword": keyword, "team_id": rule.team_id, "previous_team_id": previous}
 
-    def delete_routing_rule(self, keyword: str, by: str) -> dict:
+    def delete_routing_rule(self, keyword: str, principal: Principal) -> dict:
         keyword = domain.normalise_industry(keyword)
         spellings = domain.keyword_spellings(self.repository.all(), keyword)
         if not spellings:
             raise NotFound(f"没有关键词 {keyword} 的分派规则")
         previous = next(iter(spellings))
         self.repository.move_keyword(spellings, keyword, None,
-                                     domain.rule_moved(keyword, None, previous, by), self.now)
+                                     domain.rule_moved(keyword, None, previous, principal.username),
+                                     self.now)
         return {"keyword": keyword, "team_id": None, "previous_team_id": previous}

@@ -55,7 +55,7 @@ def rpc_caller(amqp_uri: str, prefix: str, answers: list, running: list):
             title = f"{prefix}rpc-{next(numbers):04d}"
             started = time.monotonic()
             try:
-                leads.create(lead_body(title), "admin")
+                leads.create(lead_body(title), {"username": "admin", "role": "admin"})
                 outcome = "stored"
             except Exception as exc:  # RemoteError for the database error, or a timeout
                 outcome = type(exc).__name__ + ":" + str(getattr(exc, "exc_type", ""))

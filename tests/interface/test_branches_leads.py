@@ -102,7 +102,7 @@ def test_a_company_already_a_lead_in_the_leads_service_is_409(runner, rpc, mongo
     branches, leads = rpc
     existing = leads.create({"title": "巨石集团零碳智能制造基地",
                              "company": {"name": "巨石集团有限公司"},
-                             "industry": "玻璃纤维", "investment_cny": 10_000_000_000}, "admin")
+                             "industry": "玻璃纤维", "investment_cny": 10_000_000_000}, {"username": "admin", "role": "admin"})
     visit = trip_with_visit(branches, SUNAN, "巨石集团股份有限公司")
     with pytest.raises(Conflict) as exc:
         branches.source_lead(visit["id"], {"industry": "玻璃纤维", "investment_cny": 1}, SUNAN)

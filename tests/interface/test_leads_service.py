@@ -13,6 +13,10 @@ from shared.errors import Conflict, InvalidInput, NotFound
 from shared.events import LeadSourced, make_event
 
 CST = timezone(timedelta(hours=8))
+# The caller of an RPC, as the gateway sends it (shared/scope.py Principal, as a dict).
+ADMIN = {"username": "admin", "role": "admin"}
+ZHAO = {"username": "xny.zhao", "role": "team_member"}
+CHEN = {"username": "chen", "role": "leader"}
 JIETAI = {
     "title": "捷泰新能源高效电池片项目",
     "company": {"name": "捷泰新能源科技有限公司", "credit_code": "91350100M000100Y43"},
@@ -52,7 +56,7 @@ def sent(leads_db) -> list[str]:
 
 def test_create_stores_the_lead_and_its_event(leads, leads_db):
     with entrypoint_hook(leads, "create") as create:
-        lead = create(JIETAI, "admin")
+        lead = create(JIETAI, ADMIN)
 
     assert lead["stage"] == "lead" and lead["team_id"] is None
     assert lead["major"] is True and lead["green_channel"] is True  # 13 billion yuan
@@ -67,10 +71,10 @@ def test_create_stores_the_lead_and_its_event(leads, leads_db):
 
 def test_same_credit_code_and_title_is_a_conflict_naming_the_first(leads, leads_db):
     with entrypoint_hook(leads, "create") as create:
-        first = create(JIETAI, "admin")
+        first = create(JIETAI, ADMIN)
     with entrypoint_hook(leads, "create") as create:
         with pytest.raises(Conflict) as exc:
-            create(JIETAI, "admin")
+            create(JIETAI, ADMIN)
     assert exc.value.extra["existing_id"] == first["id"]
     assert leads_db.leads.count_documents({}) == 1
     assert leads_db.outbox.count_documents({}) == 1
@@ -84,7 +88,7 @@ def test_same_credit_code_and_title_is_a_conflict_naming_the_first(leads, leads_
 def test_bad_input_is_refused_and_changes_nothing(leads, leads_db, field, value):
     with entrypoint_hook(leads, "create") as create:
         with pytest.raises(InvalidInput) as exc:
-            create({**JIETAI, field: value}, "admin")
+            create({**JIETAI, field: value}, ADMIN)
     assert ["body", field] in [e["loc"] for e in exc.value.extra["errors"]]
     assert leads_db.leads.count_documents({}) == 0
     assert leads_db.outbox.count_documents({}) == 0
@@ -94,7 +98,7 @@ def test_a_wrong_check_digit_names_the_credit_code(leads, leads_db):
     body = {**JIETAI, "company": {**JIETAI["company"], "credit_code": "91350100M000100Y44"}}
     with entrypoint_hook(leads, "create") as create:
         with pytest.raises(InvalidInput) as exc:
-            create(body, "admin")
+            create(body, ADMIN)
     assert exc.value.extra["errors"][0]["loc"] == ["body", "company", "credit_code"]
     assert exc.value.extra["errors"][0]["msg"] == "统一社会信用代码：无效：校验码为 4，应为 3"
     assert leads_db.leads.count_documents({}) == 0
@@ -107,8 +111,8 @@ def test_errors_cross_rpc_as_their_own_type(rpc):
 
 
 def test_a_similar_company_name_is_flagged_and_found_for_the_branches(rpc):
-    first = rpc.create(JIETAI, "admin")
-    second = rpc.create({**JIETAI, "title": "捷泰二期", "company": {"name": "捷泰 新能源科技"}}, "admin")
+    first = rpc.create(JIETAI, ADMIN)
+    second = rpc.create({**JIETAI, "title": "捷泰二期", "company": {"name": "捷泰 新能源科技"}}, ADMIN)
     assert [{k: d[k] for k in ("id", "title", "company_name", "matched_by")}
             for d in second["possible_duplicates"]] == [{
         "id": first["id"], "title": JIETAI["title"], "company_name": "捷泰新能源科技有限公司",
@@ -125,15 +129,15 @@ def test_a_similar_company_name_is_flagged_and_found_for_the_branches(rpc):
 
 def test_a_first_contact_in_the_future_is_refused(rpc, leads_db):
     with pytest.raises(InvalidInput) as exc:
-        rpc.create({**JIETAI, "first_contact_at": "2026-12-01T09:00:00+08:00"}, "admin")
+        rpc.create({**JIETAI, "first_contact_at": "2026-12-01T09:00:00+08:00"}, ADMIN)
     assert exc.value.extra["errors"][0]["loc"] == ["body", "first_contact_at"]
     assert leads_db.leads.count_documents({}) == 0
 
 
 class TestStageMoves:
     def test_forward_moves_send_lead_stage_changed(self, rpc, leads_db):
-        lead = rpc.create(JIETAI, "admin")
-        moved = rpc.move_stage(lead["id"], {"stage": "negotiating"}, "xny.zhao", "team_member")
+        lead = rpc.create(JIETAI, ADMIN)
+        moved = rpc.move_stage(lead["id"], {"stage": "negotiating"}, ZHAO)
         assert (moved["stage"], moved["stage_zh"]) == ("negotiating", "在谈")
         assert [h["stage"] for h in moved["stage_history"]] == ["lead", "negotiating"]
         event = leads_db.outbox.find_one({"type": "lead_stage_changed"})["payload"]["data"]
@@ -142,45 +146,45 @@ class TestStageMoves:
         assert event["investment_cny"] == 13_000_000_000 and event["major"] is True
 
     def test_a_forbidden_move_is_409_listing_the_allowed_and_changes_nothing(self, rpc, leads_db):
-        lead = rpc.create(JIETAI, "admin")
-        rpc.move_stage(lead["id"], {"stage": "negotiating"}, "admin", "admin")
+        lead = rpc.create(JIETAI, ADMIN)
+        rpc.move_stage(lead["id"], {"stage": "negotiating"}, ADMIN)
         with pytest.raises(Conflict) as exc:
-            rpc.move_stage(lead["id"], {"stage": "lead", "note": "重新评估"}, "xny.zhao", "team_member")
+            rpc.move_stage(lead["id"], {"stage": "lead", "note": "重新评估"}, ZHAO)
         assert exc.value.extra["current"] == "negotiating"
         assert exc.value.extra["allowed"] == [
             {"stage": "signed", "kind": "forward"}, {"stage": "land", "kind": "skip"},
             {"stage": "construction", "kind": "skip"}, {"stage": "production", "kind": "skip"}]
         with pytest.raises(InvalidInput) as exc:
-            rpc.move_stage(lead["id"], {"stage": "land"}, "xny.zhao", "team_member")
+            rpc.move_stage(lead["id"], {"stage": "land"}, ZHAO)
         assert exc.value.extra["errors"][0]["loc"] == ["body", "note"]
         with pytest.raises(InvalidInput) as exc:
             rpc.move_stage(lead["id"], {"stage": "signed", "at": "2026-04-21T09:00:00+08:00"},
-                           "xny.zhao", "team_member")
+                           ZHAO)
         assert exc.value.extra["errors"][0]["loc"] == ["body", "at"]
         assert rpc.get(lead["id"])["stage"] == "negotiating"
         assert sent(leads_db) == ["lead_created", "lead_stage_changed"]
 
     def test_a_leader_moves_back_with_a_reason(self, rpc, leads_db):
-        lead = rpc.create(JIETAI, "admin")
-        rpc.move_stage(lead["id"], {"stage": "signed", "note": "一次谈成"}, "admin", "admin")
-        back = rpc.move_stage(lead["id"], {"stage": "negotiating", "note": "合同重谈"}, "chen", "leader")
+        lead = rpc.create(JIETAI, ADMIN)
+        rpc.move_stage(lead["id"], {"stage": "signed", "note": "一次谈成"}, ADMIN)
+        back = rpc.move_stage(lead["id"], {"stage": "negotiating", "note": "合同重谈"}, CHEN)
         assert back["stage"] == "negotiating"
         assert back["stage_history"][-1]["kind"] == "backward"
         moves = [e["payload"]["data"]["move"] for e in leads_db.outbox.find({"type": "lead_stage_changed"})]
         assert moves == ["skip", "backward"]
 
     def test_status_is_kept_apart_and_a_lost_lead_is_frozen(self, rpc, leads_db):
-        lead = rpc.create(JIETAI, "admin")
+        lead = rpc.create(JIETAI, ADMIN)
         with pytest.raises(InvalidInput) as exc:
-            rpc.change_status(lead["id"], {"status": "lost"}, "admin")
+            rpc.change_status(lead["id"], {"status": "lost"}, ADMIN)
         assert exc.value.extra["errors"][0]["loc"] == ["body", "reason"]
-        lost = rpc.change_status(lead["id"], {"status": "lost", "reason": "企业转投外省"}, "admin")
+        lost = rpc.change_status(lead["id"], {"status": "lost", "reason": "企业转投外省"}, ADMIN)
         assert (lost["status"], lost["stage"]) == ("lost", "lead")
         with pytest.raises(Conflict) as exc:
-            rpc.move_stage(lead["id"], {"stage": "negotiating"}, "admin", "admin")
+            rpc.move_stage(lead["id"], {"stage": "negotiating"}, ADMIN)
         assert exc.value.extra["allowed"] == []
         with pytest.raises(Conflict) as exc:
-            rpc.change_status(lead["id"], {"status": "stalled"}, "admin")
+            rpc.change_status(lead["id"], {"status": "stalled"}, ADMIN)
         assert exc.value.extra == {"current": "lost", "allowed": ["active"]}
         event = leads_db.outbox.find_one({"type": "lead_status_changed"})["payload"]["data"]
         assert (event["from_status"], event["to_status"], event["reason"]) == ("active", "lost", "企业转投外省")
@@ -202,13 +206,13 @@ class TestFourOnesAndProgress:
     }
 
     def test_jietai_plan_actuals_progress_and_cycle_times(self, rpc, leads_db):
-        lead = rpc.create({**JIETAI, "first_contact_at": "2026-01-05T09:00:00+08:00"}, "admin")
-        rpc.set_four_ones(lead["id"], self.PLAN, "admin")
-        rpc.move_stage(lead["id"], {"stage": "negotiating", "at": "2026-01-08T10:00:00+08:00"}, "admin", "admin")
-        rpc.move_stage(lead["id"], {"stage": "signed", "at": "2026-01-26T15:00:00+08:00"}, "admin", "admin")
-        rpc.record_milestone(lead["id"], "relocation_done", {"actual_date": "2026-02-03"}, "admin")
-        rpc.move_stage(lead["id"], {"stage": "land", "at": "2026-03-15T10:00:00+08:00"}, "admin", "admin")
-        rpc.move_stage(lead["id"], {"stage": "construction", "at": "2026-03-18T10:00:00+08:00"}, "admin", "admin")
+        lead = rpc.create({**JIETAI, "first_contact_at": "2026-01-05T09:00:00+08:00"}, ADMIN)
+        rpc.set_four_ones(lead["id"], self.PLAN, ADMIN)
+        rpc.move_stage(lead["id"], {"stage": "negotiating", "at": "2026-01-08T10:00:00+08:00"}, ADMIN)
+        rpc.move_stage(lead["id"], {"stage": "signed", "at": "2026-01-26T15:00:00+08:00"}, ADMIN)
+        rpc.record_milestone(lead["id"], "relocation_done", {"actual_date": "2026-02-03"}, ADMIN)
+        rpc.move_stage(lead["id"], {"stage": "land", "at": "2026-03-15T10:00:00+08:00"}, ADMIN)
+        rpc.move_stage(lead["id"], {"stage": "construction", "at": "2026-03-18T10:00:00+08:00"}, ADMIN)
 
         days = {c["key"]: c["days"] for c in rpc.cycle_times(lead["id"])["cycle_times"]}
         assert (days["contact_to_signing"], days["signing_to_relocation"],
@@ -230,47 +234,47 @@ class TestFourOnesAndProgress:
         assert leads_db.outbox.count_documents({"type": "four_ones_recorded"}) == 1
 
     def test_a_milestone_not_in_the_plan_or_in_the_future_is_422_and_changes_nothing(self, rpc, leads_db):
-        lead = rpc.create(JIETAI, "admin")
+        lead = rpc.create(JIETAI, ADMIN)
         with pytest.raises(InvalidInput) as exc:
-            rpc.record_milestone(lead["id"], "signed", {"actual_date": "2026-01-26"}, "admin")
+            rpc.record_milestone(lead["id"], "signed", {"actual_date": "2026-01-26"}, ADMIN)
         assert exc.value.extra["errors"][0]["msg"] == \
             "节点：signed 不在该项目的计划节点中；计划节点：无（请先录入四个一）"
-        rpc.set_four_ones(lead["id"], self.PLAN, "admin")
+        rpc.set_four_ones(lead["id"], self.PLAN, ADMIN)
         before = leads_db.leads.find_one({"_id": lead["id"]})
         with pytest.raises(InvalidInput) as exc:
-            rpc.record_milestone(lead["id"], "ribbon_cutting", {"actual_date": "2026-01-26"}, "admin")
+            rpc.record_milestone(lead["id"], "ribbon_cutting", {"actual_date": "2026-01-26"}, ADMIN)
         assert exc.value.extra["errors"][0]["loc"] == ["path", "milestone"]
         with pytest.raises(InvalidInput) as exc:
-            rpc.record_milestone(lead["id"], "signed", {"actual_date": "2026-04-21"}, "admin")
+            rpc.record_milestone(lead["id"], "signed", {"actual_date": "2026-04-21"}, ADMIN)
         assert exc.value.extra["errors"][0]["loc"] == ["body", "actual_date"]
         assert leads_db.leads.find_one({"_id": lead["id"]}) == before
         assert sent(leads_db) == ["lead_created", "four_ones_recorded"]
 
     def test_a_plan_naming_a_milestone_twice_is_422(self, rpc, leads_db):
-        lead = rpc.create(JIETAI, "admin")
+        lead = rpc.create(JIETAI, ADMIN)
         plan = {**self.PLAN, "plan": self.PLAN["plan"] + [{"milestone": "signed", "planned_date": "2026-02-01"}]}
         with pytest.raises(InvalidInput) as exc:
-            rpc.set_four_ones(lead["id"], plan, "admin")
+            rpc.set_four_ones(lead["id"], plan, ADMIN)
         assert exc.value.extra["errors"][0]["loc"] == ["body", "plan"]
         assert rpc.get(lead["id"])["four_ones"] is None
 
 
 def test_patch_keeps_an_audit_trail_and_sends_lead_updated(rpc, leads_db):
-    lead = rpc.create({**JIETAI, "investment_cny": 900_000_000}, "admin")
+    lead = rpc.create({**JIETAI, "investment_cny": 900_000_000}, ADMIN)
     assert lead["major"] is False
-    patched = rpc.update(lead["id"], {"investment_cny": 13_000_000_000, "region": "上海"}, "xny.zhao")
+    patched = rpc.update(lead["id"], {"investment_cny": 13_000_000_000, "region": "上海"}, ZHAO)
     assert patched["major"] is True
     assert patched["changes"][-1]["fields"] == {
         "investment_cny": {"from": 900_000_000, "to": 13_000_000_000}, "region": {"from": None, "to": "上海"}}
     event = leads_db.outbox.find_one({"type": "lead_updated"})["payload"]["data"]
     assert event["changed"] == ["investment_cny", "region"] and event["major"] is True
 
-    other = rpc.create({**JIETAI, "title": "捷泰二期"}, "admin")
+    other = rpc.create({**JIETAI, "title": "捷泰二期"}, ADMIN)
     with pytest.raises(Conflict) as exc:
-        rpc.update(other["id"], {"title": JIETAI["title"]}, "admin")
+        rpc.update(other["id"], {"title": JIETAI["title"]}, ADMIN)
     assert exc.value.extra["existing_id"] == lead["id"]
     with pytest.raises(InvalidInput) as exc:
-        rpc.update(other["id"], {"title": None}, "admin")
+        rpc.update(other["id"], {"title": None}, ADMIN)
     assert leads_db.outbox.count_documents({"type": "lead_updated"}) == 1
 
 
@@ -281,7 +285,7 @@ class TestLists:
                 ("今世缘南厂区技改扩能项目", "江苏今世缘酒业股份有限公司", 12_000_000_000, "b1"),
                 ("电池材料小试线", "某某新材料有限公司", 50_000_000, "b2")]
         return [rpc.create({"title": t, "company": {"name": c}, "industry": "x", "investment_cny": i,
-                            "source_branch_id": b}, "admin") for t, c, i, b in rows]
+                            "source_branch_id": b}, ADMIN) for t, c, i, b in rows]
 
     def test_search_in_chinese_filters_sort_and_pages(self, rpc):
         made = self.make(rpc)

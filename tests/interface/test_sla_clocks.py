@@ -17,6 +17,7 @@ from shared.events import (
 )
 from tests.waiting import wait_until
 
+ADMIN = {"username": "admin", "role": "admin"}  # the caller, as the gateway sends it
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
 LAND, POWER = "县自然资源和规划局", "县供电公司"
 
@@ -258,12 +259,12 @@ def test_a_holiday_table_with_a_date_of_another_year_is_a_422_and_nothing_is_sto
     container.start()
     with ServiceRpcProxy("sla", sla_config) as sla:
         with pytest.raises(InvalidInput):
-            sla.load_holidays(2027, {"holidays": ["2026-10-01"]}, "admin")
+            sla.load_holidays(2027, {"holidays": ["2026-10-01"]}, ADMIN)
         with pytest.raises(InvalidInput):
-            sla.load_holidays(2027, {"holidays": []}, "admin")
+            sla.load_holidays(2027, {"holidays": []}, ADMIN)
         assert mongo[f"{db_prefix}sla"].holiday_tables.count_documents({}) == 0
         loaded = sla.load_holidays(2027, {"holidays": ["2027-01-01", "2027-02-06"],
-                                          "workdays": ["2027-02-14"]}, "admin")
+                                          "workdays": ["2027-02-14"]}, ADMIN)
         assert loaded["holidays"] == 2 and loaded["workdays"] == 1
         assert [t["year"] for t in sla.holiday_tables()] == [2027]
 

@@ -12,6 +12,9 @@ from shared.clock import utcnow
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.events import LeadCreated, make_event
 
+# The callers of the RPCs, as the gateway sends them (shared/scope.py Principal, as a dict).
+ADMIN = {"username": "admin", "role": "admin"}
+CHEN = {"username": "chen", "role": "leader"}
 SOLAR = {
     "title": "高效太阳能电池片项目",
     "company": {"name": "捷泰新能源科技有限公司"},
@@ -38,7 +41,7 @@ def teams_container(runner):
 def test_a_solar_lead_is_assigned_to_the_new_energy_team(runner, config):
     with entrypoint_waiter(leads_container(runner), "record_team", timeout=10):
         with ServiceRpcProxy("leads", config) as leads:
-            lead = leads.create(SOLAR, "admin")
+            lead = leads.create(SOLAR, ADMIN)
     with ServiceRpcProxy("leads", config) as leads:
         stored = leads.get(lead["id"])
     assert stored["team_id"] == "new-energy"
@@ -49,7 +52,7 @@ def test_a_solar_lead_is_assigned_to_the_new_energy_team(runner, config):
 def test_an_industry_no_team_covers_goes_to_triage(runner, config):
     with entrypoint_waiter(leads_container(runner), "record_triage", timeout=10):
         with ServiceRpcProxy("leads", config) as leads:
-            lead = leads.create({**SOLAR, "industry": "宠物殡葬"}, "admin")
+            lead = leads.create({**SOLAR, "industry": "宠物殡葬"}, ADMIN)
     with ServiceRpcProxy("leads", config) as leads:
         stored = leads.get(lead["id"])
     assert stored["team_id"] is None and stored["routing"] == "triage"
@@ -111,7 +114,7 @@ def test_six_teams_are_loaded_from_the_data_file(runner, config):
 def create_assigned(runner, config, body, handler="record_team"):
     with entrypoint_waiter(leads_container(runner), handler, timeout=10):
         with ServiceRpcProxy("leads", config) as leads:
-            return leads.create(body, "admin")
+            return leads.create(body, ADMIN)
 
 
 def test_the_team_pipeline_and_workload_follow_stage_changes(runner, config):
@@ -122,9 +125,9 @@ def test_the_team_pipeline_and_workload_follow_stage_changes(runner, config):
         owners = {leads.get(first["id"])["owner"], leads.get(second["id"])["owner"]}
         assert owners == {"xny.zhao", "xny.sun"}  # each member gets one: fewest open leads first
         with entrypoint_waiter(teams_container(runner), "record_stage", timeout=10):
-            leads.move_stage(first["id"], {"stage": "negotiating"}, "admin", "admin")
+            leads.move_stage(first["id"], {"stage": "negotiating"}, ADMIN)
         with entrypoint_waiter(teams_container(runner), "record_status", timeout=10):
-            leads.change_status(second["id"], {"status": "lost", "reason": "企业放弃"}, "admin")
+            leads.change_status(second["id"], {"status": "lost", "reason": "企业放弃"}, ADMIN)
     with ServiceRpcProxy("teams", config) as teams:
         team = teams.get_team("new-energy")
     rows = {r["stage"]: r for r in team["pipeline"]}
@@ -148,18 +151,18 @@ def test_reassignment_sends_lead_assigned_again_and_the_lead_follows(runner, con
     lead = create_assigned(runner, config, SOLAR)
     with ServiceRpcProxy("teams", config) as teams:
         with pytest.raises(InvalidInput) as exc:
-            teams.reassign(lead["id"], {"team_id": "no-such-team"}, "chen")
+            teams.reassign(lead["id"], {"team_id": "no-such-team"}, CHEN)
         assert exc.value.extra["errors"][0]["loc"] == ["body", "team_id"]
         with pytest.raises(InvalidInput) as exc:
-            teams.reassign(lead["id"], {"team_id": "equipment", "owner": "xny.zhao"}, "chen")
+            teams.reassign(lead["id"], {"team_id": "equipment", "owner": "xny.zhao"}, CHEN)
         assert exc.value.extra["errors"][0]["loc"] == ["body", "owner"]
         with pytest.raises(Conflict):
-            teams.reassign(lead["id"], {"team_id": "new-energy"}, "chen")
+            teams.reassign(lead["id"], {"team_id": "new-energy"}, CHEN)
         assert mongo[f"{db_prefix}teams"].outbox.count_documents({}) == 1  # the first assignment only
 
         with entrypoint_waiter(leads_container(runner), "record_team", timeout=10):
             result = teams.reassign(lead["id"], {"team_id": "equipment", "owner": "zbz.feng",
-                                                 "reason": "设备制造为主"}, "chen")
+                                                 "reason": "设备制造为主"}, CHEN)
     assert result["previous_team_id"] == "new-energy"
     event = mongo[f"{db_prefix}teams"].outbox.find_one(
         {"type": "lead_assigned", "payload.data.previous_team_id": "new-energy"})["payload"]["data"]
@@ -178,7 +181,7 @@ def test_a_triaged_lead_is_reassigned_out_of_triage(runner, config):
         assert leads.list({"routing": "triage"})["total"] == 1
     with entrypoint_waiter(leads_container(runner), "record_team", timeout=10):
         with ServiceRpcProxy("teams", config) as teams:
-            teams.reassign(lead["id"], {"team_id": "modern-services"}, "admin")
+            teams.reassign(lead["id"], {"team_id": "modern-services"}, ADMIN)
     with ServiceRpcProxy("leads", config) as leads:
         stored = leads.get(lead["id"])
         assert (stored["team_id"], stored["routing"]) == ("modern-services", "assigned")
@@ -190,21 +193,21 @@ def test_an_admin_edits_the_routing_rules(runner, config, mongo, db_prefix):
         assert {"keyword": "光伏", "team_id": "new-energy", "team_name_zh": "新能源产业专业招商协作组"} in (
             teams.routing_rules())
         with pytest.raises(InvalidInput):
-            teams.set_routing_rule({"keyword": "宠物", "team_id": "nobody"}, "admin")
-        assert teams.set_routing_rule({"keyword": "宠物", "team_id": "modern-services"}, "admin") == {
+            teams.set_routing_rule({"keyword": "宠物", "team_id": "nobody"}, ADMIN)
+        assert teams.set_routing_rule({"keyword": "宠物", "team_id": "modern-services"}, ADMIN) == {
             "keyword": "宠物", "team_id": "modern-services", "previous_team_id": None}
         # Moving a keyword takes it from its team: one keyword never names two teams.
-        moved = teams.set_routing_rule({"keyword": "Solar", "team_id": "electronic-info"}, "admin")
+        moved = teams.set_routing_rule({"keyword": "Solar", "team_id": "electronic-info"}, ADMIN)
         assert moved["previous_team_id"] == "new-energy"
         rules = {r["keyword"]: r["team_id"] for r in teams.routing_rules()}
         assert rules["宠物"] == "modern-services" and rules["solar"] == "electronic-info"
         with pytest.raises(NotFound):
-            teams.delete_routing_rule("不存在", "admin")
+            teams.delete_routing_rule("不存在", ADMIN)
     lead = create_assigned(runner, config, {**SOLAR, "industry": "宠物用品"})
     with ServiceRpcProxy("leads", config) as leads:
         assert leads.get(lead["id"])["team_id"] == "modern-services"
     with ServiceRpcProxy("teams", config) as teams:
-        teams.delete_routing_rule("宠物", "admin")
+        teams.delete_routing_rule("宠物", ADMIN)
     create_assigned(runner, config, {**SOLAR, "title": "宠物二期", "industry": "宠物用品"}, "record_triage")
     changes = [e["payload"]["data"] for e in mongo[f"{db_prefix}teams"].outbox.find(
         {"type": "routing_rule_changed"}).sort("created_at", 1)]

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from services.gateway.http import api, query_params
 from services.gateway.routes import EVERYONE
-from services.gateway.routes.branches import TRIP_READERS, viewer
+from services.gateway.routes.branches import TRIP_READERS
 from services.gateway.routes.leads import presented
 from services.gateway.routes.policy import READERS as REQUEST_READERS
 from services.gateway.routes.supervision import PROBLEM_READERS
@@ -25,6 +25,7 @@ from services.supervision.schemas import ProblemFilter
 from shared import scope, xlsx
 from shared.errors import InvalidInput
 from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
+from shared.scope import Principal
 from shared.schemas import PageQuery as VisitPage
 from shared.schemas import validated
 from shared.xlsx import Column as C
@@ -143,8 +144,8 @@ class ExportRoutes:
          produces=xlsx.MEDIA_TYPE, summary="The policy requests as an Excel workbook")
     def policy_requests_xlsx(self, request):
         validated(RequestFilter, query_params(request), ("query",))
-        actor = dict(request.principal)
-        found = all_pages(lambda f: self.policy.list_requests(f, actor), query_params(request))
+        principal = Principal.of(request.principal)
+        found = all_pages(lambda f: self.policy.list_requests(f, principal), query_params(request))
         return workbook_response("政策诉求", "政策和要素保障诉求清单", query_params(request),
                                  REQUEST_COLUMNS, [request_row(r) for r in found],
                                  "policy-requests.xlsx")
@@ -153,8 +154,8 @@ class ExportRoutes:
          produces=xlsx.MEDIA_TYPE, summary="The problems as an Excel workbook")
     def problems_xlsx(self, request):
         validated(ProblemFilter, query_params(request), ("query",))
-        actor = dict(request.principal)
-        found = all_pages(lambda f: self.supervision.list_problems(f, actor),
+        principal = Principal.of(request.principal)
+        found = all_pages(lambda f: self.supervision.list_problems(f, principal),
                           query_params(request))
         return workbook_response("项目问题", "项目问题清单（发现—提出—分析—解决）",
                                  query_params(request), PROBLEM_COLUMNS,
@@ -164,7 +165,7 @@ class ExportRoutes:
          query=VisitPage, produces=xlsx.MEDIA_TYPE, summary="A trip's visits as an Excel workbook")
     def visits_xlsx(self, request, trip_id):
         validated(VisitPage, query_params(request), ("query",))
-        who = viewer(request)
+        who = Principal.of(request.principal)
         trip = self.branches.get_trip(trip_id, who)
         found = all_pages(lambda f: self.branches.list_visits(trip_id, f, who),
                           query_params(request))

@@ -29,6 +29,7 @@ from shared.clock import clock_from_config
 from shared.errors import InvalidInput
 from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
 from shared.schemas import validated
+from shared.scope import Principal
 
 IMPORTERS = ("admin", "leader", "team_member")
 POLICY_IMPORTERS = ("admin", "leader", "team_member")  # who submits requests (routes/policy.py)
@@ -112,4 +113,4 @@ class ImportRoutes:
     def import_policy_requests(self, request):
         params = validated(PolicyImportQuery, query_params(request), ("query",))
         content = self.import_workbook(request)
-        return PolicyBatchImport(self.policy).run(content, params, dict(request.principal))
+        return PolicyBatchImport(self.policy).run(content, params, Principal.of(request.principal))

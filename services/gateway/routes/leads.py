@@ -131,7 +131,7 @@ class LeadRoutes:
         body = json_body(request)
         self.source_branch_of(request, body)
         try:
-            created = self.leads.create(body, request.principal["username"])
+            created = self.leads.create(body, Principal.of(request.principal))
         except Conflict as exc:
             raise self.conflict_in_scope(request, exc) from None
         return 201, presented(request.principal, created)
@@ -153,21 +153,21 @@ class LeadRoutes:
     def get_lead(self, request, lead_id):
         department_leads = self.department_leads(request.principal)
         lead = self.visible_lead(request, lead_id, department_leads, reading=True)
-        open_work = self.open_work_on(lead_id, dict(request.principal))
+        open_work = self.open_work_on(lead_id, Principal.of(request.principal))
         return {**presented(request.principal, lead, department_leads), **open_work}
 
-    def open_work_on(self, lead_id: str, actor: dict) -> dict:
+    def open_work_on(self, lead_id: str, principal: Principal) -> dict:
         """The lead's open problems and open requests, as far as the caller may see them: each
-        service narrows its list to the actor. None for a kind whose service is away."""
+        service narrows its list to the caller. None for a kind whose service is away."""
         try:
             problems = self.supervision.list_problems(
-                {"lead_id": lead_id, "page_size": "200"}, actor)["items"]
+                {"lead_id": lead_id, "page_size": "200"}, principal)["items"]
             open_problems = [p for p in problems if p["status"] != "resolved"]
         except Unavailable:
             open_problems = None  # the supervision service is away: not known now
         try:
             open_requests = self.policy.list_requests({
-                "lead_id": lead_id, "status": "open", "page_size": "200"}, actor)["items"]
+                "lead_id": lead_id, "status": "open", "page_size": "200"}, principal)["items"]
         except Unavailable:
             open_requests = None
         return {"open_problems": open_problems, "open_requests": open_requests}
@@ -180,7 +180,7 @@ class LeadRoutes:
         self.check_source_branch_unchanged(request, body)
         self.check_may_act(request, lead_id)
         try:
-            updated = self.leads.update(lead_id, body, request.principal["username"])
+            updated = self.leads.update(lead_id, body, Principal.of(request.principal))
         except Conflict as exc:
             raise self.conflict_in_scope(request, exc) from None
         return presented(request.principal, updated)
@@ -191,15 +191,14 @@ class LeadRoutes:
     def move_stage(self, request, lead_id):
         body = json_body(request)
         self.check_may_act(request, lead_id)
-        return self.leads.move_stage(lead_id, body, request.principal["username"],
-                    request.principal["role"])
+        return self.leads.move_stage(lead_id, body, Principal.of(request.principal))
 
     @api("POST", "/api/v1/leads/<string:lead_id>/status", roles=PROJECT_WORKERS,
          body=StatusChange, response=LeadView, summary="active, stalled or lost (with a reason)")
     def change_status(self, request, lead_id):
         body = json_body(request)
         self.check_may_act(request, lead_id)
-        return self.leads.change_status(lead_id, body, request.principal["username"])
+        return self.leads.change_status(lead_id, body, Principal.of(request.principal))
 
     @api("PUT", "/api/v1/leads/<string:lead_id>/four-ones", roles=PROJECT_WORKERS, body=FourOnes,
          response=LeadView,
@@ -208,7 +207,7 @@ class LeadRoutes:
         body = json_body(request)
         self.check_project_lead_account(body)
         self.check_may_act(request, lead_id)
-        return self.leads.set_four_ones(lead_id, body, request.principal["username"])
+        return self.leads.set_four_ones(lead_id, body, Principal.of(request.principal))
 
     @api("POST", "/api/v1/leads/<string:lead_id>/milestones/<string:milestone>",
          roles=PROJECT_WORKERS, body=MilestoneActual, response=ProgressTable,
@@ -217,7 +216,7 @@ class LeadRoutes:
         body = json_body(request)
         self.check_may_act(request, lead_id)
         return self.leads.record_milestone(lead_id, milestone, body,
-                    request.principal["username"])
+                                           Principal.of(request.principal))
 
     @api("GET", "/api/v1/leads/<string:lead_id>/progress", roles=EVERYONE,
          response=ProgressTable,

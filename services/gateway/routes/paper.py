@@ -32,6 +32,7 @@ from shared.errors import InvalidInput, NotFound
 from shared.jsonable import jsonable
 from services.branches.client import BranchesClient
 from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
+from shared.scope import Principal
 
 DEFAULT_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 SEAL_MAX_BYTES = 2 * 1024 * 1024
@@ -119,22 +120,20 @@ class PaperRoutes:
         principal = request.principal
         if principal["role"] not in OWNER_READERS[kind]:  # never reads such objects: 404 too
             raise NotFound(f"no attachment owner {owner}")
-        actor = dict(principal)
+        caller = Principal.of(principal)
         if kind == "lead":
             self.visible_lead(request, rest)
         elif kind == "policy_request":
-            self.policy.get(rest, actor)
+            self.policy.get(rest, caller)
         elif kind == "policy_item":
             request_id, n = rest.rsplit(":", 1)
-            seen = self.policy.get(request_id, actor)
+            seen = self.policy.get(request_id, caller)
             if int(n) not in [item["n"] for item in seen["items"]]:
                 raise NotFound(f"no item {n} in policy request {request_id}")
         elif kind == "problem":
-            self.supervision.get_problem(rest, actor)
+            self.supervision.get_problem(rest, caller)
         elif kind == "visit":
-            self.branches.get_visit(rest, {
-                "username": principal["username"], "role": principal["role"],
-                "branch_id": principal.get("branch_id")})
+            self.branches.get_visit(rest, caller)
 
     def attachments(self) -> AttachmentsRepository:
         return AttachmentsRepository(self.accounts.db)
@@ -266,7 +265,7 @@ class PaperRoutes:
             raise NotFound(f"no unit {name}")
         content = seal_bytes(request)
         return self.policy.set_seal(name, base64.b64encode(content).decode("ascii"),
-                    request.principal["username"])
+                                    Principal.of(request.principal))
 
     @api("GET", "/api/v1/units/<string:name>/seal", roles=("admin", "department", "inspector"),
          response=SealInfo,

@@ -15,16 +15,13 @@ from services.sla.client import SlaClient
 from services.sla.domain import item_subject
 from shared.errors import NotFound
 from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
+from shared.scope import Principal
 
 # Who reads requests (the policy service narrows a team member and a department to their scope).
 READERS = ("admin", "leader", "team_member", "department", "inspector")
 SUBMITTERS = ("admin", "leader", "team_member")
 REPLIERS = ("admin", "department")
 PAUSERS = ("admin", "team_member", "department")
-
-
-def actor(request) -> dict:
-    return dict(request.principal)
 
 
 ITEM_CLOCK_FIELDS = ("due_at", "elapsed_pct", "state", "paused", "counted_hours", "stopped_at")
@@ -45,19 +42,19 @@ class PolicyRoutes:
          response=PolicyRequestView,
          summary="Submit an enterprise's batch of policy and factor requests (48-hour reply)")
     def submit_policy_request(self, request):
-        return 201, self.policy.submit(json_body(request), actor(request))
+        return 201, self.policy.submit(json_body(request), Principal.of(request.principal))
 
     @api("GET", "/api/v1/policy-requests", roles=READERS, query=RequestFilter,
          response=PolicyRequestPage,
          summary="Policy and factor requests")
     def list_policy_requests(self, request):
-        return self.policy.list_requests(query_params(request), actor(request))
+        return self.policy.list_requests(query_params(request), Principal.of(request.principal))
 
     @api("GET", "/api/v1/policy-requests/<string:request_id>", roles=READERS,
          response=PolicyRequestView,
          summary="One request, its items and its clock: sla {due_at, elapsed_pct, state}")
     def get_policy_request(self, request, request_id):
-        policy_request = self.policy.get(request_id, actor(request))
+        policy_request = self.policy.get(request_id, Principal.of(request.principal))
         # Each item has its own clock; the request's sla follows from the items shown.
         clocks = self.item_clocks(request_id, policy_request["items"])
         for item in policy_request["items"]:
@@ -76,9 +73,9 @@ class PolicyRoutes:
          summary="A stamped reply (盖章函复) to one item")
     def reply_to_item(self, request, request_id, n):
         body = json_body(request)
-        principal = actor(request)
-        if principal["role"] == "department" and (
-                not isinstance(body, dict) or body.get("department") != principal.get("department")):
+        principal = Principal.of(request.principal)
+        if principal.role == "department" and (
+                not isinstance(body, dict) or body.get("department") != principal.department):
             raise NotFound(f"本部门没有第 {n} 项诉求")  # another department's: 404
         self.check_proof(request_id, n, body)  # the scanned letter is this item's attachment
         return self.policy.reply(request_id, n, body, principal)
@@ -88,23 +85,23 @@ class PolicyRoutes:
          summary="Pause an item while the enterprise supplies documents")
     def pause_item(self, request, request_id, n):
         body = json_body(request) if request.get_data(cache=True) else None
-        return self.policy.pause(request_id, n, body, actor(request))
+        return self.policy.pause(request_id, n, body, Principal.of(request.principal))
 
     @api("POST", "/api/v1/policy-requests/<string:request_id>/items/<int:n>/resume",
          roles=PAUSERS, response=PolicyRequestView,
          summary="Resume a paused item")
     def resume_item(self, request, request_id, n):
-        return self.policy.resume(request_id, n, actor(request))
+        return self.policy.resume(request_id, n, Principal.of(request.principal))
 
     @api("POST", "/api/v1/policy-requests/<string:request_id>/meeting", roles=SUBMITTERS,
          body=MeetingIn, response=PolicyRequestView, summary="Record the joint study meeting (专题研究会商)")
     def record_meeting(self, request, request_id):
-        return self.policy.record_meeting(request_id, json_body(request), actor(request))
+        return self.policy.record_meeting(request_id, json_body(request), Principal.of(request.principal))
 
     @api("GET", "/api/v1/policy-requests/<string:request_id>/letter.pdf", roles=READERS,
          produces="application/pdf", summary="The stamped reply letter as PDF")
     def reply_letter(self, request, request_id):
-        pdf = base64.b64decode(self.policy.letter(request_id, actor(request)))
+        pdf = base64.b64decode(self.policy.letter(request_id, Principal.of(request.principal)))
         return Response(pdf, content_type="application/pdf", headers={
             "Content-Disposition": f'inline; filename="reply-{request_id}.pdf"'})
 
@@ -116,5 +113,4 @@ class PolicyRoutes:
     @api("PUT", "/api/v1/policy-routes/<string:category>", roles=("admin",), body=RouteIn, response=RouteView,
          summary="Route a category to another department")
     def set_policy_route(self, request, category):
-        return self.policy.set_route(category, json_body(request),
-                    request.principal["username"])
+        return self.policy.set_route(category, json_body(request), Principal.of(request.principal))

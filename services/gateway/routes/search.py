@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from services.gateway.http import api, query_params
 from services.gateway.routes import EVERYONE
-from services.gateway.routes.branches import TRIP_READERS, viewer
+from services.gateway.routes.branches import TRIP_READERS
 from services.gateway.routes.leads import presented
 from services.gateway.routes.policy import READERS as REQUEST_READERS
 from services.gateway.routes.supervision import PROBLEM_READERS
@@ -22,6 +22,7 @@ from services.policy.client import PolicyClient
 from services.supervision.client import SupervisionClient
 from shared import scope
 from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
+from shared.scope import Principal
 from shared.schemas import Strict, validated
 from services.branches.client import BranchesClient
 from services.leads.client import LeadsClient
@@ -162,14 +163,14 @@ class SearchRoutes:
     def matching_problems(self, principal, query: SearchQuery) -> dict:
         if principal["role"] not in PROBLEM_READERS:
             return NOTHING
-        return self.search_supervision.list_problems(search_page(query), dict(principal))
+        return self.search_supervision.list_problems(search_page(query), Principal.of(principal))
 
     def matching_requests(self, principal, query: SearchQuery) -> dict:
         if principal["role"] not in REQUEST_READERS:
             return NOTHING
-        return self.search_policy.list_requests(search_page(query), dict(principal))
+        return self.search_policy.list_requests(search_page(query), Principal.of(principal))
 
     def matching_visits(self, request, query: SearchQuery) -> dict:
         if request.principal["role"] not in TRIP_READERS:
             return NOTHING
-        return self.search_branches.search_visits(query.q, query.limit, viewer(request))
+        return self.search_branches.search_visits(query.q, query.limit, Principal.of(request.principal))

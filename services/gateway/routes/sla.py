@@ -7,6 +7,7 @@ from services.sla.schemas import (
     ClockFilter, ClockPage, HolidayTableIn, HolidayTableLoaded, HolidayTables, ReportQuery, SlaReport,
 )
 from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
+from shared.scope import Principal
 
 REPORT_READERS = ("admin", "leader", "inspector", "team_member", "department")
 
@@ -17,7 +18,7 @@ class SlaRoutes:
     @api("GET", "/api/v1/sla/clocks", roles=EVERYONE, query=ClockFilter, response=ClockPage,
          summary="SLA clocks")
     def list_clocks(self, request):
-        return self.sla.list_clocks(query_params(request), dict(request.principal))
+        return self.sla.list_clocks(query_params(request), Principal.of(request.principal))
 
     @api("GET", "/api/v1/sla/report", roles=REPORT_READERS, query=ReportQuery, response=SlaReport,
          summary="Met rate, median and p90 time to reply, overall and by department")
@@ -33,5 +34,4 @@ class SlaRoutes:
          response=HolidayTableLoaded,
          summary="Load a year's official holiday table (published each November)")
     def load_holiday_table(self, request, year):
-        return self.sla.load_holidays(year, json_body(request),
-                    request.principal["username"])
+        return self.sla.load_holidays(year, json_body(request), Principal.of(request.principal))

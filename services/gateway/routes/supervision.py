@@ -17,6 +17,7 @@ from services.supervision.schemas import (
 )
 from shared.errors import NotFound
 from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
+from shared.scope import Principal
 from shared.schemas import shown
 
 XLSX = exports.MEDIA_TYPE
@@ -27,10 +28,6 @@ ACTORS = ("admin", "department")  # the owner department acts on its problem (an
 REPORT_READERS = ("admin", "leader", "inspector")
 REPORT_WRITERS = ("admin", "inspector")
 CLOCK_FIELDS = ("due_at", "elapsed_pct", "state", "paused", "counted_hours", "started_at")
-
-
-def actor(request) -> dict:
-    return dict(request.principal)
 
 
 def report_response(request, answer: dict):
@@ -60,18 +57,18 @@ class SupervisionRoutes:
          summary="Raise a project's problem to its owner department (3-day feedback, 7-day or "
                  "1-month solution)")
     def raise_problem(self, request):
-        return 201, self.supervision.raise_problem(json_body(request), actor(request))
+        return 201, self.supervision.raise_problem(json_body(request), Principal.of(request.principal))
 
     @api("GET", "/api/v1/problems", roles=PROBLEM_READERS, query=ProblemFilter,
          response=ProblemPage, summary="Problems")
     def list_problems(self, request):
-        return self.supervision.list_problems(query_params(request), actor(request))
+        return self.supervision.list_problems(query_params(request), Principal.of(request.principal))
 
     @api("GET", "/api/v1/problems/<string:problem_id>", roles=PROBLEM_READERS,
          response=ProblemView,
          summary="One problem: its steps, plan, deadlines and their live clocks")
     def get_problem(self, request, problem_id):
-        problem = self.supervision.get_problem(problem_id, actor(request))
+        problem = self.supervision.get_problem(problem_id, Principal.of(request.principal))
         for deadline in problem["deadlines"].values():
             clock = self.deadline_clock(deadline["clock_id"])
             if clock is not None:
@@ -93,32 +90,32 @@ class SupervisionRoutes:
          summary="The owner department's feedback (within 3 days)")
     def problem_feedback(self, request, problem_id):
         return self.supervision.give_feedback(problem_id, json_body(request),
-                    actor(request))
+                    Principal.of(request.principal))
 
     @api("POST", "/api/v1/problems/<string:problem_id>/analysis", roles=ACTORS, body=AnalysisIn,
          response=ProblemView,
          summary="Cause and approach (分析)")
     def problem_analysis(self, request, problem_id):
-        return self.supervision.analyse(problem_id, json_body(request), actor(request))
+        return self.supervision.analyse(problem_id, json_body(request), Principal.of(request.principal))
 
     @api("POST", "/api/v1/problems/<string:problem_id>/resolve", roles=ACTORS, body=ResolveIn,
          response=ProblemView,
          summary="Solved (解决): stops its clocks")
     def resolve_problem(self, request, problem_id):
-        return self.supervision.resolve(problem_id, json_body(request), actor(request))
+        return self.supervision.resolve(problem_id, json_body(request), Principal.of(request.principal))
 
     @api("POST", "/api/v1/problems/<string:problem_id>/plan", roles=ACTORS, body=PlanIn,
          response=ProblemView,
          summary="A plan with dated steps for a problem that cannot be solved soon; starts the "
                  "monthly progress-report clock")
     def plan_problem(self, request, problem_id):
-        return self.supervision.plan(problem_id, json_body(request), actor(request))
+        return self.supervision.plan(problem_id, json_body(request), Principal.of(request.principal))
 
     @api("POST", "/api/v1/problems/<string:problem_id>/progress-report", roles=ACTORS,
          body=ProgressReportIn, response=ProblemView, summary="The monthly progress report on the plan")
     def problem_progress_report(self, request, problem_id):
         return self.supervision.report_progress(problem_id, json_body(request),
-                    actor(request))
+                    Principal.of(request.principal))
 
     # -- the rhythm: weekly, monthly, quarterly, bimonthly ----------------------------------------
     @api("GET", "/api/v1/inspections/weekly", roles=REPORT_READERS, query=WeekQuery,
@@ -186,7 +183,7 @@ class SupervisionRoutes:
          response=AnyReport,
          summary="Produce a past period's report again from the facts (same facts, same report)")
     def generate_report(self, request):
-        return self.supervision.generate(json_body(request), actor(request))
+        return self.supervision.generate(json_body(request), Principal.of(request.principal))
 
     @api("GET", "/api/v1/units", roles=PROBLEM_READERS, response=UnitList,
          summary="The departments and towns problems are raised to and that are scored")

@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 from services.gateway.http import api, json_body, query_params
-from services.gateway.routes.supervision import XLSX, actor, xlsx_response
+from services.gateway.routes.supervision import XLSX, xlsx_response
 from services.supervision.client import SupervisionClient
 from services.supervision.schemas import (
     MonthlyExchange, MonthQuery, TaskCreate, TaskFilter, TaskPage, TaskPatch, TaskView,
     WeeklyArrangement, WeekQuery,
 )
 from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
-from shared.scope import READ_ALL_ROLES, TASK_ASSIGNERS
+from shared.scope import READ_ALL_ROLES, TASK_ASSIGNERS, Principal
 
 TASK_READERS = tuple(sorted(READ_ALL_ROLES))  # county leadership and the supervision office
 TASK_ASSIGNER_ROLES = tuple(sorted(TASK_ASSIGNERS))
@@ -34,13 +34,13 @@ class TaskRoutes:
          summary="Assign a county leader a task in one of the five areas, with its due date")
     def create_task(self, request):
         body = json_body(request)
-        return 201, self.supervision.create_task(body, actor(request),
+        return 201, self.supervision.create_task(body, Principal.of(request.principal),
                          self.leader_account(body))
 
     @api("GET", "/api/v1/tasks", roles=TASK_READERS, query=TaskFilter, response=TaskPage,
          summary="County leaders' tasks, by due date (filters: leader, area, status)")
     def list_tasks(self, request):
-        return self.supervision.list_tasks(query_params(request), actor(request))
+        return self.supervision.list_tasks(query_params(request), Principal.of(request.principal))
 
     @api("GET", "/api/v1/tasks/weekly", roles=TASK_READERS, query=WeekQuery,
          response=WeeklyArrangement,
@@ -69,12 +69,12 @@ class TaskRoutes:
     @api("GET", "/api/v1/tasks/<string:task_id>", roles=TASK_READERS, response=TaskView,
          summary="One task with its progress history")
     def get_task(self, request, task_id):
-        return self.supervision.get_task(task_id, actor(request))
+        return self.supervision.get_task(task_id, Principal.of(request.principal))
 
     @api("PATCH", "/api/v1/tasks/<string:task_id>", roles=TASK_EDITORS, body=TaskPatch,
          response=TaskView,
          summary="Record progress (the owning leader) or change the task (supervision office)")
     def update_task(self, request, task_id):
         body = json_body(request)
-        return self.supervision.update_task(task_id, body, actor(request),
+        return self.supervision.update_task(task_id, body, Principal.of(request.principal),
                     self.leader_account(body))

@@ -7,6 +7,7 @@ from services.teams.schemas import (
 )
 from services.teams.client import TeamsClient
 from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
+from shared.scope import Principal
 
 REASSIGNERS = ("admin", "leader")
 
@@ -29,7 +30,7 @@ class TeamRoutes:
     def reassign_lead(self, request, lead_id):
         body = json_body(request)
         self.check_may_act(request, lead_id)  # a leader: the own team's or the own projects
-        return self.teams.reassign(lead_id, body, request.principal["username"])
+        return self.teams.reassign(lead_id, body, Principal.of(request.principal))
 
     @api("GET", "/api/v1/routing-rules", roles=EVERYONE, response=RuleTable,
          summary="Industry keyword -> team: exact match first, else the longest keyword inside")
@@ -40,9 +41,9 @@ class TeamRoutes:
          summary="Point an industry keyword at a team (moves it from any other team)")
     def put_routing_rule(self, request):
         body = json_body(request)
-        return self.teams.set_routing_rule(body, request.principal["username"])
+        return self.teams.set_routing_rule(body, Principal.of(request.principal))
 
     @api("DELETE", "/api/v1/routing-rules/<string:keyword>", roles=("admin",), response=RuleChange,
          summary="Remove an industry keyword: its leads go to triage from now on")
     def delete_routing_rule(self, request, keyword):
-        return self.teams.delete_routing_rule(keyword, request.principal["username"])
+        return self.teams.delete_routing_rule(keyword, Principal.of(request.principal))

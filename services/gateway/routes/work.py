@@ -12,6 +12,7 @@ from services.policy.client import PolicyClient
 from services.sla.client import SlaClient
 from services.supervision.client import SupervisionClient
 from shared.rpc import GATEWAY_RPC_TIMEOUT_SECONDS
+from shared.scope import Principal
 
 QUEUE_SIZE = "50"
 
@@ -57,11 +58,11 @@ class WorkRoutes:
                     "leads": self.leads_where({"team_id": principal["team_id"],
                                                "status": "active"})}
         if role == "department":
-            problems = self.supervision.list_problems({"page_size": QUEUE_SIZE},
-                            principal)["items"]
+            caller = Principal.of(principal)
+            problems = self.supervision.list_problems({"page_size": QUEUE_SIZE}, caller)["items"]
             return {"kind": "department", "department": principal.get("department"),
-                    "requests": self.policy.list_requests({"status": "open", "page_size": QUEUE_SIZE},
-                                     principal)["items"],
+                    "requests": self.policy.list_requests(
+                        {"status": "open", "page_size": QUEUE_SIZE}, caller)["items"],
                     "problems": [p for p in problems if p["status"] != "resolved"]}
         if role == "branch_member":
             branch = principal.get("branch_id") or "-"
