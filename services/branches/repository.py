@@ -33,6 +33,13 @@ def trip_status_filter(status: str | None, today: str) -> dict:
     }.get(status or "", {})
 
 
+
+def stored_instead(stored: dict | None, duplicate: DuplicateKeyError) -> dict:
+    """What a retried insert answers: the document its first try stored under the same id."""
+    if stored is None:  # the duplicate was of another unique key: not a retry
+        raise duplicate
+    return stored
+
 class BranchesRepository(MongoRepository):
     def indexes(self):
         return {
@@ -80,7 +87,13 @@ class BranchesRepository(MongoRepository):
 
     # -- trips ----------------------------------------------------------------------------
     def insert_trip(self, trip: dict) -> dict:
-        self.db.trips.insert_one(trip)
+        """The trip, or the one stored under its id: ids come from the caller and the POST's
+        Idempotency-Key, so the same id is the same POST, retried while its first try was
+        still on its way (the look before the insert missed it)."""
+        try:
+            self.db.trips.insert_one(trip)
+        except DuplicateKeyError as duplicate:
+            return stored_instead(self.find_trip(trip["_id"]), duplicate)
         return trip
 
     def find_trip(self, trip_id: str) -> dict | None:
@@ -120,7 +133,11 @@ class BranchesRepository(MongoRepository):
 
     # -- visits ---------------------------------------------------------------------------
     def insert_visit(self, visit: dict) -> dict:
-        self.db.visits.insert_one(visit)
+        """The visit, or the one stored under its id (the same POST retried, as insert_trip)."""
+        try:
+            self.db.visits.insert_one(visit)
+        except DuplicateKeyError as duplicate:
+            return stored_instead(self.find_visit(visit["_id"]), duplicate)
         return visit
 
     def find_visit(self, visit_id: str) -> dict | None:

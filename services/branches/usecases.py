@@ -110,7 +110,7 @@ class BranchesUseCases:
             "lead_id": None, "created_at": self.now, "created_by": who.username,
             "search_keys": search_keys(visit_in.company),
         }
-        self.repository.insert_visit(visit)
+        visit = self.repository.insert_visit(visit)
         self.refresh_summary(trip, visit["day"])
         return visit
 

@@ -58,8 +58,16 @@ class PolicyRepository(MongoRepository):
     def insert(self, submitted: Change, now: datetime) -> dict:
         """A new request (the change sets every field) with its `policy_request_received`."""
         request = dict(submitted.set)
-        self.commit(lambda s: self.db.policy_requests.insert_one(request, session=s),
-                    envelopes(submitted, now))
+        try:
+            self.commit(lambda s: self.db.policy_requests.insert_one(request, session=s),
+                        envelopes(submitted, now))
+        except DuplicateKeyError:
+            # Ids come from the caller and the POST's Idempotency-Key: the same id is the same
+            # POST, retried while its first try was still on its way (its event went with it).
+            stored = self.find(request["_id"])
+            if stored is None:
+                raise
+            return stored
         return request
 
     def find(self, request_id: str) -> dict | None:
