@@ -23,7 +23,9 @@ from shared.embedded_db import EmbeddedMongo  # noqa: E402
 from tests.leftovers import LEFTOVER_GRACE_SECONDS, SESSION_MARKER, kill, leftovers  # noqa: E402
 
 # Every process this run starts inherits the marker, so the session's end can find any left.
-os.environ[SESSION_MARKER] = uuid.uuid4().hex
+# `make test` (tests/tiers.py) gives each of its sessions one, to clean up after a session that
+# could not (one ended by pytest-timeout's backstop skips its own teardown).
+os.environ.setdefault(SESSION_MARKER, uuid.uuid4().hex)
 
 
 def greenthread_stacks() -> str:

@@ -16,6 +16,9 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
+
+from tests.leftovers import LEFTOVER_GRACE_SECONDS, SESSION_MARKER, kill, leftovers
 
 SESSIONS = {
     "processes": ["tests/browser", "tests/e2e", "tests/faults"],
@@ -40,12 +43,13 @@ def stream(name: str, process: subprocess.Popen, lock: threading.Lock,
 def main(extra: list[str]) -> int:
     lock = threading.Lock()
     started = time.monotonic()
-    running = {}
+    running, markers = {}, {name: uuid.uuid4().hex for name in SESSIONS}
     for name, paths in SESSIONS.items():
         running[name] = subprocess.Popen(
             [sys.executable, "-m", "pytest", *paths, *extra],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
+            env={**os.environ, "PYTHONUNBUFFERED": "1", SESSION_MARKER: markers[name]},
+            start_new_session=True)
     summaries: dict[str, list[str]] = {name: [] for name in running}
     readers = [threading.Thread(target=stream, args=(name, p, lock, summaries[name]), daemon=True)
                for name, p in running.items()]
@@ -64,6 +68,14 @@ def main(extra: list[str]) -> int:
     codes = {name: process.wait() for name, process in running.items()}
     for reader in readers:
         reader.join()
+    for name, marker in markers.items():
+        # A session's own end kills what it left; one that died before its end could not.
+        left = leftovers(marker, within=LEFTOVER_GRACE_SECONDS)
+        if left:
+            kill(pid for pid, _ in left)
+            codes[name] = codes[name] or 1
+            print(f"tiers: {name} left {len(left)} processes running (now killed):\n" +
+                  "\n".join(f"  {pid}: {cmdline[:200]}" for pid, cmdline in left))
     minutes, seconds = divmod(int(time.monotonic() - started), 60)
     for name, code in codes.items():
         if code != 0:
