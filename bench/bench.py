@@ -217,7 +217,6 @@ def seed(platform: Platform, n: int) -> float:
     own code makes. Returns the seconds it took."""
     from services.leads import domain as leads_domain
     from services.leads.repository import LeadsRepository
-    from services.leads.service import LeadsService
     from services.teams import domain as teams_domain
     from services.teams.service import TRIAGE, county_leader, load_teams_file
     from shared.clock import utcnow
@@ -239,7 +238,7 @@ def seed(platform: Platform, n: int) -> float:
             at = now + timedelta(seconds=i * 300)
             lead = leads_domain.new_lead(uuid.uuid4().hex, lead_body(i), "admin", at,
                                          1_000_000_000)
-            created = make_event("leads", LeadsService.created_event(lead), at)
+            created = make_event("leads", leads_domain.created(lead), at)
             route = teams_domain.pick_team(lead["industry"], table)
             team = next(t for t in teams if route and t["_id"] == route.team_id)
             members = team.get("members", [])

@@ -1,0 +1,36 @@
+"""`make bench` seeds its leads with the services' own code (bench/bench.py `seed`): run here on a
+few leads, so that a change to that code breaks this test rather than the next benchmark (the
+benchmark is not part of `make test`, and its seed once called a method that had moved)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pymongo import MongoClient
+
+from bench.bench import seed
+
+
+@dataclass
+class SeedTarget:
+    mongo: MongoClient  # what seed() uses of the benchmark's platform
+
+
+def test_the_benchmark_seeds_assigned_leads_with_their_history(mongo):
+    databases = ("kuaiban_leads", "kuaiban_teams")
+    for name in databases:
+        mongo.drop_database(name)
+    try:
+        seed(SeedTarget(mongo), 30)
+        leads, teams = mongo["kuaiban_leads"], mongo["kuaiban_teams"]
+        assert leads.leads.count_documents({}) == 30
+        assert leads.leads.count_documents({"routing": "assigned"}) == 30
+        assert teams.team_leads.count_documents({}) == 30
+        # Each lead's creation and assignment: sent outbox entries and applied event ids.
+        assert leads.outbox.count_documents({"sent_at": {"$ne": None}}) == 30
+        assert teams.outbox.count_documents({"sent_at": {"$ne": None}}) == 30
+        assert leads.applied_events.count_documents({}) == teams.applied_events.count_documents(
+            {}) == 30
+        assert teams.team_figures.count_documents({}) > 0
+    finally:
+        for name in databases:
+            mongo.drop_database(name)
