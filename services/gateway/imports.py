@@ -78,14 +78,20 @@ class ChunksDone:
         self.held_events += part["held_events"]
 
 
-def read_ledger(content: bytes) -> tuple[list, list[tuple[int, tuple, set]], dict]:
-    """The ledger's columns, data rows and units; a file that is no ledger is a 422."""
+def read_workbook(read, refused: type[Exception], content: bytes):
+    """`read(content)`; a file that is not the sheet it should be (`refused`) or no workbook at
+    all is a 422 on the file."""
     try:
-        return ledger.read(content)
-    except ledger.LedgerRefused as exc:
+        return read(content)
+    except refused as exc:
         raise file_refused(str(exc)) from None
     except xlsx.NotAWorkbook:
         raise file_refused(UNREADABLE) from None
+
+
+def read_ledger(content: bytes) -> tuple[list, list[tuple[int, tuple, set]], dict]:
+    """The ledger's columns, data rows and units; a file that is no ledger is a 422."""
+    return read_workbook(ledger.read, ledger.LedgerRefused, content)
 
 
 def outside_own_team(row_number: int, lead: dict, routing: dict, principal) -> dict | None:
@@ -195,12 +201,7 @@ class SortedBatch:
 
 def read_batch(content: bytes) -> tuple[list, list[tuple[int, tuple, set]]]:
     """The batch's columns and data rows; a file that is no batch is a 422."""
-    try:
-        return batch_sheet.read(content)
-    except batch_sheet.SheetRefused as exc:
-        raise file_refused(str(exc)) from None
-    except xlsx.NotAWorkbook:
-        raise file_refused(UNREADABLE) from None
+    return read_workbook(batch_sheet.read, batch_sheet.SheetRefused, content)
 
 
 def sorted_batch(columns, data) -> SortedBatch:
