@@ -303,6 +303,18 @@ def wait_assigned(platform: Platform, ids: list[str], within: float) -> bool:
         time.sleep(0.1)
 
 
+def cursor_of_page(client: Client, path: str, page: int) -> str:
+    """`path` for page `page` (or the last page there is) by the cursor of the page before it,
+    as a client paging through the list has it."""
+    at = path
+    for _ in range(page - 1):
+        status, body, _ = client.request("GET", at)
+        if status != 200 or not body.get("next_cursor"):
+            break
+        at = f"{path}&after={body['next_cursor']}"
+    return at
+
+
 def measure(platform: Platform, n: int) -> dict:
     out = {"load_avg": os.getloadavg()[0]}  # the machine's, for reading the rest
     client = Client(platform.port, platform.token)
@@ -337,9 +349,9 @@ def measure(platform: Platform, n: int) -> dict:
     team = "new-energy"
     for label, path in [
         ("list_p1", "/api/v1/leads?page_size=50"),
-        ("list_p100", "/api/v1/leads?page_size=50&page=100"),
+        ("list_p100", cursor_of_page(client, "/api/v1/leads?page_size=50", 100)),
         ("team_p1", f"/api/v1/leads?team_id={team}&page_size=50"),
-        ("team_p100", f"/api/v1/leads?team_id={team}&page_size=50&page=100"),
+        ("team_p100", cursor_of_page(client, f"/api/v1/leads?team_id={team}&page_size=50", 100)),
         ("search", "/api/v1/leads?q=%E7%94%B5%E6%B1%A0"),  # 电池
         ("team", f"/api/v1/teams/{team}"),
     ]:
@@ -438,9 +450,9 @@ ROWS = [
     ("database operations per created lead (with its assignment)", "ops_per_lead", "", "{:.1f}"),
     ("database CPU per created lead (ms)", "db_cpu_ms_per_lead", "<= 15", "{:.1f}"),
     ("GET /leads?page_size=50, p99 at 4 connections (ms)", "list_p1", "<= 50", "{:.0f}"),
-    ("GET /leads?page_size=50&page=100 (ms)", "list_p100", "<= 50", "{:.0f}"),
+    ("GET /leads?page_size=50, page 100 by its cursor (ms)", "list_p100", "<= 50", "{:.0f}"),
     ("GET /leads?team_id=...&page_size=50 (ms)", "team_p1", "<= 50", "{:.0f}"),
-    ("GET /leads?team_id=...&page_size=50&page=100 (ms)", "team_p100", "<= 50", "{:.0f}"),
+    ("GET /leads?team_id=...&page_size=50, page 100 by its cursor (ms)", "team_p100", "<= 50", "{:.0f}"),
     ("GET /leads?q=电池 (ms)", "search", "<= 50", "{:.0f}"),
     ("GET /teams/{id} (ms)", "team", "<= 50", "{:.0f}"),
     ("last week's inspection, first ask until produced (ms)", "board_closed_first", "<= 1000",

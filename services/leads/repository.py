@@ -9,8 +9,10 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from services.leads.errors import DuplicateLead
+from services.leads import windows
 from services.leads.progress import report_row
 from shared.change import Change
+from shared.clock import utcnow
 from shared.errors import Conflict, NotFound
 from shared.events import EventData, make_event
 from shared.storage import MongoRepository, choose_hint, plain_indexes, update_of
@@ -74,6 +76,9 @@ class LeadsRepository(MongoRepository):
                 # that MongoDB serves the sort from the index.
                 IndexModel([("team_id", ASCENDING), ("stage", ASCENDING), ("major", DESCENDING),
                             ("created_at", DESCENDING), ("_id", ASCENDING)], name="team_stage_order"),
+                # A team's list without a stage (every team member's): its windows (windows.py).
+                IndexModel([("team_id", ASCENDING), ("major", DESCENDING),
+                            ("created_at", DESCENDING), ("_id", ASCENDING)], name="team_order"),
                 IndexModel([("source_branch_id", ASCENDING), ("major", DESCENDING),
                             ("created_at", DESCENDING), ("_id", ASCENDING)],
                            name="source_branch_order"),
@@ -90,7 +95,9 @@ class LeadsRepository(MongoRepository):
                 # Lookups by credit code alone: the unique index above is partial, and a query
                 # that does not repeat its filter may not use it.
                 IndexModel([("company.credit_code", ASCENDING)], name="credit_code"),
-                IndexModel([("search_keys", ASCENDING)], name="search_keys"),
+                # A search, in order of creation (windows.py): the rarest key's leads, newest first.
+                IndexModel([("search_keys", ASCENDING), ("major", DESCENDING),
+                            ("created_at", DESCENDING), ("_id", ASCENDING)], name="search_order"),
                 # A person's projects (GET /me/work): as project lead, in the service group.
                 IndexModel([("four_ones.project_lead.username", ASCENDING)], name="project_lead"),
                 IndexModel([("four_ones.service_group.members.username", ASCENDING)],
@@ -198,14 +205,23 @@ class LeadsRepository(MongoRepository):
         return lead
 
     def list(self, query: dict, sort: list, page: int, page_size: int,
-             projection: dict | None = None,
-             keys: list[str] | None = None) -> tuple[list[dict], int, bool]:
-        """One page, major projects first (the green channel), then `sort`; and the total,
-        counted up to TOTAL_CAP (True when capped). `keys`: the leads holding every one of
-        those search keys."""
+             projection: dict | None = None, keys: list[str] | None = None,
+             after: str | None = None) -> tuple[list[dict], int, bool, str | None]:
+        """One page, major projects first (the green channel), then `sort`; the total, and
+        True when there are more than it says; and the cursor of the next page (lists by
+        creation only, else None). `keys`: the leads holding every one of those search keys.
+        `after`: a cursor from an earlier page (then `page` is not used).
+
+        In order of creation a page is read window by window (windows.py) and its total
+        counts the leads up to this page's end (`True` when more follow). Other orders read
+        their range at once and count up to TOTAL_CAP."""
         order = GREEN_FIRST + sort + [("_id", ASCENDING)]
-        if keys:
-            return self._search(query, keys, order, page, page_size, projection)
+        key = search_key_to_match(keys) if keys else None
+        plan = windows.plan_for(query, sort, keys, key)
+        if plan is None and keys:
+            return (*self._search(query, keys, order, page, page_size, projection), None)
+        if plan is not None:
+            return self._list_in_windows(plan, page, page_size, projection, after)
         hint = choose_hint(plain_indexes(self.indexes()["leads"]), query, order)
         cursor = self.db.leads.find(query, projection)
         if hint:
@@ -216,7 +232,66 @@ class LeadsRepository(MongoRepository):
         counted = query or {"major": {"$gte": False}}
         total = self.db.leads.count_documents(counted, limit=TOTAL_CAP + 1,
                                               **({"hint": hint} if hint else {}))
-        return list(cursor), min(total, TOTAL_CAP), total > TOTAL_CAP
+        return list(cursor), min(total, TOTAL_CAP), total > TOTAL_CAP, None
+
+    def _list_in_windows(self, plan: windows.Plan, page: int, page_size: int,
+                         projection: dict | None, after: str | None):
+        start = windows.position_of(after) if after else None
+        skip = 0 if start else (page - 1) * page_size
+        before = start.before if start else 0  # the leads of the pages before
+        wanted = skip + page_size + 1  # one more: is there a next page?
+        found: list[dict] = []
+        for major in plan.majors:
+            if start and major and not start.major:  # the cursor is past the green channel
+                continue
+            found += self._walk_windows(plan, major, wanted - len(found), projection,
+                                        start if start and start.major == major else None)
+            if len(found) >= wanted:
+                break
+        items = found[skip:skip + page_size]
+        more = len(found) > skip + page_size
+        total = before + min(len(found), skip + page_size)
+        return items, total, more, windows.cursor_of(items[-1], total) if more else None
+
+    def _walk_windows(self, plan: windows.Plan, major: bool, wanted: int,
+                      projection: dict | None, start) -> list[dict]:
+        """Up to `wanted` leads of one `major` value in the list's order, after `start`
+        (a windows.Position) when given, reading one window of created_at after another."""
+        fixed = {**plan.fixed, "major": major}
+        # A search checks its other keys on the leads read: they come with them.
+        shown = projection
+        if plan.keys and projection and projection.get("search_keys") == 0:
+            projection = {f: v for f, v in projection.items() if f != "search_keys"}
+        newest = plan.newest_first
+        # The edge of the first window: the cursor's created_at, or now / the first lead's.
+        edge = start.created_at if start else (utcnow() if newest else self.first_created_at())
+        if edge is None:
+            return []
+        width, found, first = windows.FIRST_WIDTH, [], True
+        while len(found) < wanted:
+            far = edge - width if newest else edge + width
+            last = far < windows.FLOOR if newest else far > utcnow() + timedelta(days=1)
+            # This window, exactly: from the edge (kept when it is the cursor's, else the last
+            # window's far side and not ours) to the far side (ours); open at the line's ends.
+            near_open = first and not start
+            window = windows.Window(None if near_open else edge, bool(first and start),
+                                    None if last else far, newest)
+            leads = [d for d in self.db.leads.find({**fixed, **window.query()}, projection)
+                     if window.holds(d["created_at"]) and plan.keeps(d)]
+            leads.sort(key=lambda d: windows.order_key(d, newest))
+            if start and first:
+                after_key = windows.order_key({"created_at": start.created_at,
+                                               "_id": start.lead_id}, newest)
+                leads = [d for d in leads if windows.order_key(d, newest) > after_key]
+            if shown is not projection:
+                for d in leads:
+                    d.pop("search_keys", None)
+            found += leads
+            if last:
+                break
+            width = windows.next_width(width, len(leads), wanted - len(found))
+            edge, first = far, False
+        return found[:wanted]
 
     def _search(self, query: dict, keys: list[str], order: list, page: int, page_size: int,
                 projection: dict | None):

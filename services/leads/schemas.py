@@ -179,6 +179,9 @@ class LeadFilter(PageQuery):
         default=None, description="search in title, company name and credit code, contact name "
                                   "and phone (Chinese works)")
     sort: Literal[tuple(SORTS)] = "-created_at"  # type: ignore[valid-type]
+    after: Optional[Annotated[str, Field(max_length=200)]] = Field(
+        default=None, description="the page after the one whose `next_cursor` this is (lists in "
+                                  "order of creation); `page` is then not used")
 
 
 # -- results ----------------------------------------------------------------------------------
@@ -339,7 +342,11 @@ class LeadView(LeadSummary):
 
 
 class LeadPage(Page):
+    """In order of creation, `total` counts the leads up to this page's end and
+    `total_capped` says more follow; `next_cursor` opens the next page at the cost of the first."""
+
     items: list[LeadSummary]
+    next_cursor: Optional[str] = None
 
 
 class ProgressRow(View):

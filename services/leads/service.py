@@ -103,8 +103,9 @@ class LeadsService:
         """A page of leads; `scope` is the caller's filter from shared/scope.py (set by the
         gateway, never by the caller), and wins over the caller's own filters."""
         f = validated(LeadFilter, filters, ("query",))
-        leads, total, capped = self.cases.list(f, scope, SUMMARY_LEAVES_OUT)
-        return page_of([lead_view(lead, summary=True) for lead in leads], total, f, capped)
+        leads, total, capped, after = self.cases.list(f, scope, SUMMARY_LEAVES_OUT)
+        page = page_of([lead_view(lead, summary=True) for lead in leads], total, f, capped)
+        return {**page, "next_cursor": after}
 
     # -- changes ---------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from services.leads import domain, pipeline, progress
+from services.leads import domain, pipeline, progress, windows
 from services.leads.errors import DuplicateLead
 from services.leads.repository import LeadsRepository
 from services.leads.schemas import (
@@ -155,7 +155,8 @@ class LeadsUseCases:
         return self.repository.get(lead_id)
 
     def list(self, f: LeadFilter, scope: dict | None, leave_out: tuple[str, ...]):
-        """A page of leads, (leads, total, capped); `scope` wins over the caller's filters."""
+        """A page of leads, (leads, total, capped, next cursor); `scope` wins over the caller's
+        filters."""
         query = {key: value for key, value in {
             "team_id": f.team_id, "stage": f.stage, "status": f.status,
             "source_branch_id": f.branch_id, "major": f.major, "routing": f.routing,
@@ -167,8 +168,13 @@ class LeadsUseCases:
             if not keys:
                 raise field_error(["query", "q"], "至少输入一个字")
         query.update(scope or {})
+        if f.after is not None:
+            try:
+                windows.position_of(f.after)
+            except ValueError:
+                raise field_error(["query", "after"], "翻页位置无效：请从第一页重新打开列表")
         return self.repository.list(query, SORTS[f.sort], f.page, f.page_size,
-                                    {field: 0 for field in leave_out}, keys)
+                                    {field: 0 for field in leave_out}, keys, f.after)
 
     def progress(self, lead_id: str) -> dict:
         """The dynamic progress table (动态进度表): planned against actual, the next one due."""

@@ -3173,10 +3173,19 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** LeadPage */
+        /**
+         * LeadPage
+         * @description In order of creation, `total` counts the leads up to this page's end and
+         *     `total_capped` says more follow; `next_cursor` opens the next page at the cost of the first.
+         */
         LeadPage: {
             /** Items */
             items: components["schemas"]["LeadSummary"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor: string | null;
             /** Page */
             page: number;
             /** Page Size */
@@ -8087,6 +8096,7 @@ export interface operations {
                 owner?: string | null;
                 q?: string | null;
                 sort?: "-created_at" | "created_at" | "-updated_at" | "-investment_cny" | "investment_cny" | "stage" | "-stage" | "title";
+                after?: string | null;
             };
             header?: never;
             path?: never;
@@ -8299,6 +8309,7 @@ export interface operations {
                 owner?: string | null;
                 q?: string | null;
                 sort?: "-created_at" | "created_at" | "-updated_at" | "-investment_cny" | "investment_cny" | "stage" | "-stage" | "title";
+                after?: string | null;
             };
             header?: never;
             path?: never;

@@ -88,8 +88,9 @@ export default function LeadList() {
           dataSource={data?.items ?? []}
           scroll={{ x: 900 }}
           pagination={{
-            current: page, pageSize, total: data?.total ?? 0, showSizeChanger: true,
-            showTotal: (t) => `共 ${t} 条${data?.total_capped ? "以上" : ""}`,
+            // A capped total counts up to this page's end: one more opens the next page.
+            current: page, pageSize, total: (data?.total ?? 0) + (data?.total_capped ? 1 : 0), showSizeChanger: true,
+            showTotal: () => `共 ${data?.total ?? 0} 条${data?.total_capped ? "以上" : ""}`,
             onChange: (p, s) => { const next = new URLSearchParams(params); next.set("page", String(p)); next.set("page_size", String(s)); setParams(next); },
           }}
           columns={[
