@@ -229,7 +229,8 @@ def seed(platform: Platform, n: int) -> float:
     prefix = "kuaiban_"
     leads_db, teams_db = platform.mongo[f"{prefix}leads"], platform.mongo[f"{prefix}teams"]
     figures: dict = {}
-    now = utcnow() - timedelta(days=400)
+    # One lead every 5 minutes up to now: a county's history runs up to the day it is measured.
+    now = utcnow() - timedelta(seconds=n * 300)
     batch = 2000
     for start in range(0, n, batch):
         leads, team_leads, outboxes, applied = [], [], {"leads": [], "teams": []}, {"leads": [],

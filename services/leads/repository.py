@@ -95,9 +95,7 @@ class LeadsRepository(MongoRepository):
                 # Lookups by credit code alone: the unique index above is partial, and a query
                 # that does not repeat its filter may not use it.
                 IndexModel([("company.credit_code", ASCENDING)], name="credit_code"),
-                # A search, in order of creation (windows.py): the rarest key's leads, newest first.
-                IndexModel([("search_keys", ASCENDING), ("major", DESCENDING),
-                            ("created_at", DESCENDING), ("_id", ASCENDING)], name="search_order"),
+                IndexModel([("search_keys", ASCENDING)], name="search_keys"),
                 # A person's projects (GET /me/work): as project lead, in the service group.
                 IndexModel([("four_ones.project_lead.username", ASCENDING)], name="project_lead"),
                 IndexModel([("four_ones.service_group.members.username", ASCENDING)],
@@ -216,10 +214,9 @@ class LeadsRepository(MongoRepository):
         counts the leads up to this page's end (`True` when more follow). Other orders read
         their range at once and count up to TOTAL_CAP."""
         order = GREEN_FIRST + sort + [("_id", ASCENDING)]
-        key = search_key_to_match(keys) if keys else None
-        plan = windows.plan_for(query, sort, keys, key)
-        if plan is None and keys:
+        if keys:
             return (*self._search(query, keys, order, page, page_size, projection), None)
+        plan = windows.plan_for(query, sort)
         if plan is not None:
             return self._list_in_windows(plan, page, page_size, projection, after)
         hint = choose_hint(plain_indexes(self.indexes()["leads"]), query, order)
@@ -258,10 +255,6 @@ class LeadsRepository(MongoRepository):
         """Up to `wanted` leads of one `major` value in the list's order, after `start`
         (a windows.Position) when given, reading one window of created_at after another."""
         fixed = {**plan.fixed, "major": major}
-        # A search checks its other keys on the leads read: they come with them.
-        shown = projection
-        if plan.keys and projection and projection.get("search_keys") == 0:
-            projection = {f: v for f, v in projection.items() if f != "search_keys"}
         newest = plan.newest_first
         # The edge of the first window: the cursor's created_at, or now / the first lead's.
         edge = start.created_at if start else (utcnow() if newest else self.first_created_at())
@@ -283,9 +276,6 @@ class LeadsRepository(MongoRepository):
                 after_key = windows.order_key({"created_at": start.created_at,
                                                "_id": start.lead_id}, newest)
                 leads = [d for d in leads if windows.order_key(d, newest) > after_key]
-            if shown is not projection:
-                for d in leads:
-                    d.pop("search_keys", None)
             found += leads
             if last:
                 break

@@ -19,8 +19,7 @@ from datetime import datetime, timedelta, timezone
 
 # The equality fields before (major, created_at, _id) in the leads' list indexes
 # (repository.LeadsRepository.indexes), longest first.
-WINDOW_PREFIXES = [("search_keys",), ("team_id", "stage"), ("team_id",), ("source_branch_id",),
-                   ("routing",), ()]
+WINDOW_PREFIXES = [("team_id", "stage"), ("team_id",), ("source_branch_id",), ("routing",), ()]
 
 FIRST_WIDTH = timedelta(hours=1)
 # No lead of the county's is older: below it, one last open window takes whatever is left.
@@ -35,31 +34,24 @@ class Plan:
     majors: tuple[bool, ...]  # the green channel first: True, then False (or the one asked)
     residual: dict            # the query's other fields, checked on each window's leads
     newest_first: bool
-    keys: frozenset = frozenset()  # search keys each lead must hold (one is in `prefix`)
 
     def keeps(self, lead: dict) -> bool:
-        return all(lead.get(f) == v for f, v in self.residual.items()) and (
-            self.keys <= set(lead.get("search_keys", ())))
+        return all(lead.get(f) == v for f, v in self.residual.items())
 
 
-def plan_for(query: dict, sort: list, keys: list[str] | None = None,
-             key: str | None = None) -> Plan | None:
+def plan_for(query: dict, sort: list) -> Plan | None:
     """How to read `query` in windows, or None when it cannot be (another order, an operator,
-    a list of ids): those lists are read as one range. A search matches `key`, the rarest of
-    its `keys`, by the index, and checks the others on each window's leads."""
+    a list of ids): those lists are read as one range."""
     if [f for f, _ in sort] != ["created_at"]:
         return None
-    if any(f.startswith("$") or f in ("_id", "search_keys") or isinstance(v, (dict, list, tuple))
+    if any(f.startswith("$") or f == "_id" or isinstance(v, (dict, list, tuple))
            for f, v in query.items()):
         return None
-    if key is not None:
-        query = {**query, "search_keys": key}
     fields = set(query) - {"major"}
     prefix = next(p for p in WINDOW_PREFIXES if set(p) <= fields)
     majors = (bool(query["major"]),) if "major" in query else (True, False)
     residual = {f: v for f, v in query.items() if f not in prefix and f != "major"}
-    return Plan({f: query[f] for f in prefix}, majors, residual, newest_first=sort[0][1] < 0,
-                keys=frozenset(keys or ()))
+    return Plan({f: query[f] for f in prefix}, majors, residual, newest_first=sort[0][1] < 0)
 
 
 @dataclass(frozen=True)

@@ -124,19 +124,3 @@ def test_a_page_reads_about_a_page_of_leads_not_the_whole_list(mongo_uri, reposi
             assert first_page <= 40 and next_page <= 40, (query, first_page, next_page, stored)
             assert stored >= 70
 
-
-@pytest.mark.parametrize("words", ["项目", "企业1", "项目 企业2"])
-@pytest.mark.parametrize("query", [{}, {"team_id": "food"}], ids=["all", "team"])
-def test_a_search_in_order_of_creation_is_paged_the_same_way(repository, words, query):
-    keys = domain.query_keys(words)
-    want = [i for i in expected(repository, query, True)
-            if set(keys) <= set(repository.db.leads.find_one({"_id": i})["search_keys"])]
-    got, after = [], None
-    while True:
-        items, total, more, after = repository.list(query, [("created_at", -1)], 1, 20,
-                                                    keys=keys, after=after)
-        got += [d["_id"] for d in items]
-        assert total == len(got)
-        if after is None:
-            break
-    assert got == want and want

@@ -126,7 +126,7 @@ def test_a_bad_query_is_a_chinese_422(web_session, world):
 def test_each_kind_is_searched_on_its_index(gateway, mongo, db_prefix, world):
     plans = {
         "leads": mongo[f"{db_prefix}leads"].leads.find(
-            {"search_keys": {"$all": ["13", "91"]}, "team_id": "new-energy"}).hint("search_order"),
+            {"search_keys": {"$all": ["13", "91"]}, "team_id": "new-energy"}).hint("search_keys"),
         "problems": mongo[f"{db_prefix}supervision"].problems.find(
             {"search_keys": {"$all": ["供电"]}, "team_id": "x"}).hint("search_keys"),
         "policy_requests": mongo[f"{db_prefix}policy"].policy_requests.find(
