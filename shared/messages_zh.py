@@ -24,7 +24,7 @@ FIELD_LABELS = {
     "service_group.name": "服务组名称", "members": "成员", "service_group.members": "服务组成员",
     "department": "部门", "username": "用户名", "plan": "计划", "milestone": "节点",
     "planned_date": "计划日期", "label": "节点名称", "actual_date": "实际日期",
-    "team_id": "专业招商协作组", "routing": "分派状态", "owner": "负责人", "q": "搜索词",
+    "team_id": "专业招商协作组", "routing": "分派状态", "owner": "负责人", "q": "搜索词", "after": "翻页位置",
     "sort": "排序", "page": "页码", "page_size": "每页条数", "limit": "每类条数",
     # branches
     "destination": "目的地", "start_date": "开始日期", "end_date": "结束日期", "purpose": "出行目的",

@@ -172,7 +172,7 @@ class LeadsUseCases:
             try:
                 windows.position_of(f.after)
             except ValueError:
-                raise field_error(["query", "after"], "翻页位置无效：请从第一页重新打开列表")
+                raise field_error(["query", "after"], "无效，请从第一页重新打开列表")
         return self.repository.list(query, SORTS[f.sort], f.page, f.page_size,
                                     {field: 0 for field in leave_out}, keys, f.after)
 

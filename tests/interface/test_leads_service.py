@@ -294,6 +294,16 @@ class TestLists:
         assert [lead["title"] for lead in rpc.list({"q": "今世缘酒业"})["items"]] == ["今世缘南厂区技改扩能项目"]
         assert rpc.list({"q": "巨石 基地"})["total"] == 1
         assert rpc.list({"q": "石捷"})["total"] == 0
+        # In order of creation the next page comes by its cursor; a cursor not of ours is a 422.
+        first = rpc.list({"page_size": "3"})
+        rest = rpc.list({"page_size": "3", "after": first["next_cursor"]})
+        assert (first["total"], first["total_capped"], rest["total"], rest["next_cursor"]) == \
+            (3, True, 4, None)
+        assert {d["id"] for d in first["items"] + rest["items"]} == {d["id"] for d in made}
+        with pytest.raises(InvalidInput) as exc:
+            rpc.list({"after": "not-a-cursor"})
+        assert exc.value.extra["errors"][0]["loc"] == ["query", "after"]
+        assert exc.value.extra["errors"][0]["msg"] == "翻页位置：无效，请从第一页重新打开列表"
         by_money = rpc.list({"sort": "-investment_cny", "page_size": "2"})
         assert [lead["investment_cny"] for lead in by_money["items"]] == [13_000_000_000, 12_000_000_000]
         assert (by_money["total"], by_money["page_size"]) == (4, 2)
