@@ -32,7 +32,7 @@ FIXED_COLLECTIONS = {"teams", "branches", "units", "holiday_tables", "users", "r
 # Reads of every document by design, by (collection, the function that sends it), each with why.
 WHOLE_READS = {
     ("report_rows", "report_rows"): "a report lists every lead: the buckets of all rows, once",
-    ("report_firsts", "<genexpr>"): "one small document per bucket (REPORT_BUCKETS of them)",
+    ("report_firsts", "<genexpr>"): "64 small documents (FIRST_BUCKETS): the least first created_at",
     ("leads", "migrate"): "a migration, once per database (migrate_once)",
     ("leads", "build_report_rows"): "the report rows' first build, once per database",
 }

@@ -5,7 +5,7 @@ import logging
 import zlib
 from datetime import timedelta
 
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.leads.errors import DuplicateLead
@@ -25,15 +25,23 @@ OTHER_ORDERS = [("created_at", ASCENDING), ("updated_at", DESCENDING),
                 ("stage_index", ASCENDING), ("stage_index", DESCENDING), ("title", ASCENDING)]
 
 
-# The reports read every lead's plan at once: kept as compact rows in a few bucket documents
-# (`report_rows`, each bucket's first created_at in `report_firsts`), written with each lead's
-# change, because reading 10,000 whole lead documents takes seconds on the embedded database.
-REPORT_BUCKETS = 64
-MIGRATION_REPORT_ROWS = "report_rows"
+# The reports read every lead's plan at once: kept as compact rows in bucket documents
+# (`report_rows`), written with each lead's change, because reading 10,000 whole lead documents
+# takes seconds on the embedded database. SecantusDB rewrites a whole bucket on each change
+# (3 ms at 16 rows, 64 ms at 1,560: what 64 buckets held at 100,000 leads), so there are many:
+# about 24 rows each at 100,000 leads, and a report reads at most REPORT_BUCKETS documents. The
+# first created_at is kept apart, in 64 small documents (`report_firsts`).
+REPORT_BUCKETS = 4096
+FIRST_BUCKETS = 64
+MIGRATION_REPORT_ROWS = "report_rows_4096"
 
 
 def bucket_of(lead_id: str) -> int:
     return zlib.crc32(lead_id.encode("utf-8")) % REPORT_BUCKETS
+
+
+def first_bucket_of(lead_id: str) -> int:
+    return zlib.crc32(lead_id.encode("utf-8")) % FIRST_BUCKETS
 
 
 def build_report_rows(repository: "LeadsRepository", config: dict) -> int:
@@ -139,7 +147,7 @@ class LeadsRepository(MongoRepository):
     def insert(self, lead: dict, events: tuple[EventData, ...], at) -> dict:
         def change(session):
             self.db.leads.insert_one(lead, session=session)
-            self.save_report_row(lead, session)
+            self.save_report_row(lead, session, new=True)
         try:
             self.commit(change, envelopes(events, at))
         except DuplicateKeyError:
@@ -177,9 +185,14 @@ class LeadsRepository(MongoRepository):
         and the import's behind theirs, so a fan-out beside the import slowed both severalfold.
         Returns the held events' ids."""
         stored = envelopes(events, at)
-        self.commit_held(lambda session: self.db.leads.insert_many(leads, ordered=True,
-                                                                   session=session),
-                         stored, IMPORT_HOLD)
+
+        def change(session):
+            self.db.leads.insert_many(leads, ordered=True, session=session)
+            # Their report rows come with their assignment (record_assignment): a chunk's
+            # hundred leads fall in a hundred buckets.
+            self.save_first_created_at(leads, session)
+
+        self.commit_held(change, stored, IMPORT_HOLD)
         return [str(e.event_id) for e in stored]
 
     def insert_sourced(self, envelope, lead: dict, events: tuple[EventData, ...]) -> bool:
@@ -187,7 +200,7 @@ class LeadsRepository(MongoRepository):
         try:
             def change(session):
                 self.db.leads.insert_one(lead, session=session)
-                self.save_report_row(lead, session)
+                self.save_report_row(lead, session, new=True)
             return self.apply_once(envelope, change, envelopes(events, envelope.occurred_at))
         except DuplicateKeyError:
             # Same id (created already) or same credit code and title: record the event as
@@ -308,17 +321,22 @@ class LeadsRepository(MongoRepository):
         return found
 
     # -- the reports' rows ------------------------------------------------------------------
-    def save_report_row(self, lead: dict, session=None) -> None:
-        row = report_row(lead)
-        bucket = bucket_of(lead["_id"])
-        self.db.report_rows.update_one({"_id": bucket}, {"$set": {f"rows.{lead['_id']}": row}},
+    def save_report_row(self, lead: dict, session=None, new: bool = False) -> None:
+        """A lead's row in its bucket; with the first created_at when the lead is `new` (it
+        never changes after)."""
+        self.db.report_rows.update_one({"_id": bucket_of(lead["_id"])},
+                                       {"$set": {f"rows.{lead['_id']}": report_row(lead)}},
                                        upsert=True, session=session)
-        self.db.report_firsts.update_one({"_id": bucket},
-                                         {"$min": {"first_created_at": lead["created_at"]}},
-                                         upsert=True, session=session)
+        if new:
+            self.db.report_firsts.update_one({"_id": first_bucket_of(lead["_id"])},
+                                             {"$min": {"first_created_at": lead["created_at"]}},
+                                             upsert=True, session=session)
 
-    def save_report_rows(self, leads: list[dict]) -> None:
-        """Rows of many leads at once, a bucket per write (a bulk import, the first build)."""
+    def save_report_rows(self, leads: list[dict], session=None) -> None:
+        """Rows of many leads at once, a bucket per write (the first build, the bench's seed),
+        and their first created_at."""
+        if not leads:
+            return
         by_bucket: dict[int, list[dict]] = {}
         for lead in leads:
             by_bucket.setdefault(bucket_of(lead["_id"]), []).append(lead)
@@ -326,16 +344,20 @@ class LeadsRepository(MongoRepository):
             self.db.report_rows.update_one(
                 {"_id": bucket},
                 {"$set": {f"rows.{lead['_id']}": report_row(lead) for lead in members}},
-                upsert=True)
-            self.db.report_firsts.update_one(
-                {"_id": bucket},
-                {"$min": {"first_created_at": min(lead["created_at"] for lead in members)}},
-                upsert=True)
+                upsert=True, session=session)
+        self.save_first_created_at(leads, session)
+
+    def save_first_created_at(self, leads: list[dict], session=None) -> None:
+        """The least created_at of `leads`, in one of the `report_firsts` (their least is read)."""
+        self.db.report_firsts.update_one(
+            {"_id": first_bucket_of(leads[0]["_id"])},
+            {"$min": {"first_created_at": min(lead["created_at"] for lead in leads)}},
+            upsert=True, session=session)
 
     def report_rows(self) -> tuple[list[dict], object]:
         """Every lead's row (the buckets hold them all) and the first lead's created_at."""
         rows = []
-        for bucket in self.db.report_rows.find(batch_size=REPORT_BUCKETS):
+        for bucket in self.db.report_rows.find(batch_size=1000):
             rows.extend(bucket.get("rows", {}).values())
         return rows, self.first_created_at()
 
@@ -347,6 +369,9 @@ class LeadsRepository(MongoRepository):
     def build_report_rows(self) -> int:
         if self.db.migrations.find_one({"_id": MIGRATION_REPORT_ROWS}):
             return 0
+        # The 64 buckets of before go; the leads' scan that follows writes every lead's row
+        # again, also of a lead changed meanwhile by another replica.
+        self.db.report_rows.delete_many({})
         built, batch = 0, []
         for lead in self.db.leads.find({}):
             batch.append(lead)
@@ -394,10 +419,9 @@ class LeadsRepository(MongoRepository):
                 return
             if current.get("team_assigned_at") is not None and current["team_assigned_at"] > stored_at:
                 return
-            result = self.db.leads.update_one({"_id": lead_id}, update_of(change),
-                                              session=session)
-            if result.modified_count:
-                self.save_report_row(self.db.leads.find_one({"_id": lead_id}, session=session),
-                                     session)
+            after = self.db.leads.find_one_and_update({"_id": lead_id}, update_of(change),
+                                                      session=session,
+                                                      return_document=ReturnDocument.AFTER)
+            self.save_report_row(after, session)
 
         return self.apply_once(envelope, apply)

@@ -39,3 +39,20 @@ def test_rows_are_built_once_for_leads_of_before_and_kept_with_each_change(mongo
     repository.insert(new, (), NOW)
     rows, first = repository.report_rows()
     assert len(rows) == 41 and first == new["created_at"]
+
+
+def test_the_buckets_of_before_are_rebuilt_once_into_the_many(mongo, db_prefix):
+    """A database whose rows sit in the 64 buckets of before (and marked built) gets each lead's
+    row in its bucket of today's 4,096, once; nothing of the old buckets stays."""
+    db = mongo[f"{db_prefix}leads"]
+    repository = LeadsRepository(mongo, db)
+    repository.ensure_indexes()
+    leads = [lead(n) for n in range(1, 11)]
+    db.leads.insert_many(leads)
+    db.report_rows.insert_one({"_id": 7, "rows": {"lead0001": ["stale"], "gone": ["stale"]}})
+    db.migrations.insert_one({"_id": "report_rows", "leads": 10})
+    assert build_report_rows(repository, {}) == 10
+    assert build_report_rows(repository, {}) == 0
+    rows, _ = repository.report_rows()
+    assert sorted(r[0] for r in rows) == sorted(d["_id"] for d in leads)
+    assert {d["_id"] for d in db.report_rows.find()} == {bucket_of(d["_id"]) for d in leads}
