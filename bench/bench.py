@@ -275,6 +275,7 @@ def seed(platform: Platform, n: int) -> float:
             platform.mongo[f"{prefix}{service}"].applied_events.insert_many(applied[service],
                                                                             ordered=False)
         LeadsRepository(platform.mongo, leads_db).save_report_rows(leads)  # what reports read
+        seed_clocks(platform, leads)
     from pymongo import UpdateOne
     teams_db.team_figures.bulk_write([
         UpdateOne({"_id": teams_domain.figure_id(*key)},
@@ -282,6 +283,72 @@ def seed(platform: Platform, n: int) -> float:
                                                      "key": key[2]}}, upsert=True)
         for key, amounts in figures.items()])
     return time.monotonic() - started
+
+
+def seed_clocks(platform: Platform, leads: list[dict]) -> None:
+    """A 48-hour reply clock per lead, as the sla service stores one (`start_fields`): every
+    other one stopped (its next threshold None), the rest running with their next threshold
+    somewhere in the next two days, so that the scan has many clocks around it and none due."""
+    from services.sla.domain import KINDS
+    from services.sla.repository import SlaRepository, clock_id
+    from shared.clock import utcnow
+
+    kind = KINDS["policy_reply"]
+    repository = SlaRepository(platform.mongo, platform.mongo["kuaiban_sla"])
+    now = utcnow()
+    clocks = []
+    for n, lead in enumerate(leads):
+        subject = f"bench-{lead['_id']}"
+        context = {"lead_id": lead["_id"], "team_id": lead["team_id"], "title": lead["title"],
+                   "departments": ["县水务局"]}
+        clock = {"_id": clock_id(kind.name, subject), "kind": kind.name, "subject_id": subject,
+                 "fired": 0, "state": "on_track", "created_at": lead["created_at"],
+                 "version": 1, "updated_at": now,
+                 **repository.start_fields(kind, lead["created_at"], context)}
+        if n % 2:
+            clock.update(stopped_at=lead["created_at"] + timedelta(hours=6), state="met",
+                         next_threshold_at=None)
+        else:
+            clock["next_threshold_at"] = now + timedelta(seconds=60 + random.randrange(48 * 3600))
+        clocks.append(clock)
+    repository.db.clocks.insert_many(clocks, ordered=False)
+
+
+def sla_figures(platform: Platform) -> dict:
+    """The scan's read with nothing due (ms, the median of 20), and how long after its
+    threshold a clock's first warning is recorded (s): a clock started by the sla service's
+    own code, 24 h less 3 s ago, reaches 50% of its 48 h in 3 s."""
+    from services.sla.domain import KINDS
+    from services.sla.repository import SlaRepository, clock_id
+    from services.sla.usecases import SCAN_BATCH
+    from shared.clock import utcnow
+    from shared.events import Envelope
+
+    repository = SlaRepository(platform.mongo, platform.mongo["kuaiban_sla"])
+    times = []
+    for _ in range(20):
+        started = time.perf_counter()
+        repository.due_clocks(utcnow(), SCAN_BATCH)
+        times.append(time.perf_counter() - started)
+    kind = KINDS["policy_reply"]
+    subject = f"bench-warning-{uuid.uuid4().hex[:8]}"
+    started_at = utcnow() - kind.target / 2 + timedelta(seconds=3)
+    threshold_at = started_at + kind.target / 2
+    # The start of a clock, as an event's handler applies it (once, by the event's id).
+    envelope = Envelope(event_id=uuid.uuid4(), type="bench_clock_start", occurred_at=utcnow(),
+                        source="bench", data={})
+    repository.change_clock(envelope, kind.name, subject, repository.start_fields(
+        kind, started_at, {"lead_id": "bench", "title": "基准", "departments": ["县水务局"]}),
+        utcnow())
+    deadline = time.monotonic() + 60
+    fired = None
+    while fired is None and time.monotonic() < deadline:
+        doc = repository.db.clocks.find_one({"_id": clock_id(kind.name, subject)})
+        fired = (doc.get("fired_at") or {}).get("50")
+        time.sleep(0.05)
+    return {"sla_scan_read": 1000 * sorted(times)[len(times) // 2],
+            "sla_warning_after": (fired - threshold_at).total_seconds() if fired else 60.0,
+            "sla_warning_after_bad": int(fired is None)}
 
 
 # -- the measures ----------------------------------------------------------------------------------------
@@ -374,6 +441,7 @@ def measure(platform: Platform, n: int) -> dict:
                 time.sleep(0.1)
         out[label] = 1000 * (time.monotonic() - started)
         out[f"{label}_bad"] = int(status != 200)
+    out.update(sla_figures(platform))
     # 16 clients creating leads.
     writers = [Client(platform.port, platform.token) for _ in range(CLIENTS)]
     created: list[str] = []
@@ -460,6 +528,9 @@ ROWS = [
      "{:.0f}"),
     ("last week's inspection, asked again (ms)", "board_closed_again", "<= 300", "{:.0f}"),
     ("this week's inspection, live (ms)", "board_live", "<= 1000", "{:.0f}"),
+    ("SLA scan: its read with nothing due, beside a clock per lead (ms)", "sla_scan_read", "",
+     "{:.1f}"),
+    ("SLA: a warning recorded after its threshold (s)", "sla_warning_after", "<= 2", "{:.1f}"),
     ("16 clients creating leads: created per second", "load_rps", ">= 70", "{:.1f}"),
     ("16 clients: p99 (ms)", "load_p99", "<= 500", "{:.0f}"),
     ("16 clients: non-2xx answers", "load_non2xx", "0", "{}"),

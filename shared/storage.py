@@ -621,8 +621,10 @@ class OutboxRelay:
         forgotten = {}
         for collection, field, keep in (("outbox", "sent_at", OUTBOX_KEEP_SENT),
                                         ("applied_events", "applied_at", APPLIED_EVENTS_KEEP)):
+            # Bounded below too: SecantusDB walks a range open below through the unsent
+            # entries (`sent_at` None sorts first).
             old = [d["_id"] for d in self.db[collection].find(
-                {field: {"$lt": now - keep}}, {"_id": 1}).limit(FORGET_BATCH)]
+                {field: {"$gte": EPOCH, "$lt": now - keep}}, {"_id": 1}).limit(FORGET_BATCH)]
             if old:
                 self.db[collection].delete_many({"_id": {"$in": old}})
             forgotten[collection] = len(old)

@@ -10,6 +10,11 @@ embedded database whose collections have the services' own indexes, and the run 
   SecantusDB's planner sorts in memory whenever a filter stands beside the sort, so its explain
   cannot tell; or unless its shape is in SORTS_OVER_FEW below (a sort over a set that an
   equality on a key bounds, with the reason);
+- a range open below (`$lt`/`$lte` alone) on the first key of the index the plan walks:
+  SecantusDB walks such a range from the index's start, through every document whose field is
+  None or missing (they sort first): the SLA scan's `next_threshold_at <= now` read every
+  stopped clock, 3 s at 50,000. Bound it below (`$gte: EPOCH`), or name the read in
+  WHOLE_READS when it reads everything below by design.
 Each failure names the command, its shape and the code that sent it. A hint on a collection that
 grows is listed, not failed (`HINTED`): SecantusDB honours a hint by walking the whole index, so
 a hinted query costs there as much as a scan (its explain() says IXSCAN all the same), but on
@@ -35,6 +40,8 @@ WHOLE_READS = {
     ("report_firsts", "<genexpr>"): "64 small documents (FIRST_BUCKETS): the least first created_at",
     ("leads", "migrate"): "a migration, once per database (migrate_once)",
     ("leads", "build_report_rows"): "the report rows' first build, once per database",
+    ("problems", "problems_for_report"): "a report counts every problem raised before its end",
+    ("breaches", "breaches_due_before"): "a report counts every breach due before its end",
 }
 # In-memory sorts over a set that an equality bounds, by (collection, filter fields).
 SORTS_OVER_FEW = {
@@ -167,6 +174,28 @@ def queries(entry: dict) -> list[dict]:
     return []
 
 
+def open_below(query: dict) -> set[str]:
+    """The filter's fields with an upper bound and no lower one."""
+    return {field for field, value in query.items()
+            if not field.startswith("$") and isinstance(value, dict)
+            and value.keys() & {"$lt", "$lte"} and not value.keys() & {"$gt", "$gte", "$eq"}}
+
+
+def walked_first_keys(plan) -> set[str]:
+    """The first key of each index an IXSCAN stage of the plan walks."""
+    found = set()
+    if isinstance(plan, dict):
+        if plan.get("stage") == "IXSCAN" and isinstance(plan.get("keyPattern"), dict) \
+                and plan["keyPattern"]:
+            found.add(next(iter(plan["keyPattern"])))
+        for value in plan.values():
+            found |= walked_first_keys(value)
+    elif isinstance(plan, list):
+        for value in plan:
+            found |= walked_first_keys(value)
+    return found
+
+
 def stages(plan) -> list[str]:
     found = []
     if isinstance(plan, dict):
@@ -220,14 +249,19 @@ def check(log_path: Path, mongo_uri: str) -> tuple[int, list[str]]:
             try:
                 plan = db.command({"explain": shape["explain"], "verbosity": "queryPlanner"})
                 seen = stages(plan.get("queryPlanner", plan))
+                first_keys = walked_first_keys(plan.get("queryPlanner", plan))
             except Exception as exc:  # noqa: BLE001  (an unexplainable shape is a failure too)
                 problems.append(f"explain failed: {exc}")
-                seen = []
+                seen, first_keys = [], set()
             senders = {re.sub(r".*\((.*)\)$", r"\1", w) for w in shape["where"]}
             whole = all((collection, sender) in WHOLE_READS for sender in senders)
             first_only = not shape["filter"] and shape["explain"].get("limit") in (1, -1)
             if "COLLSCAN" in seen and not whole and not first_only:  # first_only: GridFS's check
                 problems.append("COLLSCAN")
+            unbounded = sorted(open_below(shape["filter"]) & first_keys)
+            if unbounded and not whole:
+                problems.append(f"a range open below on {', '.join(unbounded)} (SecantusDB walks "
+                                "every entry below it, None and missing included)")
             if "SORT" in seen:
                 fields = tuple(sorted(k for k in shape["filter"] if not k.startswith("$")))
                 served = index_serves_sort(patterns[shape["service"]][collection],

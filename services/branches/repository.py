@@ -29,7 +29,8 @@ def trip_status_filter(status: str | None, today: str) -> dict:
     return {
         "upcoming": {"start_date": {"$gt": today}},
         "ongoing": {"start_date": {"$lte": today}, "end_date": {"$gte": today}},
-        "finished": {"end_date": {"$lt": today}},
+        # Bounded below: SecantusDB walks a range open below from the index's start.
+        "finished": {"end_date": {"$gte": "0000-01-01", "$lt": today}},
     }.get(status or "", {})
 
 

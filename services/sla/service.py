@@ -116,7 +116,7 @@ class SlaService:
                                reported.next_clock, reported.at, problem_context(reported.problem))
 
     # -- the scan ----------------------------------------------------------------------------
-    @timer_from_config("SLA_SCAN_SECONDS", 5.0, eager=True)
+    @timer_from_config("SLA_SCAN_SECONDS", 1.0, eager=True)
     def scan(self):
         """Fire what is due. Eager: the first pass at start catches up after downtime."""
         return self.cases.scan()
