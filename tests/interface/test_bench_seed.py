@@ -16,7 +16,7 @@ class SeedTarget:
 
 
 def test_the_benchmark_seeds_assigned_leads_with_their_history(mongo):
-    databases = ("kuaiban_leads", "kuaiban_teams")
+    databases = ("kuaiban_leads", "kuaiban_teams", "kuaiban_sla")
     for name in databases:
         mongo.drop_database(name)
     try:
@@ -31,6 +31,13 @@ def test_the_benchmark_seeds_assigned_leads_with_their_history(mongo):
         assert leads.applied_events.count_documents({}) == teams.applied_events.count_documents(
             {}) == 30
         assert teams.team_figures.count_documents({}) > 0
+        # A reply clock per lead: half stopped, half running with a threshold ahead, none due.
+        clocks = mongo["kuaiban_sla"].clocks
+        assert clocks.count_documents({}) == 30
+        assert clocks.count_documents({"next_threshold_at": None, "state": "met"}) == 15
+        from services.sla.repository import SlaRepository
+        from shared.clock import utcnow
+        assert SlaRepository(mongo, mongo["kuaiban_sla"]).due_clocks(utcnow(), 200) == []
     finally:
         for name in databases:
             mongo.drop_database(name)
