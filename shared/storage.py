@@ -20,7 +20,7 @@ from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
-from pymongo import ASCENDING, IndexModel, MongoClient, ReturnDocument
+from pymongo import ASCENDING, IndexModel, MongoClient
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from shared import query_log
@@ -267,11 +267,28 @@ class MongoRepository:
         Returns the document as written. The match is on `_id` alone, because SecantusDB's
         planner scans the collection when a second predicate stands beside `_id`."""
         update = {**update, "$inc": {**update.get("$inc", {}), "version": 1}}
-        after = self.db[collection].find_one_and_update(
-            {"_id": doc_id}, update, session=session, return_document=ReturnDocument.AFTER)
+        after = self.update_by_id(collection, doc_id, update, session)
         if after is None or after.get("version", 0) != (version or 0) + 1:
             raise conflict
         return after
+
+    def update_by_id(self, collection: str, doc_id, update: dict, session=None, *,
+                     upsert: bool = False, before: bool = False) -> dict | None:
+        """What `find_one_and_update({"_id": doc_id}, update)` answers (the document after the
+        update, or before it with `before`; None when there is none), as an update and a find
+        by `_id`. SecantusDB's findAndModify writes through `{_id, $and: [filter]}`, a second
+        predicate beside `_id`, which its planner scans: 668 ms at 30,000 leads. A before-image
+        is exact only inside a transaction (`session`), whose snapshot the update must match."""
+        documents = self.db[collection]
+        if before:
+            found = documents.find_one({"_id": doc_id}, session=session)
+            if found is not None or upsert:
+                documents.update_one({"_id": doc_id}, update, upsert=upsert, session=session)
+            return found
+        result = documents.update_one({"_id": doc_id}, update, upsert=upsert, session=session)
+        if not result.matched_count and result.upserted_id is None:
+            return None
+        return documents.find_one({"_id": doc_id}, session=session)
 
     def _store_in_outbox(self, events: list[Envelope], session,
                          held_until: datetime = EPOCH) -> None:

@@ -114,8 +114,7 @@ class BranchesRepository(MongoRepository):
                          page, page_size)
 
     def update_trip(self, trip_id: str, fields: dict) -> dict:
-        return self.db.trips.find_one_and_update(
-            {"_id": trip_id}, {"$set": fields}, return_document=ReturnDocument.AFTER)
+        return self.update_by_id("trips", trip_id, {"$set": fields})
 
     def trips_with_days_between(self, first: str, last: str) -> list[dict]:
         """Trips that have at least one day from `first` to `last` (ISO dates)."""
@@ -151,8 +150,7 @@ class BranchesRepository(MongoRepository):
         return visit
 
     def update_visit(self, visit_id: str, fields: dict) -> dict:
-        return self.db.visits.find_one_and_update(
-            {"_id": visit_id}, {"$set": fields}, return_document=ReturnDocument.AFTER)
+        return self.update_by_id("visits", visit_id, {"$set": fields})
 
     def visits_of_trip(self, trip_id: str, up_to_day: str | None = None) -> list[dict]:
         query = {"trip_id": trip_id}
@@ -233,9 +231,8 @@ class BranchesRepository(MongoRepository):
                               {"$set": figures})
 
     def amend_summary(self, summary_id: str, on_insert: dict, fields: dict) -> dict:
-        return self.db.summaries.find_one_and_update(
-            {"_id": summary_id}, {"$set": fields, "$setOnInsert": on_insert}, upsert=True,
-            return_document=ReturnDocument.AFTER)
+        return self.update_by_id("summaries", summary_id,
+                                 {"$set": fields, "$setOnInsert": on_insert}, upsert=True)
 
     # -- sourced leads --------------------------------------------------------------------
     def find_claim(self, keys: list[str]) -> dict | None:

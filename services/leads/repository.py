@@ -5,7 +5,7 @@ import logging
 import zlib
 from datetime import timedelta
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from services.leads.errors import DuplicateLead
@@ -419,9 +419,7 @@ class LeadsRepository(MongoRepository):
                 return
             if current.get("team_assigned_at") is not None and current["team_assigned_at"] > stored_at:
                 return
-            after = self.db.leads.find_one_and_update({"_id": lead_id}, update_of(change),
-                                                      session=session,
-                                                      return_document=ReturnDocument.AFTER)
+            after = self.update_by_id("leads", lead_id, update_of(change), session)
             self.save_report_row(after, session)
 
         return self.apply_once(envelope, apply)

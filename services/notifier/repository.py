@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from services.notifier.domain import NotNotified
 from shared.storage import MongoRepository
@@ -77,19 +77,25 @@ class NotifierRepository(MongoRepository):
             raise NotNotified(f"no notification {notification_id}")  # not this user's: as if absent
         if username in (doc.get("read_by") or ()):
             return self.db.notifications.find_one({"_id": notification_id})  # read before
-        return self.db.notifications.find_one_and_update(
-            {"_id": notification_id},
-            {"$addToSet": {"read_by": username}, "$push": {"reads": {"by": username, "at": now}}},
-            return_document=ReturnDocument.AFTER,
-        )
+        return self.update_by_id(
+            "notifications", notification_id,
+            {"$addToSet": {"read_by": username}, "$push": {"reads": {"by": username, "at": now}}})
 
     # -- deliveries -------------------------------------------------------------------------
     def claim_delivery(self, now: datetime) -> dict | None:
-        return self.db.deliveries.find_one_and_update(
-            {"status": "pending", "next_attempt_at": {"$lte": now}},
-            {"$set": {"next_attempt_at": now + CLAIM_FOR}},
-            sort=[("next_attempt_at", ASCENDING)], return_document=ReturnDocument.AFTER,
-        )
+        """The next due pending delivery, claimed for CLAIM_FOR: a compare-and-set by `_id` on
+        the next attempt read (another replica's claim moves it), not a findAndModify, which
+        SecantusDB writes through a scan of every delivery ever sent."""
+        due = self.db.deliveries.find(
+            {"status": "pending", "next_attempt_at": {"$lte": now}}, {"next_attempt_at": 1},
+        ).sort("next_attempt_at", ASCENDING).limit(5)
+        for candidate in due:
+            if self.update_one_where(
+                    "deliveries", {"_id": candidate["_id"], "status": "pending",
+                                   "next_attempt_at": candidate["next_attempt_at"]},
+                    {"$set": {"next_attempt_at": now + CLAIM_FOR}}):
+                return self.db.deliveries.find_one({"_id": candidate["_id"]})
+        return None
 
     def notification(self, notification_id: str) -> dict:
         return self.db.notifications.find_one({"_id": notification_id})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 
-from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
+from pymongo import ASCENDING, IndexModel, UpdateOne
 
 from services.teams import domain
 from shared.change import Change
@@ -110,10 +110,10 @@ class TeamsRepository(MongoRepository):
         """Record the lead under its team (or in triage) and publish the outcome, once. A stage
         change that overtook the lead's creation has made the record already: keep its stage."""
         def write(session):
-            before = self.db.team_leads.find_one_and_update(
-                {"_id": lead_id},
+            before = self.update_by_id(
+                "team_leads", lead_id,
                 {**update_of(change), "$setOnInsert": {"stage": "lead", "status": "active"}},
-                upsert=True, session=session, return_document=ReturnDocument.BEFORE)
+                session, upsert=True, before=True)
             after = {"stage": "lead", "status": "active", **(before or {}), **change.set}
             self._add_figures(before, after, session)
 
@@ -146,9 +146,8 @@ class TeamsRepository(MongoRepository):
     def reassign(self, lead: dict, change: Change, at) -> None:
         def write(session):
             # By `_id` alone (SecantusDB scans on a second predicate); the team read is checked.
-            before = self.db.team_leads.find_one_and_update(
-                {"_id": lead["_id"]}, update_of(change), session=session,
-                return_document=ReturnDocument.BEFORE)
+            before = self.update_by_id("team_leads", lead["_id"], update_of(change), session,
+                                       before=True)
             if before is None or before.get("team_id") != lead["team_id"]:
                 raise Conflict("线索已被改派，请刷新后重试",
                                {"lead_id": lead["_id"]})
