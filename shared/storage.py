@@ -20,7 +20,7 @@ from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
-from pymongo import ASCENDING, IndexModel, MongoClient
+from pymongo import ASCENDING, IndexModel, MongoClient, ReturnDocument
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from shared import query_log
@@ -267,7 +267,11 @@ class MongoRepository:
         Returns the document as written. The match is on `_id` alone, because SecantusDB's
         planner scans the collection when a second predicate stands beside `_id`."""
         update = {**update, "$inc": {**update.get("$inc", {}), "version": 1}}
-        after = self.update_by_id(collection, doc_id, update, session)
+        # Still a findAndModify, which SecantusDB writes through a scan (update_by_id): the
+        # update and a read of the document in this transaction hung it under concurrent
+        # writers of the same document.
+        after = self.db[collection].find_one_and_update(
+            {"_id": doc_id}, update, session=session, return_document=ReturnDocument.AFTER)
         if after is None or after.get("version", 0) != (version or 0) + 1:
             raise conflict
         return after

@@ -31,9 +31,15 @@ os.environ.setdefault(SESSION_MARKER, uuid.uuid4().hex)
 def greenthread_stacks() -> str:
     """The stack of every suspended greenthread: under eventlet the test and the services it
     runs in-process are greenthreads, which a dump of the threads does not show."""
+    def is_greenlet(o) -> bool:
+        try:
+            return isinstance(o, greenlet.greenlet)
+        except ReferenceError:  # a weak proxy whose object is gone (it failed a run's dump)
+            return False
+
     return "".join(
         f"--- greenthread {thread!r:.80}\n" + "".join(traceback.format_stack(thread.gr_frame))
-        for thread in [o for o in gc.get_objects() if isinstance(o, greenlet.greenlet)]
+        for thread in [o for o in gc.get_objects() if is_greenlet(o)]
         if thread.gr_frame is not None)
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
 from services.notifier.domain import NotNotified
-from shared.storage import MongoRepository
+from shared.storage import EPOCH, MongoRepository
 
 CLAIM_FOR = timedelta(seconds=60)
 INBOX_INDEX = [("recipients", ASCENDING), ("created_at", DESCENDING)]
@@ -83,19 +83,13 @@ class NotifierRepository(MongoRepository):
 
     # -- deliveries -------------------------------------------------------------------------
     def claim_delivery(self, now: datetime) -> dict | None:
-        """The next due pending delivery, claimed for CLAIM_FOR: a compare-and-set by `_id` on
-        the next attempt read (another replica's claim moves it), not a findAndModify, which
-        SecantusDB writes through a scan of every delivery ever sent."""
-        due = self.db.deliveries.find(
-            {"status": "pending", "next_attempt_at": {"$lte": now}}, {"next_attempt_at": 1},
-        ).sort("next_attempt_at", ASCENDING).limit(5)
-        for candidate in due:
-            if self.update_one_where(
-                    "deliveries", {"_id": candidate["_id"], "status": "pending",
-                                   "next_attempt_at": candidate["next_attempt_at"]},
-                    {"$set": {"next_attempt_at": now + CLAIM_FOR}}):
-                return self.db.deliveries.find_one({"_id": candidate["_id"]})
-        return None
+        # Still a findAndModify, which SecantusDB writes through a scan of the deliveries (the
+        # sent ones stay): a delivery per webhook or e-mail alert, not per lead (issue 14).
+        return self.db.deliveries.find_one_and_update(
+            {"status": "pending", "next_attempt_at": {"$gte": EPOCH, "$lte": now}},
+            {"$set": {"next_attempt_at": now + CLAIM_FOR}},
+            sort=[("next_attempt_at", ASCENDING)], return_document=ReturnDocument.AFTER,
+        )
 
     def notification(self, notification_id: str) -> dict:
         return self.db.notifications.find_one({"_id": notification_id})
