@@ -121,9 +121,18 @@ def test_the_fuzzer_finds_no_server_error_and_no_contract_breach(platform):
     ]
     for operation_id in SELF_LOCKING:
         command += ["--exclude-operation-id", operation_id]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600,
-                            cwd=platform.data_dir.parent)  # its working files stay out of the tree
-    output = result.stdout + result.stderr
+    def fuzz():
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600,
+                                cwd=platform.data_dir.parent)  # its files stay out of the tree
+        return result, result.stdout + result.stderr
+
+    result, output = fuzz()
+    if result.returncode != 0 and tool_crash_only(output):
+        # Hypothesis describing a lambda with ast.parse in two worker threads at once can crash
+        # CPython 3.11 ("AST constructor recursion depth mismatch"): the fuzzer's fault, not an
+        # answer of ours, and it passes again. A crash twice, or any failed check, still fails.
+        print(f"\nschemathesis crashed on its own ({tool_crash_only(output)}); once more")
+        result, output = fuzz()
     cases = re.search(r"(\d+) generated", output)
     print(f"\nschemathesis: {cases.group(0) if cases else 'no count'}; exit {result.returncode}")
     assert cases and int(cases.group(1)) > 100, output[-3000:]
@@ -134,6 +143,18 @@ def test_the_fuzzer_finds_no_server_error_and_no_contract_breach(platform):
     failures = output[min(sections):end if end > min(sections, default=0) else None] \
         if sections else output[-6000:]
     assert result.returncode == 0, failures[:8000]
+
+def tool_crash_only(output: str) -> str:
+    """The crash, when schemathesis's report has errors that are all the tool's own crash and
+    no failed check; "" otherwise."""
+    crash = "AST constructor recursion depth mismatch"
+    if " FAILURES " in output or crash not in output:
+        return ""
+    errors = output[output.find(" ERRORS "):]
+    kinds = set(re.findall(r"^(?:E\s+)?(Runtime Error|Network Error|Timeout Error|[A-Z][a-z]+ Error)$",
+                           errors, flags=re.M))
+    return crash if kinds <= {"Runtime Error"} else ""
+
 
 def test_ctrl_c_stops_everything_and_a_restart_keeps_the_leads(platform):
     status, lead = platform.request("POST", "/api/v1/leads", {
