@@ -268,8 +268,8 @@ class MongoRepository:
         planner scans the collection when a second predicate stands beside `_id`."""
         update = {**update, "$inc": {**update.get("$inc", {}), "version": 1}}
         # Still a findAndModify, which SecantusDB writes through a scan (update_by_id): the
-        # update and a read of the document in this transaction hung it under concurrent
-        # writers of the same document.
+        # update_by_id form was taken back while a hang was hunted, whose cause turned out to
+        # be retryWrites=false; not tried again yet (issue 14).
         after = self.db[collection].find_one_and_update(
             {"_id": doc_id}, update, session=session, return_document=ReturnDocument.AFTER)
         if after is None or after.get("version", 0) != (version or 0) + 1:

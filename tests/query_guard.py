@@ -52,9 +52,9 @@ FIND_AND_MODIFY_ON_FEW = {
     "login_attempts": "an account's or a client address's counter while it is being throttled",
     "reports": "the supervision reports, a few a week",
 }
-# ... and by these senders, still (issue 14): a versioned update as an update and a read of the
-# same document in one transaction hung SecantusDB under concurrent writers of that document
-# (the interface tier's scope tests), and the delivery claim is a queue's pop.
+# ... and by these senders, still (issue 14): the versioned update's update_by_id form was taken
+# back while a hang was hunted (its cause turned out to be retryWrites=false) and is not tried
+# again yet; the delivery claim is a queue's pop.
 FIND_AND_MODIFY_STILL = {"update_at_version", "claim_delivery"}
 # In-memory sorts over a set that an equality bounds, by (collection, filter fields).
 SORTS_OVER_FEW = {
