@@ -33,10 +33,11 @@ class EmbeddedMongo:
 
     @property
     def uri(self) -> str:
-        # Retryable writes stay on, though SecantusDB walks every kept reply on each write
-        # (80% of its CPU under a write load): with retryWrites=false it hung under concurrent
-        # transactions in the interface tier (issue 14).
-        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+        # retryWrites=false: SecantusDB keeps each retryable write's reply for 30 minutes (up
+        # to 10,000) and walks them all, sorting them once full, on every write; that bookkeeping
+        # was 80% of its CPU under load. A local single server has no failover for a retry to
+        # ride out; a write that fails surfaces as the fast error a database outage gives.
+        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true&retryWrites=false"
 
     def start(self, timeout: float = 30.0) -> str:
         self.storage_path.mkdir(parents=True, exist_ok=True)

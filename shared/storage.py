@@ -20,7 +20,7 @@ from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
-from pymongo import ASCENDING, IndexModel, MongoClient, ReturnDocument
+from pymongo import ASCENDING, IndexModel, MongoClient
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from shared import query_log
@@ -267,11 +267,10 @@ class MongoRepository:
         Returns the document as written. The match is on `_id` alone, because SecantusDB's
         planner scans the collection when a second predicate stands beside `_id`."""
         update = {**update, "$inc": {**update.get("$inc", {}), "version": 1}}
-        # Still a findAndModify, which SecantusDB writes through a scan (update_by_id): the
-        # update_by_id form was taken back while a hang was hunted, whose cause turned out to
-        # be retryWrites=false; not tried again yet (issue 14).
-        after = self.db[collection].find_one_and_update(
-            {"_id": doc_id}, update, session=session, return_document=ReturnDocument.AFTER)
+        # An update and a read of it (update_by_id), not a findAndModify, which SecantusDB
+        # writes through a scan. Should another writer have moved the document on, the version
+        # read back is not ours: raising aborts the transaction and with it this write.
+        after = self.update_by_id(collection, doc_id, update, session)
         if after is None or after.get("version", 0) != (version or 0) + 1:
             raise conflict
         return after
@@ -675,11 +674,14 @@ class Storage(DependencyProvider):
 
     def stop(self):
         self.relay.stop()
-        self._relay_thread.kill()
+        if getattr(self, "_relay_thread", None) is not None:  # None if killed before start
+            self._relay_thread.kill()
         self.client.close()
 
     def kill(self):
-        self.relay.stop()
+        # Closing the client ends its sessions on the server, so that a transaction a killed
+        # worker could not abort does not outlive the service (SecantusDB reaps one after 60 s).
+        self.stop()
 
     def get_dependency(self, worker_ctx):
         return self.repository

@@ -96,10 +96,33 @@ def fail_on_leftover_processes(session):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+# Databases of tests that have ended, dropped when the next test sets up (and at the session's
+# end). Not in a test's own teardown: nameko's fast_teardown kills the test's services after
+# every other fixture, and a dropDatabase beside a service still writing deadlocks SecantusDB
+# (the drop holds its storage lock while it waits on the write, which waits on that lock).
+databases_to_drop: list[str] = []
+
+
+def drop_ended_tests_databases(mongo_uri: str) -> None:
+    if not databases_to_drop:
+        return
+    with MongoClient(mongo_uri) as client:
+        # Ends any transaction a killed worker could not abort: one left open in a database
+        # deadlocks its drop the same way.
+        client.admin.command("killAllSessions", [])
+        names = client.list_database_names()
+        for prefix in databases_to_drop:
+            for name in names:
+                if name.startswith(prefix):
+                    client.drop_database(name)
+    databases_to_drop.clear()
+
+
 @pytest.fixture(scope="session")
 def mongo_uri(tmp_path_factory):
     if os.environ.get("MONGO_URI"):
         yield os.environ["MONGO_URI"]
+        drop_ended_tests_databases(os.environ["MONGO_URI"])
         return
     server = EmbeddedMongo(tmp_path_factory.mktemp("secantus") / "data")
     yield server.start()
@@ -108,12 +131,10 @@ def mongo_uri(tmp_path_factory):
 
 @pytest.fixture
 def db_prefix(mongo_uri):
+    drop_ended_tests_databases(mongo_uri)
     prefix = f"t{uuid.uuid4().hex[:10]}_"
     yield prefix
-    with MongoClient(mongo_uri) as client:
-        for name in client.list_database_names():
-            if name.startswith(prefix):
-                client.drop_database(name)
+    databases_to_drop.append(prefix)
 
 
 @pytest.fixture

@@ -52,10 +52,6 @@ FIND_AND_MODIFY_ON_FEW = {
     "login_attempts": "an account's or a client address's counter while it is being throttled",
     "reports": "the supervision reports, a few a week",
 }
-# ... and by these senders, still (issue 14): the versioned update's update_by_id form was taken
-# back while a hang was hunted (its cause turned out to be retryWrites=false) and is not tried
-# again yet; the delivery claim is a queue's pop.
-FIND_AND_MODIFY_STILL = {"update_at_version", "claim_delivery"}
 # In-memory sorts over a set that an equality bounds, by (collection, filter fields).
 SORTS_OVER_FEW = {
     ("audit", ("object_id",)): "one object's audit entries (the previous entry of a write)",
@@ -271,8 +267,7 @@ def check(log_path: Path, mongo_uri: str) -> tuple[int, list[str]]:
             first_only = not shape["filter"] and shape["explain"].get("limit") in (1, -1)
             if "COLLSCAN" in seen and not whole and not first_only:  # first_only: GridFS's check
                 problems.append("COLLSCAN")
-            if (shape["command"] == "findAndModify" and collection not in FIND_AND_MODIFY_ON_FEW
-                    and not senders <= FIND_AND_MODIFY_STILL):
+            if shape["command"] == "findAndModify" and collection not in FIND_AND_MODIFY_ON_FEW:
                 problems.append("findAndModify (SecantusDB writes it through a scan: an update "
                                 "and a find by _id, MongoRepository.update_by_id)")
             unbounded = sorted(open_below(shape["filter"]) & first_keys)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from services.notifier.domain import NotNotified
-from shared.storage import EPOCH, MongoRepository
+from shared.storage import EPOCH, MongoRepository, run_transaction
 
 CLAIM_FOR = timedelta(seconds=60)
 INBOX_INDEX = [("recipients", ASCENDING), ("created_at", DESCENDING)]
@@ -83,13 +83,20 @@ class NotifierRepository(MongoRepository):
 
     # -- deliveries -------------------------------------------------------------------------
     def claim_delivery(self, now: datetime) -> dict | None:
-        # Still a findAndModify, which SecantusDB writes through a scan of the deliveries (the
-        # sent ones stay): a delivery per webhook or e-mail alert, not per lead (issue 14).
-        return self.db.deliveries.find_one_and_update(
-            {"status": "pending", "next_attempt_at": {"$gte": EPOCH, "$lte": now}},
-            {"$set": {"next_attempt_at": now + CLAIM_FOR}},
-            sort=[("next_attempt_at", ASCENDING)], return_document=ReturnDocument.AFTER,
-        )
+        """The delivery due first, claimed for CLAIM_FOR; None when none is due. A read and an
+        update by `_id` in one transaction, not a findAndModify, which SecantusDB writes
+        through a scan of the deliveries: two instances claiming the same one conflict, and the
+        one retried reads it claimed and takes the next."""
+        def claim(session):
+            due = self.db.deliveries.find_one(
+                {"status": "pending", "next_attempt_at": {"$gte": EPOCH, "$lte": now}},
+                sort=[("next_attempt_at", ASCENDING)], session=session)
+            if due is None:
+                return None
+            return self.update_by_id("deliveries", due["_id"],
+                                     {"$set": {"next_attempt_at": now + CLAIM_FOR}}, session)
+
+        return run_transaction(self.client, claim, self.transaction_time_limit)
 
     def notification(self, notification_id: str) -> dict:
         return self.db.notifications.find_one({"_id": notification_id})
