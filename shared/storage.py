@@ -367,6 +367,37 @@ class MongoRepository:
             return work(session)
         return run_transaction(self.client, work, self.transaction_time_limit)
 
+    def follow_lead_team(self, collection: str, lead_field: str, lead_id: str, fields: dict,
+                         at: datetime) -> int:
+        """`fields` (a lead's team) on each document of `collection` whose `lead_field` is the
+        lead, unless a later assignment is there already (`team_assigned_at`). Setting the same
+        fields again, or an older assignment's, changes nothing, so a redelivered event needs
+        no applied-event record: a lead with nothing here (every new lead) costs one indexed
+        find and no write. Each document is checked and written in one transaction, by `_id`
+        alone, so two assignments racing cannot leave the older. Returns how many changed."""
+        at = at.replace(microsecond=at.microsecond // 1000 * 1000)  # BSON keeps ms
+        documents = self.db[collection]
+
+        def later_than_stored(doc: dict | None) -> bool:
+            stored = (doc or {}).get("team_assigned_at")
+            return doc is not None and (stored is None or stored <= at)
+
+        changed = 0
+        for doc in documents.find({lead_field: lead_id}, {"team_assigned_at": 1}):
+            if not later_than_stored(doc):
+                continue
+
+            def write(session, doc_id=doc["_id"]):
+                if not later_than_stored(documents.find_one(
+                        {"_id": doc_id}, {"team_assigned_at": 1}, session=session)):
+                    return 0
+                documents.update_one({"_id": doc_id},
+                                     {"$set": {**fields, "team_assigned_at": at}}, session=session)
+                return 1
+
+            changed += run_transaction(self.client, write, self.transaction_time_limit)
+        return changed
+
     def unsent_events(self) -> int:
         """The outbox backlog (a metric): unsent entries, read by the `unsent` index; capped,
         since a count reads what it counts."""

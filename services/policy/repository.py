@@ -116,14 +116,11 @@ class PolicyRepository(MongoRepository):
             {"lead_id": 1, "status": 1, "items.department": 1, "items.status": 1},
             hint=[("items.department", ASCENDING), ("status", ASCENDING)]))
 
-    def record_team(self, envelope, lead_id: str, team_id: str, at: datetime) -> bool:
+    def record_team(self, lead_id: str, team_id: str, at: datetime) -> int:
         """The lead's current team on each of its requests (scope follows a reassignment),
         unless a later assignment is already there."""
-        return self.apply_once(envelope, lambda s: self.db.policy_requests.update_many(
-            {"lead_id": lead_id, "$or": [{"team_assigned_at": None},
-                                         {"team_assigned_at": {"$lte": at}}]},
-            {"$set": {"team_id": team_id, "team_assigned_at": at}}, session=s,
-            hint=[("lead_id", ASCENDING)]))
+        return self.follow_lead_team("policy_requests", "lead_id", lead_id,
+                                     {"team_id": team_id}, at)
 
     def record_sla_state(self, envelope, request_id: str, n: int | None, state: str,
                          at: datetime) -> bool:

@@ -200,8 +200,7 @@ class PolicyService:
     # -- scope follows the lead's current team ------------------------------------------------
     @on_event("teams", "lead_assigned")
     def follow_team(self, envelope, assigned):
-        self.storage.record_team(envelope, assigned.lead_id, assigned.team_id,
-                                 envelope.occurred_at)
+        self.storage.record_team(assigned.lead_id, assigned.team_id, envelope.occurred_at)
 
     # -- the clock's news, for the list's sla_state ------------------------------------------------
     @on_event("sla", "sla_warning")

@@ -165,13 +165,10 @@ class SlaRepository(MongoRepository):
         return self.page("clocks", {**query, "started_at": {"$gte": EPOCH}},
                          [("due_at", ASCENDING)], page, page_size, hint=list_hint(query))
 
-    def record_team(self, envelope, lead_id: str, team_id: str, at: datetime) -> bool:
+    def record_team(self, lead_id: str, team_id: str, at: datetime) -> int:
         """The lead's current team in the context of each of its clocks (scope follows it)."""
-        return self.apply_once(envelope, lambda s: self.db.clocks.update_many(
-            {"context.lead_id": lead_id, "$or": [{"team_assigned_at": None},
-                                                 {"team_assigned_at": {"$lte": at}}]},
-            {"$set": {"context.team_id": team_id, "team_assigned_at": at}}, session=s,
-            hint=[("context.lead_id", ASCENDING)]))
+        return self.follow_lead_team("clocks", "context.lead_id", lead_id,
+                                     {"context.team_id": team_id}, at)
 
     def started_between(self, kind: str, start: datetime | None, end: datetime | None):
         when = {"$gte": EPOCH}  # started (a range an index serves, where `$exists` is a scan)

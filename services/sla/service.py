@@ -154,8 +154,7 @@ class SlaService:
     # -- scope follows the lead's current team ------------------------------------------------
     @on_event("teams", "lead_assigned")
     def follow_team(self, envelope, assigned):
-        self.storage.record_team(envelope, assigned.lead_id, assigned.team_id,
-                                 envelope.occurred_at)
+        self.storage.record_team(assigned.lead_id, assigned.team_id, envelope.occurred_at)
 
     # -- holiday tables for years the calendar package does not cover ----------------------------
     @rpc

@@ -93,14 +93,10 @@ class SupervisionRepository(MongoRepository):
             {"owner_department": department, "status": {"$ne": "resolved"}}, {"lead_id": 1},
             hint=[("owner_department", ASCENDING), ("status", ASCENDING)])}
 
-    def record_team(self, envelope, lead_id: str, team_id: str, team_name: str,
-                    at: datetime) -> bool:
+    def record_team(self, lead_id: str, team_id: str, team_name: str, at: datetime) -> int:
         """The lead's current team on each of its problems (scope follows a reassignment)."""
-        return self.apply_once(envelope, lambda s: self.db.problems.update_many(
-            {"lead_id": lead_id, "$or": [{"team_assigned_at": None},
-                                         {"team_assigned_at": {"$lte": at}}]},
-            {"$set": {"team_id": team_id, "team_name": team_name, "team_assigned_at": at}},
-            session=s, hint=[("lead_id", ASCENDING)]))
+        return self.follow_lead_team("problems", "lead_id", lead_id,
+                                     {"team_id": team_id, "team_name": team_name}, at)
 
     def find_problem(self, problem_id: str) -> dict | None:
         return self.db.problems.find_one({"_id": problem_id})

@@ -202,8 +202,8 @@ class SupervisionService:
     # -- scope follows the lead's current team ------------------------------------------------
     @on_event("teams", "lead_assigned")
     def follow_team(self, envelope, assigned):
-        self.storage.record_team(envelope, assigned.lead_id, assigned.team_id,
-                                 assigned.team_name, envelope.occurred_at)
+        self.storage.record_team(assigned.lead_id, assigned.team_id, assigned.team_name,
+                                 envelope.occurred_at)
 
     # -- what the sla and policy services said --------------------------------------------------
     @on_event("sla", "sla_breached")
