@@ -1,5 +1,7 @@
-"""What the HTTP interface tests share: logging in and making users (waiting is tests/waiting.py)."""
+"""What the HTTP interface tests share: logging in and making users (waiting is tests/waiting.py),
+and seeing the commands a client sends."""
 
+from pymongo import monitoring
 
 from tests.waiting import TIMEOUT_SECONDS, wait_until
 
@@ -24,3 +26,23 @@ def user(web_session, admin, username, role, **scope) -> dict:
         "role": role, **scope})
     assert created.status_code == 201, created.text
     return login(web_session, username, "password-12345")
+
+
+class SentCommands(monitoring.CommandListener):
+    """The commands of the given names a client sends, in order (`names`, `commands`)."""
+
+    def __init__(self, *names: str):
+        self.wanted = set(names)
+        self.names: list[str] = []
+        self.commands: list[dict] = []
+
+    def started(self, event):
+        if event.command_name in self.wanted:
+            self.names.append(event.command_name)
+            self.commands.append(dict(event.command))
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass

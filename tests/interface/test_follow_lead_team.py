@@ -3,28 +3,13 @@ lead's team without an applied-event record. Real SecantusDB."""
 from datetime import datetime, timedelta, timezone
 
 import eventlet
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 
 from shared.storage import MongoRepository
+from tests.interface.helpers import SentCommands
 
 T1 = datetime(2026, 11, 20, 9, 0, 0, 123456, tzinfo=timezone.utc)
 T2 = T1 + timedelta(minutes=5)
-
-
-class Writes(monitoring.CommandListener):
-    def __init__(self):
-        self.names = []
-
-    def started(self, event):
-        if event.command_name in ("insert", "update", "delete", "findAndModify",
-                                  "commitTransaction"):
-            self.names.append(event.command_name)
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
 
 
 def repository(mongo_uri, db_prefix, listener=None):
@@ -64,9 +49,10 @@ def test_two_assignments_racing_leave_the_later(mongo_uri, db_prefix):
 
 
 def test_a_lead_with_nothing_to_follow_costs_no_write(mongo_uri, db_prefix):
-    writes = Writes()
+    writes = SentCommands("insert", "update", "delete", "findAndModify", "commitTransaction")
     repo = repository(mongo_uri, db_prefix, writes)
     writes.names.clear()
+    writes.commands.clear()
     assert repo.follow_lead_team("requests", "lead_id", "l9", {"team_id": "new-energy"}, T1) == 0
     assert writes.names == []
     assert repo.follow_lead_team("requests", "lead_id", "l2", {"team_id": "new-energy"}, T1) == 1

@@ -6,11 +6,12 @@ import time
 
 import eventlet
 import pytest
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 from pymongo.errors import ConnectionFailure
 
 from shared.embedded_db import EmbeddedMongo
 from shared.storage import TRANSACTION_TIME_LIMIT_SECONDS, mongo_client, run_transaction
+from tests.interface.helpers import SentCommands
 
 
 def test_a_database_that_stopped_fails_the_transaction_within_seconds(tmp_path):
@@ -46,25 +47,13 @@ def test_writes_to_the_embedded_database_are_not_retryable_writes(mongo_uri, db_
     them off, so a write outside a transaction goes without one."""
     if os.environ.get("MONGO_URI"):
         pytest.skip("MongoDB's retryable writes cost nothing like this; MONGO_URI keeps them")
-    seen = []
-
-    class Listener(monitoring.CommandListener):
-        def started(self, event):
-            if event.command_name in ("insert", "update"):
-                seen.append(event.command)
-
-        def succeeded(self, event):
-            pass
-
-        def failed(self, event):
-            pass
-
-    client = MongoClient(mongo_uri, event_listeners=[Listener()])
+    sent = SentCommands("insert", "update")
+    client = MongoClient(mongo_uri, event_listeners=[sent])
     try:
         kit = client[f"{db_prefix}kit"].marks
         kit.insert_one({"_id": "sent"})
         kit.update_one({"_id": "sent"}, {"$set": {"at": 1}})
     finally:
         client.close()
-    assert len(seen) == 2
-    assert all("txnNumber" not in command for command in seen), seen
+    assert sent.names == ["insert", "update"]
+    assert all("txnNumber" not in command for command in sent.commands), sent.commands
